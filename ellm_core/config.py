@@ -1,0 +1,82 @@
+"""Config dataclasses as command-line flags, and the resolved config saved in a run directory.
+
+Each experiment is one dataclass whose fields carry ``metadata={"help": ...}`` (as peft's configs do).
+:func:`add_dataclass_arguments` turns the fields into ``--flags``; :func:`dataclass_from_args` builds the
+dataclass back from the parsed namespace; :func:`save_config` writes it as YAML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+def _flag_type(annotation: Any) -> tuple[Any, bool]:
+    """(argparse type, is_bool) for a field annotation such as ``int``, ``str | None`` or ``bool``."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        non_none = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        annotation = non_none[0] if len(non_none) == 1 else str
+    if annotation is bool:
+        return None, True
+    return (annotation if annotation in (int, float, str) else str), False
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, prefix: str = "") -> None:
+    """Add one ``--{prefix}{field-name}`` flag per dataclass field (booleans get ``--x/--no-x``)."""
+    hints = typing.get_type_hints(cls)
+    group = parser.add_argument_group(cls.__name__)
+    for field in dataclasses.fields(cls):
+        if not field.init or field.metadata.get("cli") is False:
+            continue
+        flag = f"--{prefix}{field.name.replace('_', '-')}"
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        help_text = f"{field.metadata.get('help', '')} (default: {default})".strip()
+        kind, is_bool = _flag_type(hints[field.name])
+        choices = field.metadata.get("choices")
+        dest = prefix.replace("-", "_") + field.name
+        if is_bool:
+            group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=default, help=help_text)
+        else:
+            group.add_argument(flag, dest=dest, type=kind, default=default, choices=choices, help=help_text)
+
+
+def dataclass_from_args(cls: type[T], args: argparse.Namespace, prefix: str = "") -> T:
+    """Build ``cls`` from the flags added by :func:`add_dataclass_arguments`."""
+    values = {}
+    for field in dataclasses.fields(cls):
+        dest = prefix.replace("-", "_") + field.name
+        if field.init and hasattr(args, dest):
+            values[field.name] = getattr(args, dest)
+    return cls(**values)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A dataclass (possibly nested) as plain dict of YAML-safe values."""
+    return dataclasses.asdict(config)
+
+
+def save_config(config: Any, run_dir: str | Path, name: str = "config.yaml") -> Path:
+    """Write the resolved config of a run as YAML in ``run_dir``; returns the file path."""
+    path = Path(run_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def load_config(cls: type[T], path: str | Path) -> T:
+    """Read a config saved by :func:`save_config` (unknown keys are an error naming them)."""
+    values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    known = {field.name for field in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown {cls.__name__} keys {unknown}; known: {sorted(known)}")
+    return cls(**values)

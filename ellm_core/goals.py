@@ -1,0 +1,128 @@
+"""Goal generators: ``suggest(observation, actions) -> list[str]``.
+
+- :class:`OpenEndedGoals`: the LM answers "What would you do?" with a bulleted list (parsed robustly).
+- :class:`ClosedFormGoals`: the LM is asked yes/no for each candidate goal; kept when P(yes) > threshold.
+- :class:`OracleGoals`: ground-truth goals from a function the environment supplies.
+
+Generators with a ``suggest_batch`` method answer many situations in one LM call; :func:`suggest_batch`
+uses it when present.
+
+Example:
+    >>> from ellm_core.llm import ScriptedLM
+    >>> goals = OpenEndedGoals(ScriptedLM({"tree": "- Chop the tree.\\n- chop the tree"}))
+    >>> goals.suggest("You see a tree.", ["do", "noop"])
+    ['chop the tree']
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ellm_core.llm import LanguageModel
+from ellm_core.prompts import PromptConfig, closed_form_prompt, open_ended_prompt, parse_goals
+
+logger = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class GoalGenerator(Protocol):
+    """Suggests goals (short texts) for a situation described in text."""
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]: ...
+
+
+def suggest_batch(
+    generator: GoalGenerator, observations: Sequence[str], actions: Sequence[list[str]]
+) -> list[list[str]]:
+    """Goals for many situations: one batched call when the generator supports it, else one call each."""
+    batched = getattr(generator, "suggest_batch", None)
+    if batched is not None:
+        return batched(observations, actions)
+    return [generator.suggest(obs, acts) for obs, acts in zip(observations, actions)]
+
+
+class OpenEndedGoals:
+    """Free-text goals from the LM's answer to the open-ended prompt.
+
+    ``empty_answers`` counts answers that parsed into no goal (garbage, refusals, empty strings).
+    """
+
+    def __init__(self, lm: LanguageModel, prompts: PromptConfig | None = None, max_goals: int = 5) -> None:
+        self.lm = lm
+        self.prompts = prompts or PromptConfig.load()
+        self.max_goals = max_goals
+        self.queries = 0
+        self.empty_answers = 0
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]:
+        """Goals for one situation."""
+        return self.suggest_batch([observation], [actions])[0]
+
+    def suggest_batch(self, observations: Sequence[str], actions: Sequence[list[str]]) -> list[list[str]]:
+        """Goals for many situations from one batched LM call."""
+        chats = [open_ended_prompt(obs, acts, self.prompts) for obs, acts in zip(observations, actions)]
+        answers = self.lm.generate(chats) if chats else []
+        goal_lists = [parse_goals(answer, max_goals=self.max_goals) for answer in answers]
+        self.queries += len(goal_lists)
+        self.empty_answers += sum(not goals for goals in goal_lists)
+        return goal_lists
+
+
+class ClosedFormGoals:
+    """Candidate goals the LM approves: P(yes) > ``threshold`` for "Should the agent <goal> now?".
+
+    Args:
+        lm: the language model.
+        candidates: a fixed goal list, or a function of the observation text returning candidates.
+        threshold: minimum P(yes) to keep a goal.
+        prompts: prompt templates (defaults from ``data/prompts.yaml``).
+    """
+
+    def __init__(
+        self,
+        lm: LanguageModel,
+        candidates: Sequence[str] | Callable[[str], Sequence[str]],
+        threshold: float = 0.5,
+        prompts: PromptConfig | None = None,
+    ) -> None:
+        self.lm, self.candidates, self.threshold = lm, candidates, threshold
+        self.prompts = prompts or PromptConfig.load()
+
+    def _candidates_for(self, observation: str) -> list[str]:
+        return list(self.candidates(observation) if callable(self.candidates) else self.candidates)
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]:
+        """Approved candidates for one situation, most probable first."""
+        return self.suggest_batch([observation], [actions])[0]
+
+    def suggest_batch(self, observations: Sequence[str], actions: Sequence[list[str]]) -> list[list[str]]:
+        """Approved candidates for many situations, from one batched P(yes) call."""
+        per_situation = [self._candidates_for(obs) for obs in observations]
+        chats = [
+            closed_form_prompt(obs, acts, goal, self.prompts)
+            for obs, acts, goals in zip(observations, actions, per_situation)
+            for goal in goals
+        ]
+        probabilities = self.lm.yes_probability(chats) if chats else np.zeros(0)
+        results, offset = [], 0
+        for goals in per_situation:
+            p = np.nan_to_num(np.asarray(probabilities[offset : offset + len(goals)], dtype=float))
+            offset += len(goals)
+            order = np.argsort(-p, kind="stable")
+            results.append([goals[i] for i in order if p[i] > self.threshold])
+        return results
+
+
+class OracleGoals:
+    """Ground-truth goals: ``goals_fn()`` is supplied by the environment (e.g. achievable achievements)."""
+
+    def __init__(self, goals_fn: Callable[[], Sequence[str]]) -> None:
+        self.goals_fn = goals_fn
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]:
+        """The environment's current ground-truth goals (the text arguments are ignored)."""
+        return list(self.goals_fn())

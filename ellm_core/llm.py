@@ -1,0 +1,185 @@
+"""Language models behind one protocol, and the factory that builds one from a config.
+
+``LanguageModel.generate(prompts) -> list[str]`` answers chats (or plain user strings);
+``LanguageModel.yes_probability(prompts) -> np.ndarray`` gives P(yes) / (P(yes) + P(no)) of the first answer
+token, used by closed-form goal suggestion. Backends:
+
+- :class:`ellm_core.llm_local.TransformersLM`: a local causal LM (path, hub name or GGUF file; default
+  SmolLM2-135M-Instruct shipped in a PyPI package), batched with left padding.
+- :class:`ellm_core.llm_http.OpenAICompatibleLM`: any OpenAI-compatible server (vLLM, Ollama, TGI, llama.cpp).
+- :class:`ScriptedLM`: a deterministic fake for tests.
+- :class:`CachedLM`: wraps any of them with the persistent SQLite cache.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ellm_core.cache import SQLiteCache, make_key, pack_json, unpack_json
+from ellm_core.prompts import Chat
+
+logger = logging.getLogger(__name__)
+
+Prompt = Chat | str
+
+
+class LLMServerError(RuntimeError):
+    """A served LM could not answer (unreachable, too slow or failing) after the configured retries."""
+
+
+@runtime_checkable
+class LanguageModel(Protocol):
+    """Generates answers to chats, and gives P(yes) for yes/no questions."""
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]: ...
+
+    def yes_probability(self, prompts: Sequence[Prompt]) -> np.ndarray: ...
+
+
+def as_chat(prompt: Prompt) -> Chat:
+    """A plain string becomes a single user turn; a chat is returned unchanged."""
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+
+
+def last_user_message(prompt: Prompt) -> str:
+    """The content of the last user turn (what a scripted model reacts to)."""
+    for message in reversed(as_chat(prompt)):
+        if message.get("role") == "user":
+            return message.get("content", "")
+    return ""
+
+
+def _option(default: Any, help_text: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help_text, **extra})
+
+
+@dataclass
+class LMConfig:
+    """Which language model to use and how to decode; on the command line each field is ``--lm-<name>``."""
+
+    backend: str = _option("transformers", "LM backend", choices=("transformers", "openai", "scripted"))
+    model: str | None = _option(
+        None, "local path, hub name or .gguf file (transformers) or served model name (openai); "
+        "default: the shipped SmolLM2-135M-Instruct GGUF"
+    )
+    gguf_file: str | None = _option(None, "GGUF file name inside --lm-model (a directory or hub repository)")
+    base_url: str = _option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
+    api_key_env: str = _option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
+    device: str = _option("cpu", "torch device of the local model")
+    max_new_tokens: int = _option(48, "tokens generated per answer")
+    temperature: float = _option(0.0, "sampling temperature; 0 = greedy")
+    top_p: float = _option(1.0, "nucleus sampling mass")
+    repetition_penalty: float = _option(1.2, "repetition penalty of local generation")
+    batch_size: int = _option(8, "prompts per forward pass (local) or concurrent requests (openai)")
+    timeout_s: float = _option(30.0, "per-request timeout in seconds (openai)")
+    max_retries: int = _option(3, "retries with exponential backoff (openai)")
+    seed: int = _option(0, "sampling seed")
+
+
+class ScriptedLM:
+    """A deterministic fake. Answers come from ``responses``, keyed on the last user message.
+
+    ``responses`` may be a function of the user text, a mapping whose first key contained in the user text
+    wins, or a sequence cycled through. ``yes`` gives P(yes) likewise (function, mapping or constant).
+    Every prompt received is appended to ``calls``.
+    """
+
+    def __init__(
+        self,
+        responses: Callable[[str], str] | Mapping[str, str] | Sequence[str] = ("",),
+        yes: Callable[[str], float] | Mapping[str, float] | float = 0.5,
+        default: str = "",
+    ) -> None:
+        self.responses, self.yes, self.default = responses, yes, default
+        self._cycle = itertools.cycle(responses) if isinstance(responses, Sequence) and responses else None
+        self.calls: list[Chat] = []
+        self.identity = "scripted"
+
+    def _lookup(self, table: Mapping, text: str, default):
+        return next((value for key, value in table.items() if key in text), default)
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        """Scripted answers, one per prompt."""
+        answers = []
+        for prompt in prompts:
+            self.calls.append(as_chat(prompt))
+            text = last_user_message(prompt)
+            if callable(self.responses):
+                answers.append(self.responses(text))
+            elif isinstance(self.responses, Mapping):
+                answers.append(self._lookup(self.responses, text, self.default))
+            else:
+                answers.append(next(self._cycle) if self._cycle else self.default)
+        return answers
+
+    def yes_probability(self, prompts: Sequence[Prompt]) -> np.ndarray:
+        """Scripted P(yes), one per prompt."""
+        values = []
+        for prompt in prompts:
+            self.calls.append(as_chat(prompt))
+            text = last_user_message(prompt)
+            if callable(self.yes):
+                values.append(self.yes(text))
+            elif isinstance(self.yes, Mapping):
+                values.append(self._lookup(self.yes, text, 0.0))
+            else:
+                values.append(self.yes)
+        return np.asarray(values, dtype=np.float64)
+
+
+class CachedLM:
+    """Answers each distinct prompt once: later calls read the persistent cache.
+
+    With sampling (temperature > 0) this keeps the first sample per prompt, as the paper's cached queries did.
+    """
+
+    def __init__(self, lm: LanguageModel, cache: SQLiteCache) -> None:
+        self.lm, self.cache = lm, cache
+        self.identity = str(getattr(lm, "identity", type(lm).__name__))
+
+    def _cached(self, kind: str, prompts: Sequence[Prompt], compute: Callable[[list[Prompt]], list]) -> list:
+        keys = [make_key(self.identity, kind, json.dumps(as_chat(p), sort_keys=True)) for p in prompts]
+        found = self.cache.get_many("llm", keys)
+        todo = [i for i, key in enumerate(keys) if key not in found]
+        todo_unique = list({keys[i]: i for i in todo}.values())
+        if todo_unique:
+            answers = compute([prompts[i] for i in todo_unique])
+            fresh = {keys[i]: pack_json(answer) for i, answer in zip(todo_unique, answers)}
+            self.cache.put_many("llm", fresh)
+            found.update(fresh)
+        return [unpack_json(found[key]) for key in keys]
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        """Cached :meth:`LanguageModel.generate`."""
+        return self._cached("generate", prompts, self.lm.generate)
+
+    def yes_probability(self, prompts: Sequence[Prompt]) -> np.ndarray:
+        """Cached :meth:`LanguageModel.yes_probability`."""
+        values = self._cached("yes", prompts, lambda todo: [float(v) for v in self.lm.yes_probability(todo)])
+        return np.asarray(values, dtype=np.float64)
+
+
+def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> LanguageModel:
+    """Build the backend named by ``config.backend``, wrapped with ``cache`` when one is given."""
+    logger.info("language model: %s", {k: v for k, v in asdict(config).items() if k != "api_key_env"})
+    lm: LanguageModel
+    if config.backend == "transformers":
+        from ellm_core.llm_local import TransformersLM
+
+        lm = TransformersLM.from_config(config)
+    elif config.backend == "openai":
+        from ellm_core.llm_http import OpenAICompatibleLM
+
+        lm = OpenAICompatibleLM.from_config(config)
+    elif config.backend == "scripted":
+        lm = ScriptedLM()
+    else:
+        raise ValueError(f"unknown LM backend {config.backend!r}; known: transformers, openai, scripted")
+    return CachedLM(lm, cache) if cache is not None else lm

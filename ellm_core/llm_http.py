@@ -1,0 +1,134 @@
+"""Any OpenAI-compatible chat-completions server (vLLM, Ollama, TGI, llama.cpp) as a :class:`LanguageModel`.
+
+Uses the ``openai`` client: its timeouts, and its retries with exponential backoff on connection errors,
+timeouts, 408/409/429 and 5xx answers. Requests of one batch run concurrently. The API key is read from an
+environment variable and never logged; servers that need none get a placeholder.
+
+Example (with ``python -m llama_cpp.server --model FILE.gguf`` or ``vllm serve MODEL`` running)::
+
+    lm = OpenAICompatibleLM("http://127.0.0.1:8000/v1", model="smollm2")
+    lm.generate(["What would you do?"])
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ellm_core.llm import LLMServerError, LMConfig, Prompt, as_chat
+
+logger = logging.getLogger(__name__)
+
+
+class OpenAICompatibleLM:
+    """Chat completions from a server.
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:8000/v1``.
+        model: the served model name.
+        api_key_env: environment variable with the key (unset: a placeholder is sent).
+        timeout_s: per-request timeout.
+        max_retries: retries after the first attempt, with exponential backoff.
+        concurrency: requests in flight at once for one batch.
+        extra_body: server-specific sampling fields, e.g. ``{"repetition_penalty": 1.2}`` for vLLM or
+            ``{"repeat_penalty": 1.2}`` for llama.cpp.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout_s: float = 30.0,
+        max_retries: int = 3,
+        concurrency: int = 8,
+        max_new_tokens: int = 48,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        extra_body: dict | None = None,
+    ) -> None:
+        import openai
+
+        self._api_key = os.environ.get(api_key_env) or "not-needed"
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=self._api_key, timeout=timeout_s, max_retries=max_retries
+        )
+        self.base_url, self.model, self.max_retries, self.timeout_s = base_url, model, max_retries, timeout_s
+        self.concurrency = max(1, concurrency)
+        self.sampling = {"max_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
+        self.extra_body = extra_body or None
+        self.identity = f"openai:{base_url}:{model}:t={temperature}:p={top_p}:n={max_new_tokens}:seed={seed}"
+        self._warned_no_logprobs = False
+
+    @classmethod
+    def from_config(cls, config: LMConfig) -> OpenAICompatibleLM:
+        """Build from an :class:`LMConfig` (``model`` is the served model name)."""
+        return cls(
+            config.base_url, config.model or "default", config.api_key_env, config.timeout_s,
+            config.max_retries, config.batch_size, config.max_new_tokens, config.temperature, config.top_p,
+            config.seed,
+        )
+
+    def _complete(self, prompt: Prompt, **overrides):
+        import openai
+
+        arguments = {**self.sampling, **overrides}
+        try:
+            return self.client.chat.completions.create(
+                model=self.model, messages=as_chat(prompt), extra_body=self.extra_body, **arguments
+            )
+        except openai.APIError as error:
+            message = str(error).replace(self._api_key, "***")
+            raise LLMServerError(
+                f"LM server {self.base_url} (model {self.model!r}) failed after {self.max_retries} retries "
+                f"(timeout {self.timeout_s} s): {type(error).__name__}: {message}"
+            ) from None
+
+    def _map(self, function, prompts: Sequence[Prompt]) -> list:
+        if len(prompts) <= 1 or self.concurrency == 1:
+            return [function(p) for p in prompts]
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
+            return list(pool.map(function, prompts))
+
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        """One completion per prompt, ``concurrency`` requests at a time."""
+
+        def answer(prompt: Prompt) -> str:
+            response = self._complete(prompt)
+            return (response.choices[0].message.content or "").strip() if response.choices else ""
+
+        return self._map(answer, prompts)
+
+    def yes_probability(self, prompts: Sequence[Prompt]) -> np.ndarray:
+        """P(yes) / (P(yes) + P(no)) from the first token's top log-probabilities.
+
+        Servers that return no log-probabilities are answered from the text: 1 for yes, 0 for no, 0.5 otherwise.
+        """
+
+        def probability(prompt: Prompt) -> float:
+            response = self._complete(prompt, max_tokens=2, temperature=0.0, logprobs=True, top_logprobs=20)
+            if not response.choices:
+                return 0.5
+            choice = response.choices[0]
+            content = getattr(choice.logprobs, "content", None) if choice.logprobs else None
+            if content:
+                yes = no = 0.0
+                for candidate in content[0].top_logprobs or []:
+                    word = candidate.token.strip().lower()
+                    yes += math.exp(candidate.logprob) if word == "yes" else 0.0
+                    no += math.exp(candidate.logprob) if word == "no" else 0.0
+                if yes + no > 0:
+                    return yes / (yes + no)
+            if not self._warned_no_logprobs:
+                logger.warning("%s returned no usable log-probabilities; using the answer text", self.base_url)
+                self._warned_no_logprobs = True
+            text = (choice.message.content or "").strip().lower()
+            return 1.0 if text.startswith("yes") else 0.0 if text.startswith("no") else 0.5
+
+        return np.asarray(self._map(probability, prompts), dtype=np.float64)

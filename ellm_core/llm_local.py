@@ -1,0 +1,189 @@
+"""A local causal LM through ``transformers``: chat template, batched left-padded generation, P(yes).
+
+GGUF files are supported (dequantised on load). Because that load takes ~20 s, a GGUF model is converted
+once into a plain checkpoint under :func:`ellm_core.resources.cache_dir` and reloaded from there (~0.3 s,
+identical logits).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ellm_core.llm import LMConfig, Prompt, as_chat
+from ellm_core.resources import cache_dir, default_lm_gguf
+
+logger = logging.getLogger(__name__)
+
+_YES_WORDS = ("Yes", "yes", "YES", " Yes", " yes")
+_NO_WORDS = ("No", "no", "NO", " No", " no")
+
+
+def _converted_dir(gguf_path: Path) -> Path:
+    stat = gguf_path.stat()
+    return cache_dir() / "models" / f"{gguf_path.stem}-{stat.st_size}"
+
+
+def _convert_gguf(directory: Path, gguf_file: str, target: Path) -> None:
+    """Load a GGUF model once and save it as a plain float32 checkpoint at ``target`` (atomically)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    logger.info("converting %s once into a plain checkpoint at %s", gguf_file, target)
+    tokenizer = AutoTokenizer.from_pretrained(directory, gguf_file=gguf_file)
+    model = AutoModelForCausalLM.from_pretrained(directory, gguf_file=gguf_file, dtype=torch.float32)
+    model.hf_quantizer = None  # both are needed, or save_pretrained refuses a gguf-"quantised" model
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        os.replace(staging, target)  # atomic: readers see either nothing or the whole checkpoint
+    except OSError:
+        if not (target / "config.json").exists():
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def resolve_model_location(model: str | None, gguf_file: str | None) -> tuple[str, str | None]:
+    """Turn (model, gguf_file) into something ``from_pretrained`` loads fast.
+
+    ``None`` means the shipped SmolLM2 GGUF; a ``.gguf`` path or a directory + ``gguf_file`` is converted once
+    into the cache and that plain checkpoint returned. Anything else (a directory, a hub name) is returned
+    unchanged. A path that does not exist is an error naming it.
+    """
+    if model is None:
+        gguf_path = default_lm_gguf()
+    elif model.endswith(".gguf"):
+        gguf_path = Path(model).expanduser()
+    elif gguf_file is not None and Path(model).expanduser().is_dir():
+        gguf_path = Path(model).expanduser() / gguf_file
+    else:
+        local = Path(model).expanduser()
+        if model.startswith((".", "~", os.sep)) and not local.exists():
+            raise FileNotFoundError(f"language model path {model!r} does not exist")
+        return (str(local) if local.exists() else model), gguf_file
+    if not gguf_path.is_file():
+        raise FileNotFoundError(f"GGUF file {str(gguf_path)!r} does not exist")
+    target = _converted_dir(gguf_path)
+    if not (target / "config.json").exists():
+        _convert_gguf(gguf_path.parent, gguf_path.name, target)
+    return str(target), None
+
+
+class TransformersLM:
+    """A local causal LM with a chat template (see :class:`ellm_core.llm.LMConfig` for the arguments)."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        gguf_file: str | None = None,
+        device: str = "cpu",
+        max_new_tokens: int = 48,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        repetition_penalty: float = 1.2,
+        batch_size: int = 8,
+        seed: int = 0,
+    ) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        location, gguf = resolve_model_location(model, gguf_file)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(location, gguf_file=gguf)
+            dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+            self.model = AutoModelForCausalLM.from_pretrained(location, gguf_file=gguf, dtype=dtype)
+        except OSError as error:
+            raise OSError(f"could not load language model {model or location!r}: {error}") from error
+        self.model.to(device).eval()
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.device, self.batch_size, self.seed = device, batch_size, seed
+        self.max_new_tokens, self.temperature = max_new_tokens, temperature
+        self.top_p, self.repetition_penalty = top_p, repetition_penalty
+        self.identity = (
+            f"transformers:{model or 'SmolLM2-135M-Instruct.Q4_1'}:t={temperature}:p={top_p}:"
+            f"rp={repetition_penalty}:n={max_new_tokens}:seed={seed}"
+        )
+        self.tokens_generated = 0
+        self._calls = 0
+        self._yes_ids = self._single_token_ids(_YES_WORDS)
+        self._no_ids = self._single_token_ids(_NO_WORDS)
+
+    @classmethod
+    def from_config(cls, config: LMConfig) -> TransformersLM:
+        """Build from an :class:`LMConfig`."""
+        return cls(
+            config.model, config.gguf_file, config.device, config.max_new_tokens, config.temperature,
+            config.top_p, config.repetition_penalty, config.batch_size, config.seed,
+        )
+
+    def _single_token_ids(self, words: Sequence[str]) -> list[int]:
+        ids = {self.tokenizer.encode(w, add_special_tokens=False)[0] for w in words}
+        return sorted(ids)
+
+    def _render(self, prompts: Sequence[Prompt]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(as_chat(p), tokenize=False, add_generation_prompt=True)
+            for p in prompts
+        ]
+
+    def _batches(self, texts: list[str]):
+        """Yield (indices, encoded batch), grouping prompts of similar length to limit padding."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            indices = order[start : start + self.batch_size]
+            encoded = self.tokenizer(
+                [texts[i] for i in indices], return_tensors="pt", padding=True, add_special_tokens=False
+            ).to(self.device)
+            yield indices, encoded
+
+    @torch.inference_mode()
+    def generate(self, prompts: Sequence[Prompt]) -> list[str]:
+        """Answers to ``prompts``, generated in left-padded batches of ``batch_size``."""
+        texts = self._render(prompts)
+        answers = [""] * len(texts)
+        sample = self.temperature > 0
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed + self._calls)
+            self._calls += 1
+            for indices, encoded in self._batches(texts):
+                output = self.model.generate(
+                    **encoded,
+                    max_new_tokens=self.max_new_tokens,
+                    do_sample=sample,
+                    temperature=self.temperature if sample else None,
+                    top_p=self.top_p if sample else None,
+                    top_k=None,
+                    repetition_penalty=self.repetition_penalty,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
+                new_tokens = output[:, encoded["input_ids"].shape[1] :]
+                self.tokens_generated += int((new_tokens != self.tokenizer.pad_token_id).sum())
+                decoded = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                for index, answer in zip(indices, decoded):
+                    answers[index] = answer.strip()
+        return answers
+
+    @torch.inference_mode()
+    def yes_probability(self, prompts: Sequence[Prompt]) -> np.ndarray:
+        """P(yes) / (P(yes) + P(no)) of the first answer token, from next-token logits."""
+        texts = self._render(prompts)
+        result = np.zeros(len(texts), dtype=np.float64)
+        for indices, encoded in self._batches(texts):
+            logits = self.model(**encoded).logits[:, -1, :].float()
+            probs = torch.softmax(logits, dim=-1)
+            yes = probs[:, self._yes_ids].sum(dim=1)
+            no = probs[:, self._no_ids].sum(dim=1)
+            result[indices] = (yes / (yes + no).clamp_min(1e-12)).cpu().numpy()
+        return result

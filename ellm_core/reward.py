@@ -1,0 +1,125 @@
+"""The ELLM intrinsic reward and the per-episode achieved-goal filter.
+
+r = max_g sim(goal_g, caption) if that maximum exceeds the threshold, else 0 — the reward *is* the
+similarity, as in the paper. A goal counts as achieved once a caption matched it; for the rest of the
+episode it (and any suggestion the same caption would match again) is no longer rewarded.
+
+Example:
+    >>> import numpy as np
+    >>> goals = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)
+    >>> ellm_reward(goals, np.array([0.0, 1.0], dtype=np.float32), threshold=0.5)
+    (0.8, 1)
+    >>> ellm_reward(goals, np.array([0.0, 1.0], dtype=np.float32), threshold=0.8)
+    (0.0, -1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ellm_core.embed import Embedder
+from ellm_core.similarity import similarity
+
+#: Default similarity threshold of the core (presets may override it, e.g. the paper's 0.99 for Crafter).
+DEFAULT_THRESHOLD = 0.5
+
+
+def ellm_reward(
+    goal_embeddings: np.ndarray, caption_embedding: np.ndarray, threshold: float, metric: str = "cosine"
+) -> tuple[float, int]:
+    """(reward, index of the matched goal) for one transition; (0.0, -1) when no goal exceeds ``threshold``."""
+    if len(goal_embeddings) == 0:
+        return 0.0, -1
+    scores = similarity(metric)(np.asarray(caption_embedding), np.asarray(goal_embeddings))[0]
+    best = int(np.argmax(scores))
+    score = round(float(scores[best]), 6)
+    return (score, best) if score > threshold else (0.0, -1)
+
+
+@dataclass
+class AchievedGoalFilter:
+    """Removes goals achieved earlier in the episode; :meth:`reset` at episode end.
+
+    A goal is removed when its text was rewarded before, or when it matches (above ``threshold``) a caption
+    that already earned a reward — so paraphrases of an achieved goal are not rewarded again either.
+    ``enabled=False`` turns the filter off for ablations.
+    """
+
+    threshold: float = DEFAULT_THRESHOLD
+    metric: str = "cosine"
+    enabled: bool = True
+    achieved_goals: set[str] = field(default_factory=set)
+    achieved_captions: list[np.ndarray] = field(default_factory=list)
+
+    def reset(self) -> None:
+        """Forget everything achieved (call at episode start)."""
+        self.achieved_goals.clear()
+        self.achieved_captions.clear()
+
+    def mark(self, goal: str, caption_embedding: np.ndarray) -> None:
+        """Record that ``goal`` was achieved by the caption with this embedding."""
+        self.achieved_goals.add(goal)
+        self.achieved_captions.append(np.asarray(caption_embedding, dtype=np.float32))
+
+    def keep_mask(self, goals: Sequence[str], goal_embeddings: np.ndarray) -> np.ndarray:
+        """Boolean mask of the goals not yet achieved."""
+        mask = np.ones(len(goals), dtype=bool)
+        if not self.enabled or len(goals) == 0:
+            return mask
+        mask &= np.array([goal not in self.achieved_goals for goal in goals])
+        if self.achieved_captions:
+            scores = similarity(self.metric)(np.stack(self.achieved_captions), np.asarray(goal_embeddings))
+            mask &= ~(scores > self.threshold).any(axis=0)
+        return mask
+
+
+@dataclass
+class EpisodeReward:
+    """The ELLM reward for one environment's episode: filter + embed + max-similarity reward.
+
+    Example:
+        >>> from ellm_core.embed import HashingEmbedder
+        >>> episode = EpisodeReward(HashingEmbedder(), threshold=0.5)
+        >>> episode.step(["collect wood", "drink water"], "collect wood")[:2]
+        (1.0, 'collect wood')
+        >>> episode.step(["collect wood", "drink water"], "collect wood")  # achieved earlier this episode
+        (0.0, None, ['drink water'])
+    """
+
+    embedder: Embedder
+    threshold: float = DEFAULT_THRESHOLD
+    metric: str = "cosine"
+    filter_achieved: bool = True
+    achieved: AchievedGoalFilter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.achieved = AchievedGoalFilter(self.threshold, self.metric, self.filter_achieved)
+
+    def reset(self) -> None:
+        """Start a new episode."""
+        self.achieved.reset()
+
+    def active_goals(self, goals: Sequence[str]) -> list[str]:
+        """The goals not achieved yet in this episode."""
+        return self.step(goals, "")[2]
+
+    def step(self, goals: Sequence[str], caption: str) -> tuple[float, str | None, list[str]]:
+        """(reward, achieved goal or None, goals still active) for the transition described by ``caption``."""
+        goals = list(dict.fromkeys(goals))
+        if not goals:
+            return 0.0, None, []
+        embeddings = self.embedder.encode([*goals, caption] if caption else goals)
+        mask = self.achieved.keep_mask(goals, embeddings[: len(goals)])
+        active = [goal for goal, keep in zip(goals, mask) if keep]
+        if not active or not caption:
+            return 0.0, None, active
+        reward, index = ellm_reward(embeddings[: len(goals)][mask], embeddings[-1], self.threshold, self.metric)
+        if index < 0:
+            return 0.0, None, active
+        goal = active[index]
+        if self.filter_achieved:
+            self.achieved.mark(goal, embeddings[-1])
+        return reward, goal, active
