@@ -73,10 +73,12 @@ class LMConfig:
     base_url: str = _option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
     api_key_env: str = _option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
     device: str = _option("cpu", "torch device of the local model")
-    max_new_tokens: int = _option(48, "tokens generated per answer")
+    max_new_tokens: int = _option(32, "tokens generated per answer")
     temperature: float = _option(0.0, "sampling temperature; 0 = greedy")
     top_p: float = _option(1.0, "nucleus sampling mass")
-    repetition_penalty: float = _option(1.2, "repetition penalty of local generation")
+    repetition_penalty: float = _option(
+        1.0, "repetition penalty of local generation (>1 also penalises copying the few-shot format)"
+    )
     batch_size: int = _option(8, "prompts per forward pass (local) or concurrent requests (openai)")
     timeout_s: float = _option(30.0, "per-request timeout in seconds (openai)")
     max_retries: int = _option(3, "retries with exponential backoff (openai)")

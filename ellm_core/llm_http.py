@@ -47,7 +47,7 @@ class OpenAICompatibleLM:
         timeout_s: float = 30.0,
         max_retries: int = 3,
         concurrency: int = 8,
-        max_new_tokens: int = 48,
+        max_new_tokens: int = 32,
         temperature: float = 0.0,
         top_p: float = 1.0,
         seed: int = 0,

@@ -88,10 +88,10 @@ class TransformersLM:
         model: str | None = None,
         gguf_file: str | None = None,
         device: str = "cpu",
-        max_new_tokens: int = 48,
+        max_new_tokens: int = 32,
         temperature: float = 0.0,
         top_p: float = 1.0,
-        repetition_penalty: float = 1.2,
+        repetition_penalty: float = 1.0,
         batch_size: int = 8,
         seed: int = 0,
     ) -> None:

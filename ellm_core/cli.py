@@ -1,0 +1,157 @@
+"""The ``ellm`` command: ``ellm goals`` (try prompts in seconds) and ``ellm demo`` (goals → captions → rewards).
+
+Run ``ellm --help`` or ``ellm COMMAND --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ellm_core.config import add_dataclass_arguments, dataclass_from_args
+from ellm_core.llm import LMConfig
+
+logger = logging.getLogger("ellm_core")
+
+DEMO_OBSERVATION = "You see grass, a tree to your left and water below you. You have nothing. You are thirsty."
+DEMO_ACTIONS = [
+    "noop", "move left", "move right", "move up", "move down", "do", "sleep", "place stone", "place table",
+    "place furnace", "place plant", "make wood pickaxe", "make stone pickaxe", "make iron pickaxe",
+    "make wood sword", "make stone sword", "make iron sword",
+]
+DEMO_CAPTIONS = ["you collect wood", "you drink water", "you collect wood", "you place a table", ""]
+
+
+def setup_logging(verbose: int = 0) -> None:
+    """One logging configuration for all commands (``-v`` for debug)."""
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if verbose == 0:
+        logging.getLogger("ellm_core").setLevel(logging.INFO)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:  # transformers' download/loading bars are noise in a CLI
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
+
+
+def open_cache(path: str | None):
+    """The SQLite cache at ``path`` (``"none"`` disables it; ``None`` = the default file in the cache dir)."""
+    from ellm_core.cache import SQLiteCache
+    from ellm_core.resources import cache_dir
+
+    if path == "none":
+        return None
+    return SQLiteCache(Path(path) if path else cache_dir() / "cache.sqlite")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cache", default=None, help="SQLite cache file for LLM outputs and embeddings "
+                        "(default: ~/.cache/ellm/cache.sqlite; 'none' disables it)")
+    parser.add_argument("--prompts", default=None, help="YAML file overriding keys of data/prompts.yaml")
+    parser.add_argument("--no-few-shot", action="store_true", help="drop the few-shot examples from the prompt")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    add_dataclass_arguments(parser, LMConfig, prefix="lm-")
+
+
+def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list[str] | None = None):
+    from ellm_core.goals import ClosedFormGoals, OpenEndedGoals
+    from ellm_core.llm import make_language_model
+    from ellm_core.prompts import PromptConfig
+
+    prompts = PromptConfig.load(args.prompts)
+    if args.no_few_shot:
+        prompts = prompts.without_few_shot()
+    lm = make_language_model(dataclass_from_args(LMConfig, args, prefix="lm-"), cache)
+    if mode == "closed":
+        if not candidates:
+            raise SystemExit("ellm goals: --mode closed needs --candidates 'goal one;goal two;...'")
+        return ClosedFormGoals(lm, candidates, threshold=args.yes_threshold, prompts=prompts)
+    return OpenEndedGoals(lm, prompts, max_goals=args.max_goals)
+
+
+def cmd_goals(args: argparse.Namespace) -> int:
+    """Print the goals the LM suggests for one observation."""
+    cache = open_cache(args.cache)
+    candidates = [c.strip() for c in args.candidates.split(";") if c.strip()] if args.candidates else None
+    generator = _goal_generator(args, cache, args.mode, candidates)
+    actions = [a.strip() for a in args.actions.split(",") if a.strip()]
+    goals = generator.suggest(args.observation, actions)
+    if not goals:
+        print("(no goals: the model's answer parsed into an empty list)")
+    for goal in goals:
+        print(f"- {goal}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Goals from the real LM for a Crafter-like observation, then the ELLM reward of a few transitions."""
+    from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.reward import EpisodeReward
+
+    cache = open_cache(args.cache)
+    generator = _goal_generator(args, cache, "open")
+    embedder = CachedEmbedder(make_embedder(args.embedder), cache)
+    print(f"Observation: {DEMO_OBSERVATION}")
+    goals = generator.suggest(DEMO_OBSERVATION, DEMO_ACTIONS)
+    print("Suggested goals:" if goals else "Suggested goals: (none parsed from the answer)")
+    for goal in goals:
+        print(f"  - {goal}")
+    episode = EpisodeReward(embedder, threshold=args.threshold)
+    print(f"\nELLM reward per transition (threshold {args.threshold}, achieved goals removed):")
+    print(f"  {'caption':<22} {'best goal':<40} {'cosine':>7} {'reward':>7}")
+    for caption in DEMO_CAPTIONS:
+        active = episode.active_goals(goals)
+        best, score = "-", 0.0
+        if active and caption:
+            vectors = embedder.encode([*active, caption])
+            scores = vectors[:-1] @ vectors[-1]
+            best, score = active[int(scores.argmax())], float(scores.max())
+        reward, _, _ = episode.step(goals, caption)
+        print(f"  {caption or '(nothing happened)':<22} {best[:40]:<40} {score:7.3f} {reward:7.3f}")
+    if cache is not None:
+        stats = cache.stats()
+        print(f"\ncache: {stats['hits']} hits, {stats['misses']} misses ({cache.path})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``ellm`` argument parser with its subcommands."""
+    parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    goals = commands.add_parser("goals", help="suggest goals for one observation", description=cmd_goals.__doc__)
+    goals.add_argument("--observation", required=True, help="caption of the current observation")
+    goals.add_argument("--actions", required=True, help="comma-separated valid actions")
+    goals.add_argument("--mode", choices=("open", "closed"), default="open", help="open-ended or closed-form")
+    goals.add_argument("--candidates", default=None, help="closed-form: ';'-separated candidate goals")
+    goals.add_argument("--yes-threshold", type=float, default=0.5, help="closed-form: keep goals with P(yes) above")
+    goals.add_argument("--max-goals", type=int, default=5, help="open-ended: at most this many goals")
+    _add_common(goals)
+    goals.set_defaults(handler=cmd_goals)
+
+    demo = commands.add_parser("demo", help="goals and ELLM rewards with the real offline models",
+                               description=cmd_demo.__doc__)
+    demo.add_argument("--embedder", default="default", help="default (all-MiniLM-L6-v2), hashing[:DIM], or a path")
+    demo.add_argument("--threshold", type=float, default=0.5, help="similarity threshold of the reward")
+    demo.add_argument("--max-goals", type=int, default=5, help="at most this many goals")
+    _add_common(demo)
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ellm`` console script."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+import subprocess
+import sys
+
+import pytest
+
+from ellm_core.cli import main
+
+
+@pytest.mark.parametrize("command", [[], ["goals"], ["demo"]])
+def test_help_everywhere(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: ellm" in capsys.readouterr().out
+
+
+def test_goals_with_scripted_backend_prints_placeholder(capsys, tmp_path):
+    main(["goals", "--observation", "You see a tree.", "--actions", "do,noop", "--lm-backend", "scripted",
+          "--cache", str(tmp_path / "c.sqlite")])
+    assert "no goals" in capsys.readouterr().out
+
+
+def test_closed_mode_needs_candidates():
+    with pytest.raises(SystemExit, match="--candidates"):
+        main(["goals", "--observation", "x", "--actions", "do", "--mode", "closed", "--lm-backend", "scripted",
+              "--cache", "none"])
+
+
+@pytest.mark.real_model
+def test_ellm_goals_with_the_default_offline_model(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ellm_core.cli", "goals", "--observation", "You see grass and a tree. You have nothing.",
+         "--actions", "move left,move right,do,place table", "--cache", str(tmp_path / "c.sqlite")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    goals = [line for line in result.stdout.splitlines() if line.startswith("- ")]
+    assert goals, result.stdout
+
+
+@pytest.mark.real_model
+def test_demo_runs_offline_and_prints_reward_table(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "ellm_core.cli", "demo", "--cache", str(tmp_path / "c.sqlite")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Suggested goals" in result.stdout and "you drink water" in result.stdout

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from ellm_core.cache import SQLiteCache
+from ellm_core.embed import CachedEmbedder, Embedder, HashingEmbedder, make_embedder
+
+
+class CountingEmbedder:
+    """Records every text it was asked to embed."""
+
+    def __init__(self):
+        self.inner = HashingEmbedder(32)
+        self.identity = "counting"
+        self.dim = 32
+        self.seen: list[str] = []
+
+    def encode(self, texts):
+        self.seen.extend(texts)
+        return self.inner.encode(texts)
+
+
+def test_hashing_embedder_is_unit_norm_deterministic_and_meaningful():
+    embedder = HashingEmbedder(256)
+    assert isinstance(embedder, Embedder)
+    vectors = embedder.encode(["you collected wood", "collect wood", "drink water"])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 256)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(vectors, HashingEmbedder(256).encode(["you collected wood", "collect wood", "drink water"]))
+    assert vectors[0] @ vectors[1] > 0.5 > vectors[0] @ vectors[2]
+    assert embedder.encode([]).shape == (0, 256)
+
+
+def test_cached_embedder_encodes_each_text_once_and_persists(tmp_path):
+    inner = CountingEmbedder()
+    cached = CachedEmbedder(inner, SQLiteCache(tmp_path / "c.sqlite"))
+    first = cached.encode(["a tree", "water", "a tree"])
+    second = cached.encode(["water", "a tree"])
+    assert inner.seen == ["a tree", "water"]
+    np.testing.assert_array_equal(first[0], second[1])
+    assert cached.hit_rate == pytest.approx(1 - 2 / 5)
+    fresh_inner = CountingEmbedder()
+    later_run = CachedEmbedder(fresh_inner, SQLiteCache(tmp_path / "c.sqlite"))
+    np.testing.assert_array_equal(later_run.encode(["water"]), second[:1])
+    assert fresh_inner.seen == []
+
+
+def test_make_embedder_names_and_missing_path():
+    assert make_embedder("hashing:64").encode(["x"]).shape == (1, 64)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        make_embedder("./no/such/model")
+
+
+@pytest.mark.real_model
+def test_real_embedder_ranks_wood_caption_closer_to_chopping_than_drinking():
+    embedder = make_embedder("default")
+    caption, chop, drink = embedder.encode(["you collected wood", "chop down a tree", "drink water"])
+    assert embedder.encode(["x"]).shape == (1, 384)
+    assert caption @ chop > caption @ drink + 0.1

@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from ellm_core.cache import SQLiteCache
+from ellm_core.llm import CachedLM, LanguageModel, LMConfig, ScriptedLM, make_language_model
+
+
+def test_scripted_lm_mapping_sequence_and_callable():
+    assert isinstance(ScriptedLM(), LanguageModel)
+    assert ScriptedLM({"tree": "- chop"}, default="?").generate(["a tree", "a cow"]) == ["- chop", "?"]
+    assert ScriptedLM(["a", "b"]).generate(["x", "y", "z"]) == ["a", "b", "a"]
+    assert ScriptedLM(lambda text: text.upper()).generate([[{"role": "user", "content": "hi"}]]) == ["HI"]
+    np.testing.assert_allclose(ScriptedLM(yes=0.3).yes_probability(["q", "r"]), [0.3, 0.3])
+
+
+def test_cached_lm_answers_each_prompt_once_across_runs(tmp_path):
+    inner = ScriptedLM(lambda text: f"- {text}", yes=lambda text: 0.25)
+    cached = CachedLM(inner, SQLiteCache(tmp_path / "c.sqlite"))
+    assert cached.generate(["a", "b", "a"]) == ["- a", "- b", "- a"]
+    assert cached.generate(["b"]) == ["- b"]
+    assert len(inner.calls) == 2
+    np.testing.assert_allclose(cached.yes_probability(["a", "a"]), [0.25, 0.25])
+    assert len(inner.calls) == 3  # yes/no answers are cached apart from generations
+    again = CachedLM(ScriptedLM(lambda text: "different"), SQLiteCache(tmp_path / "c.sqlite"))
+    again.identity = cached.identity
+    assert again.generate(["a"]) == ["- a"]
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown LM backend 'gpt'"):
+        make_language_model(LMConfig(backend="gpt"))
+
+
+def test_missing_local_model_path_is_a_clear_error():
+    from ellm_core.llm_local import resolve_model_location
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        resolve_model_location("./no/such/model", None)
+    with pytest.raises(FileNotFoundError, match="GGUF file"):
+        resolve_model_location("/no/such/model.gguf", None)

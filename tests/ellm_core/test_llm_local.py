@@ -1,0 +1,39 @@
+"""The default local LM (SmolLM2-135M-Instruct GGUF shipped in a PyPI package), for real."""
+
+import numpy as np
+import pytest
+
+from ellm_core.goals import OpenEndedGoals
+from ellm_core.prompts import PromptConfig, closed_form_prompt
+
+pytestmark = pytest.mark.real_model
+
+CRAFTER_ACTIONS = ["noop", "move left", "move right", "move up", "move down", "do", "sleep", "place table",
+                   "make wood pickaxe"]
+
+
+@pytest.fixture(scope="module")
+def lm():
+    from ellm_core.llm_local import TransformersLM
+
+    return TransformersLM(batch_size=4)
+
+
+def test_default_lm_suggests_at_least_one_goal_for_a_crafter_like_prompt(lm):
+    goals = OpenEndedGoals(lm).suggest("You see grass and a tree. You have nothing.", CRAFTER_ACTIONS)
+    assert len(goals) >= 1 and all(isinstance(goal, str) and goal for goal in goals)
+
+
+def test_batched_greedy_generation_equals_one_at_a_time(lm):
+    prompts = ["Name one fruit.", "You see water. What would you do? Answer in three words."]
+    batched = lm.generate(prompts)
+    single = [lm.generate([prompt])[0] for prompt in prompts]
+    assert batched == single and all(batched)
+    assert lm.tokens_generated > 0
+
+
+def test_yes_probability_is_a_probability(lm):
+    chats = [closed_form_prompt("You see a tree.", CRAFTER_ACTIONS, goal, PromptConfig.load())
+             for goal in ("collect wood", "drink water")]
+    probabilities = lm.yes_probability(chats)
+    assert probabilities.shape == (2,) and np.all((probabilities > 0) & (probabilities < 1))

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+from ellm_core.embed import HashingEmbedder
+from ellm_core.reward import AchievedGoalFilter, EpisodeReward, ellm_reward
+
+E = np.eye(3, dtype=np.float32)
+
+
+def unit(*values):
+    vector = np.asarray(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def test_reward_is_the_max_similarity_above_threshold():
+    goals = np.stack([unit(1, 0, 0), unit(1, 1, 0), unit(0, 0, 1)])
+    reward, index = ellm_reward(goals, unit(0, 1, 0), threshold=0.5)
+    assert index == 1 and reward == pytest.approx(np.sqrt(0.5), abs=1e-6)  # proportional: reward = similarity
+
+
+def test_threshold_edge_is_exclusive():
+    goals = np.stack([unit(1, 0, 0)])
+    caption = unit(0.6, 0.8, 0)  # cosine exactly 0.6
+    assert ellm_reward(goals, caption, threshold=0.6) == (0.0, -1)
+    assert ellm_reward(goals, caption, threshold=0.59)[0] == pytest.approx(0.6)
+
+
+def test_no_goals_no_reward():
+    assert ellm_reward(np.zeros((0, 3), np.float32), unit(1, 0, 0), threshold=0.0) == (0.0, -1)
+
+
+def test_filter_removes_achieved_goals_and_paraphrases_and_resets():
+    flt = AchievedGoalFilter(threshold=0.9)
+    goals = ["collect wood", "chop wood", "drink water"]
+    embeddings = np.stack([E[0], unit(1, 0.1, 0), E[2]])
+    flt.mark("collect wood", E[0])
+    assert flt.keep_mask(goals, embeddings).tolist() == [False, False, True]
+    flt.reset()
+    assert flt.keep_mask(goals, embeddings).all()
+
+
+def test_filter_disabled_keeps_everything():
+    flt = AchievedGoalFilter(threshold=0.9, enabled=False)
+    flt.mark("collect wood", E[0])
+    assert flt.keep_mask(["collect wood"], E[:1]).all()
+
+
+def test_episode_reward_fires_once_per_episode_unless_filter_off():
+    episode = EpisodeReward(HashingEmbedder(), threshold=0.5)
+    goals = ["collect wood", "drink water"]
+    first, goal, _ = episode.step(goals, "collect wood")
+    assert first == pytest.approx(1.0) and goal == "collect wood"
+    assert episode.step(goals, "collect wood")[:2] == (0.0, None)
+    assert episode.step(goals, "drink water")[1] == "drink water"
+    episode.reset()
+    assert episode.step(goals, "collect wood")[1] == "collect wood"
+    ablation = EpisodeReward(HashingEmbedder(), threshold=0.5, filter_achieved=False)
+    assert [ablation.step(goals, "collect wood")[0] for _ in range(3)] == pytest.approx([1.0] * 3)
+
+
+def test_empty_caption_or_goals_give_zero():
+    episode = EpisodeReward(HashingEmbedder(), threshold=0.1)
+    assert episode.step(["collect wood"], "") == (0.0, None, ["collect wood"])
+    assert episode.step([], "collect wood") == (0.0, None, [])
