@@ -1,0 +1,98 @@
+"""Batched vs one-at-a-time goal generation with the real default LM, side by side in one run.
+
+Usage: python benchmarks/goal_generation.py [--quick] [--batch-size 8] [--device cpu]
+
+Prints a table and one JSON line; the ratio is batched tokens/s over single tokens/s (useful tokens only:
+padding and tokens after end-of-sequence are not counted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+SITUATIONS = [
+    "You see grass and a tree. You have nothing.",
+    "You see water and sand. You are thirsty.",
+    "You see grass and a cow. You are hungry.",
+    "You see stone and a table. You have 5 wood and a wood pickaxe.",
+    "You see a zombie nearby. Your health is low.",
+    "You see coal and stone. You have a stone pickaxe.",
+    "You see iron, a table and a furnace. You have a stone pickaxe and 2 coal.",
+    "It is dark. You see grass. Your energy is low.",
+    "You see a skeleton and a path. You have a stone sword.",
+    "You see sand, water and a tree. You have 1 wood.",
+    "You see a plant and grass. You have a sapling.",
+    "You see diamond and stone. You have an iron pickaxe.",
+    "You see grass, a tree and a cow. You have 2 wood. You are hungry.",
+    "You see lava and stone. You have a wood pickaxe.",
+    "You see a table. You have 1 wood and 3 stone.",
+    "You see water. You have nothing. You are thirsty and hungry.",
+]
+ACTIONS = ["noop", "move left", "move right", "move up", "move down", "do", "sleep", "place stone", "place table",
+           "place furnace", "place plant", "make wood pickaxe", "make stone pickaxe", "make iron pickaxe",
+           "make wood sword", "make stone sword", "make iron sword"]
+
+
+def timed_generation(lm, chats, batch_size: int) -> tuple[float, int, list[str]]:
+    """(seconds, useful tokens generated, answers) for generating ``chats`` in batches of ``batch_size``."""
+    lm.batch_size = batch_size
+    before = lm.tokens_generated
+    started = time.perf_counter()
+    answers = [] if batch_size == 1 else lm.generate(chats)
+    if batch_size == 1:
+        for chat in chats:
+            answers.extend(lm.generate([chat]))
+    return time.perf_counter() - started, lm.tokens_generated - before, answers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="8 prompts per scenario instead of 16")
+    parser.add_argument("--batch-size", type=int, default=8, help="prompts per batched forward pass")
+    parser.add_argument("--device", default="cpu", help="torch device")
+    args = parser.parse_args()
+
+    import torch
+
+    from ellm_core.llm_local import TransformersLM
+    from ellm_core.prompts import PromptConfig, open_ended_prompt
+
+    config = PromptConfig.load()
+    situations = SITUATIONS[: 8 if args.quick else 16]
+    scenarios = {  # prefill-bound (the default few-shot prompt, short answers) and decode-bound (long answers)
+        "few-shot prompt": [open_ended_prompt(s, ACTIONS, config) for s in situations],
+        "zero-shot prompt": [open_ended_prompt(s, ACTIONS, config.without_few_shot()) for s in situations],
+    }
+    lm = TransformersLM(device=args.device, max_new_tokens=32)
+    lm.generate(scenarios["few-shot prompt"][:2])  # warm-up
+    print(f"goal generation, SmolLM2-135M-Instruct (transformers), {len(situations)} prompts per scenario, "
+          f"device {args.device}, {torch.get_num_threads()} threads")
+    print(f"{'scenario':<18}{'mode':<16}{'seconds':>9}{'tokens':>8}{'tokens/s':>10}{'prompts/s':>11}")
+    result = {"benchmark": "goal_generation", "goal": "> 1", "batch_size": args.batch_size,
+              "prompts": len(situations), "device": args.device, "machine": platform.machine()}
+    for name, chats in scenarios.items():
+        single_s, single_tokens, single_answers = timed_generation(lm, chats, 1)
+        batched_s, batched_tokens, batched_answers = timed_generation(lm, chats, args.batch_size)
+        single_rate, batched_rate = single_tokens / single_s, batched_tokens / batched_s
+        same = sum(a == b for a, b in zip(single_answers, batched_answers))
+        for mode, seconds, tokens, rate in (("one at a time", single_s, single_tokens, single_rate),
+                                            (f"batched ({args.batch_size})", batched_s, batched_tokens, batched_rate)):
+            print(f"{name:<18}{mode:<16}{seconds:>9.2f}{tokens:>8}{rate:>10.1f}{len(chats) / seconds:>11.2f}")
+        print(f"{name:<18}batched/single tokens/s ratio {batched_rate / single_rate:.2f}; "
+              f"identical greedy answers {same}/{len(chats)}")
+        key = "fewshot" if name.startswith("few") else "zeroshot"
+        result.update({f"{key}_ratio": round(batched_rate / single_rate, 2),
+                       f"{key}_single_tokens_per_s": round(single_rate, 1),
+                       f"{key}_batched_tokens_per_s": round(batched_rate, 1), f"{key}_identical_answers": same})
+    result["ratio"] = result["fewshot_ratio"]  # the default prompt is what training uses
+    print(json.dumps(result))
+
+if __name__ == "__main__":
+    main()
