@@ -37,3 +37,15 @@ def test_yes_probability_is_a_probability(lm):
              for goal in ("collect wood", "drink water")]
     probabilities = lm.yes_probability(chats)
     assert probabilities.shape == (2,) and np.all((probabilities > 0) & (probabilities < 1))
+
+
+def test_sampling_is_seeded_and_reproducible():
+    from ellm_core.llm_local import TransformersLM
+
+    def sample(seed: int) -> list[str]:
+        lm = TransformersLM(temperature=1.0, top_p=0.95, max_new_tokens=12, seed=seed)
+        return lm.generate(["Name three animals."] * 3)
+
+    first = sample(seed=1)
+    assert first == sample(seed=1)
+    assert len(set(first)) > 1  # the three samples in one batch differ

@@ -1,0 +1,9 @@
+"""RecRL: the ELLM core applied to recommendation.
+
+Goals are *rationales* (short statements of what a user looks for) from a LoRA-fine-tuned causal LM; the
+environment is a product-browsing session whose transition captions are the descriptions of the products
+opened; because real ratings exist, the reward is validated against held-out ratings. Builds on
+:mod:`ellm_core` (which never imports this package).
+"""
+
+__version__ = "0.1.0"
