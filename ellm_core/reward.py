@@ -123,3 +123,55 @@ class EpisodeReward:
         if self.filter_achieved:
             self.achieved.mark(goal, embeddings[-1])
         return reward, goal, active
+
+
+class VectorGoalReward:
+    """The ELLM reward for every environment of a vector env, with goal suggestions batched across envs.
+
+    ``goals[i]`` holds the active goals of env ``i`` for its current observation; :meth:`reward` scores a
+    step's captions against them, :meth:`suggest` replaces them for the new observations.
+    """
+
+    def __init__(self, generator, embedder: Embedder, num_envs: int, threshold: float = DEFAULT_THRESHOLD,
+                 metric: str = "cosine", filter_achieved: bool = True) -> None:
+        from ellm_core.goals import suggest_batch
+
+        self._suggest_batch = suggest_batch
+        self.generator = generator
+        self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved) for _ in range(num_envs)]
+        self.goals: list[list[str]] = [[] for _ in range(num_envs)]
+
+    def reset(self, env_indices: Sequence[int]) -> None:
+        """New episodes for ``env_indices``: achieved goals forgotten."""
+        for i in env_indices:
+            self.episodes[i].reset()
+            self.goals[i] = []
+
+    def reward(self, captions: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """(reward per env, achieved goal per env or "") for one step's transition captions."""
+        rewards, achieved = np.zeros(len(captions), dtype=np.float32), []
+        for i, caption in enumerate(captions):
+            rewards[i], goal, _ = self.episodes[i].step(self.goals[i], caption)
+            achieved.append(goal or "")
+        return rewards, achieved
+
+    def suggest(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Suggest (one batched call) and filter the goals for every env's current observation."""
+        suggested = self._suggest_batch(self.generator, list(observations), [list(a) for a in actions])
+        self.goals = [episode.active_goals(goals) for episode, goals in zip(self.episodes, suggested)]
+        return self.goals
+
+    def state_dict(self) -> dict[str, object]:
+        """Achieved goals and current goals of every env (for exact resume)."""
+        return {
+            "goals": self.goals,
+            "achieved_goals": [sorted(e.achieved.achieved_goals) for e in self.episodes],
+            "achieved_captions": [[c.tolist() for c in e.achieved.achieved_captions] for e in self.episodes],
+        }
+
+    def load_state_dict(self, state: dict[str, object]) -> None:
+        """Restore what :meth:`state_dict` saved."""
+        self.goals = [list(goals) for goals in state["goals"]]
+        for episode, goals, captions in zip(self.episodes, state["achieved_goals"], state["achieved_captions"]):
+            episode.achieved.achieved_goals = set(goals)
+            episode.achieved.achieved_captions = [np.asarray(c, dtype=np.float32) for c in captions]

@@ -49,7 +49,7 @@ class TextChainEnv(gym.Env):
         """Caption of the current observation."""
         seen = self.objects.get(self.room, "nothing")
         inventory = f"You have {self.wood} wood." if self.wood else "You have nothing."
-        return f"You see {seen}. {inventory}"
+        return f"You are in room {self.room + 1} of {self.length}. You see {seen}. {inventory}"
 
     def oracle_goals(self) -> list[str]:
         """Ground-truth achievable goals (what an oracle would suggest)."""
@@ -86,6 +86,14 @@ class TextChainEnv(gym.Env):
             elif thing == "a locked chest" and self.wood:
                 caption, reward, terminated = "you open the chest", 1.0, True
         return self._observation(), reward, terminated, False, self._info(caption)
+
+    def get_state(self) -> dict[str, Any]:
+        """Plain-data state (for exact resume of a training run)."""
+        return {"room": self.room, "wood": self.wood, "opened": self.opened}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`get_state` returned."""
+        self.room, self.wood, self.opened = int(state["room"]), int(state["wood"]), bool(state["opened"])
 
     def render(self) -> str | None:
         """Text rendering in ``ansi`` mode."""

@@ -1,0 +1,60 @@
+"""Atomic checkpoints: a killed run (even mid-write) resumes from the last complete one.
+
+A checkpoint is one ``torch.save`` file ``RUN/checkpoints/step_<N>.pt`` written to a temporary name, flushed
+and renamed into place; ``RUN/checkpoints/latest`` (itself replaced atomically) names the newest complete
+one. Loading uses ``torch.load(weights_only=True)``: tensors and plain Python containers only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+def _atomic_write(path: Path, write) -> None:
+    descriptor, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(run_dir: str | Path, step: int, payload: dict[str, Any], keep: int = 2) -> Path:
+    """Write ``payload`` as the checkpoint of ``step``, point ``latest`` at it, keep the newest ``keep``."""
+    directory = Path(run_dir) / "checkpoints"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"step_{step:010d}.pt"
+    _atomic_write(path, lambda handle: torch.save(payload, handle))
+    _atomic_write(directory / "latest", lambda handle: handle.write(path.name.encode()))
+    for old in sorted(directory.glob("step_*.pt"))[:-keep]:
+        old.unlink(missing_ok=True)
+    for stale in directory.glob("*.tmp"):  # left by a run killed mid-write
+        stale.unlink(missing_ok=True)
+    logger.debug("checkpoint written: %s", path)
+    return path
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint of a run, or None when it has none."""
+    pointer = Path(run_dir) / "checkpoints" / "latest"
+    if not pointer.is_file():
+        return None
+    path = pointer.parent / pointer.read_text().strip()
+    return path if path.is_file() else None
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint safely (``weights_only=True``)."""
+    return torch.load(path, map_location="cpu", weights_only=True)

@@ -1,0 +1,157 @@
+"""Stepping a vector of text environments: state vectors for the agent, rewards, and one-step transitions.
+
+Used by training and evaluation alike. The environments speak the text interface of
+:mod:`ellm_core.wrappers` and run with gymnasium's same-step autoreset, so a finished episode's last
+transition is read from ``info["final_info"]`` while the returned observation already starts the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from ellm_core.agents.intrinsic import IntrinsicReward, make_intrinsic
+from ellm_core.agents.state import StateEncoder
+from ellm_core.cache import SQLiteCache
+from ellm_core.embed import Embedder
+from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
+from ellm_core.llm import make_language_model
+from ellm_core.reward import VectorGoalReward
+from ellm_core.train_config import TrainConfig
+from ellm_core.wrappers import require_text_info
+
+
+def unbatch_info(info: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
+    """Split a vector env's info dict into one dict per environment."""
+    per_env: list[dict[str, Any]] = [{} for _ in range(num_envs)]
+    for key, values in info.items():
+        if key.startswith("_"):
+            continue
+        present = info.get(f"_{key}", np.ones(num_envs, dtype=bool))
+        nested = unbatch_info(values, num_envs) if isinstance(values, dict) else None
+        for i in np.flatnonzero(present):
+            per_env[i][key] = nested[i] if nested is not None else values[i]
+    return per_env
+
+
+@dataclass
+class StepResult:
+    """What one vector step produced, per environment."""
+
+    transition_states: np.ndarray  # state vectors after the action (the final one for finished episodes)
+    states: np.ndarray  # state vectors the agent acts from next (new episodes' first ones where reset)
+    extrinsic: np.ndarray
+    intrinsic: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    next_masks: np.ndarray  # valid actions in transition_states
+    masks: np.ndarray  # valid actions in states
+    transition_infos: list[dict[str, Any]]
+    achieved_goals: list[str]
+
+
+class TextRollout:
+    """Owns the vector env, the state encoder and the reward source (goal reward or an intrinsic baseline)."""
+
+    def __init__(self, envs: gym.vector.VectorEnv, encoder: StateEncoder, goal_reward: VectorGoalReward | None = None,
+                 intrinsic: IntrinsicReward | None = None) -> None:
+        self.envs, self.encoder, self.goal_reward, self.intrinsic = envs, encoder, goal_reward, intrinsic
+        self.num_envs, self.num_actions = envs.num_envs, int(envs.single_action_space.n)
+
+    def _masks(self, infos: Sequence[dict[str, Any]]) -> np.ndarray:
+        return np.stack([np.asarray(info.get("action_mask", np.ones(self.num_actions)), dtype=bool) for info in infos])
+
+    def _goals(self, infos: Sequence[dict[str, Any]]) -> list[list[str]]:
+        if self.goal_reward is None:
+            return [[] for _ in infos]
+        texts = [info["observation_text"] for info in infos]
+        return self.goal_reward.suggest(texts, [info["valid_actions"] for info in infos])
+
+    def reset(self, seed: int | None = None) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+        """Reset every env; returns (states, action masks, infos)."""
+        _, info = self.envs.reset(seed=seed)
+        infos = unbatch_info(info, self.num_envs)
+        for one in infos:
+            require_text_info(one)
+        indices = list(range(self.num_envs))
+        if self.goal_reward is not None:
+            self.goal_reward.reset(indices)
+        goals = self._goals(infos)
+        states = self.encoder.reset(indices, [one["observation_text"] for one in infos], goals)
+        return states, self._masks(infos), infos
+
+    def step(self, actions: np.ndarray) -> StepResult:
+        """Act in every env and compute rewards, transition states and the next states."""
+        _, extrinsic, terminated, truncated, info = self.envs.step(actions)
+        done = terminated | truncated
+        infos = unbatch_info(info, self.num_envs)
+        finals = unbatch_info(info["final_info"], self.num_envs) if "final_info" in info else [{}] * self.num_envs
+        transition_infos = [finals[i] if done[i] else infos[i] for i in range(self.num_envs)]
+        captions = [str(one.get("caption", "")) for one in transition_infos]
+        texts = [one["observation_text"] for one in transition_infos]
+
+        achieved = [""] * self.num_envs
+        intrinsic = np.zeros(self.num_envs, dtype=np.float32)
+        if self.goal_reward is not None:
+            intrinsic, achieved = self.goal_reward.reward(captions)
+            self.goal_reward.reset(np.flatnonzero(done))
+        elif self.intrinsic is not None:
+            intrinsic = np.asarray(self.intrinsic(self.encoder.embedder.encode(texts), captions), dtype=np.float32)
+
+        goals = self._goals(infos)  # for the observations the agent acts from next
+        transition_goals = [[] if done[i] else goals[i] for i in range(self.num_envs)]
+        transition_states = self.encoder.step(texts, transition_goals, advance=~done)
+        states = transition_states.copy()
+        reset = np.flatnonzero(done)
+        if len(reset):
+            states[reset] = self.encoder.reset(reset, [infos[i]["observation_text"] for i in reset],
+                                               [goals[i] for i in reset])
+        return StepResult(transition_states, states, np.asarray(extrinsic, dtype=np.float32), intrinsic,
+                          terminated, truncated, self._masks(transition_infos), self._masks(infos),
+                          transition_infos, achieved)
+
+
+class VectorOracle:
+    """Oracle goals of every env of a vector env: each env's ``oracle_goals()`` method."""
+
+    def __init__(self, envs: gym.vector.VectorEnv) -> None:
+        self.envs = envs
+
+    def suggest_batch(self, observations: list[str], actions: list[list[str]]) -> list[list[str]]:
+        return [list(goals) for goals in self.envs.call("oracle_goals")]
+
+
+def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.VectorEnv:
+    """The vector env of ``config`` with same-step autoreset."""
+    kwargs = config.env_arguments()
+    factories = [lambda: gym.make(config.env_id, **kwargs) for _ in range(num_envs or config.num_envs)]
+    vector = gym.vector.AsyncVectorEnv if config.async_envs else gym.vector.SyncVectorEnv
+    return vector(factories, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
+
+
+def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candidates: list[str] | None = None):
+    """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``)."""
+    lm = make_language_model(config.lm, cache)
+    if config.goals == "closed":
+        if not candidates:
+            raise ValueError("closed-form goals need candidate goals from the environment")
+        return ClosedFormGoals(lm, candidates, threshold=config.yes_threshold)
+    return OpenEndedGoals(lm)
+
+
+def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator: GoalGenerator | None) -> TextRollout:
+    """The rollout for ``config.reward``: goal reward for ellm/oracle, a baseline bonus, or nothing."""
+    conditioned = config.goal_conditioned and config.reward in ("ellm", "oracle")
+    encoder = StateEncoder(embedder, envs.num_envs, config.frame_stack, conditioned)
+    goal_reward = intrinsic = None
+    if config.reward in ("ellm", "oracle"):
+        generator = VectorOracle(envs) if config.reward == "oracle" else goal_generator
+        goal_reward = VectorGoalReward(generator, embedder, envs.num_envs, config.threshold, config.metric,
+                                       config.filter_achieved)
+    elif config.reward != "none":
+        intrinsic = make_intrinsic(config.reward, encoder.dim, config.seed)
+    return TextRollout(envs, encoder, goal_reward, intrinsic)

@@ -1,0 +1,196 @@
+"""One readable training loop: act, step, store, update, evaluate, checkpoint, log.
+
+Works with any gymnasium environment that speaks the text interface (``observation_text``,
+``valid_actions``, ``caption`` in its info). The reward is chosen by name (``TrainConfig.reward``):
+``ellm`` and ``oracle`` go through the ELLM goal reward, ``novelty``/``rnd``/``apt`` through the intrinsic
+baselines, ``none`` adds nothing. A killed run resumes exactly from its last checkpoint (``resume=True``)
+when its environments are synchronous and expose ``get_state``/``set_state``; otherwise they restart
+their episodes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+import ellm_core.envs  # noqa: F401  (registers the example environments)
+from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
+from ellm_core.agents.dqn import DQNAgent
+from ellm_core.cache import SQLiteCache
+from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ellm_core.config import save_config
+from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
+from ellm_core.evaluate import evaluate
+from ellm_core.goals import GoalGenerator
+from ellm_core.rollout import build_rollout, default_goal_generator, make_envs
+from ellm_core.runlog import RunLog, plot_curves
+from ellm_core.train_config import TrainConfig
+
+logger = logging.getLogger(__name__)
+
+
+def _env_states(envs) -> list[Any] | None:
+    try:
+        return [{"env": env.unwrapped.get_state(), "elapsed": getattr(env, "_elapsed_steps", None)}
+                for env in envs.envs]
+    except AttributeError:
+        return None
+
+
+def _restore_env_states(envs, states: list[Any]) -> None:
+    for env, state in zip(envs.envs, states):
+        env.unwrapped.set_state(state["env"])
+        wrapper = env
+        while wrapper is not env.unwrapped:  # the TimeLimit wrapper's step count
+            if hasattr(wrapper, "_elapsed_steps"):
+                wrapper._elapsed_steps = state["elapsed"]
+            wrapper = wrapper.env
+
+
+def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embedder: Embedder | None = None,
+          episode_hook=None) -> dict[str, Any]:
+    """Train DQN with the configured reward; returns the final summary (also saved as ``summary.json``).
+
+    ``goal_generator``/``embedder`` replace the configured LM/embedder (tests pass fakes). ``episode_hook``,
+    if given, is called with each finished episode's final info (environments use it to record stats).
+    """
+    run_dir = Path(config.out)
+    checkpoint_path = latest_checkpoint(run_dir) if config.resume else None
+    if config.resume and checkpoint_path is None:
+        logger.warning("no checkpoint in %s: starting from scratch", run_dir)
+    save_config(config, run_dir)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+
+    cache = None if config.cache == "none" else SQLiteCache(config.cache or Path.home() / ".cache/ellm/cache.sqlite")
+    embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
+    envs = make_envs(config)
+    needs_lm = config.reward == "ellm" and goal_generator is None
+    candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals == "closed" else None
+    goal_generator = default_goal_generator(config, cache, candidates) if needs_lm else goal_generator
+    rollout = build_rollout(config, envs, embedder, goal_generator)
+    dqn = config.dqn
+    agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, dqn, config.device)
+    buffer = ReplayBuffer(dqn.buffer_size, rollout.encoder.state_dim, rollout.num_actions, dqn.buffer_dtype)
+    collector = NStepCollector(dqn.n_step, dqn.gamma, envs.num_envs)
+    log = RunLog(run_dir, config.tensorboard)
+    logger.info("replay buffer: %.1f MB preallocated", buffer.nbytes / 1e6)
+
+    n = envs.num_envs
+    episode = {"extrinsic": np.zeros(n), "intrinsic": np.zeros(n), "length": np.zeros(n, dtype=np.int64),
+               "achieved": np.zeros(n, dtype=np.int64)}
+    step, episodes_done, losses = 0, 0, []
+    if checkpoint_path is not None:
+        state = load_checkpoint(checkpoint_path)
+        step, episodes_done = int(state["step"]), int(state["episodes_done"])
+        agent.load_state_dict(state["agent"])
+        buffer.load_state_dict(state["buffer"])
+        collector.load_state_dict(state["collector"])
+        rollout.encoder.load_state_dict(state["encoder"])
+        for name, part in (("goal_reward", rollout.goal_reward), ("intrinsic", rollout.intrinsic)):
+            if part is not None:
+                part.load_state_dict(state[name])
+        episode = {key: value.numpy() for key, value in state["episode"].items()}
+        rng.bit_generator.state = state["rng"]["numpy"]
+        torch.set_rng_state(state["rng"]["torch"])
+        states, masks = state["states"].numpy(), state["masks"].numpy()
+        if state["env_states"] is not None and isinstance(envs, gym.vector.SyncVectorEnv):
+            envs.reset(seed=config.seed)
+            _restore_env_states(envs, state["env_states"])
+        else:
+            logger.warning("environments cannot restore their state: resuming with fresh episodes")
+            states, masks, _ = rollout.reset(seed=config.seed + step)
+        log.truncate_after(step)
+        logger.info("resumed %s at step %d", run_dir, step)
+    else:
+        states, masks, _ = rollout.reset(seed=config.seed)
+
+    def schedule(every: int) -> int:  # the first multiple of ``every`` after the current step
+        return (step // every + 1) * every if every > 0 else config.steps + 1
+
+    next_update, next_target = max(schedule(dqn.train_every), dqn.learning_starts), schedule(dqn.target_update_every)
+    next_log, next_eval, next_checkpoint = schedule(config.log_every), schedule(config.eval_every), schedule(config.checkpoint_every)
+
+    def checkpoint() -> None:
+        save_checkpoint(run_dir, step, {
+            "step": step, "episodes_done": episodes_done, "agent": agent.state_dict(),
+            "buffer": buffer.state_dict(), "collector": collector.state_dict(),
+            "encoder": rollout.encoder.state_dict(),
+            "goal_reward": rollout.goal_reward.state_dict() if rollout.goal_reward else None,
+            "intrinsic": rollout.intrinsic.state_dict() if rollout.intrinsic else None,
+            "episode": {key: torch.from_numpy(value.copy()) for key, value in episode.items()},
+            "rng": {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()},
+            "states": torch.from_numpy(states), "masks": torch.from_numpy(masks),
+            "env_states": _env_states(envs) if isinstance(envs, gym.vector.SyncVectorEnv) else None,
+        })
+
+    started, start_step = time.perf_counter(), step
+    with tqdm(total=config.steps, initial=step, desc=f"{config.reward} {config.env_id}", unit="step",
+              disable=None) as bar:
+        while step < config.steps:
+            actions = agent.act(states, agent.epsilon(step), rng, masks)
+            result = rollout.step(actions)
+            rewards = result.extrinsic * float(config.keep_extrinsic) + config.intrinsic_scale * result.intrinsic
+            for i in range(n):
+                for transition in collector.push(i, states[i], actions[i], rewards[i], result.transition_states[i],
+                                                 result.next_masks[i], result.terminated[i], result.truncated[i]):
+                    buffer.add(transition)
+            episode["extrinsic"] += result.extrinsic
+            episode["intrinsic"] += result.intrinsic
+            episode["length"] += 1
+            episode["achieved"] += np.array([bool(goal) for goal in result.achieved_goals])
+            step += n
+            for i in np.flatnonzero(result.terminated | result.truncated):
+                episodes_done += 1
+                log.write("episodes", {"step": step, "episode": episodes_done, "extrinsic_return": episode["extrinsic"][i],
+                                       "intrinsic_return": episode["intrinsic"][i], "length": int(episode["length"][i]),
+                                       "achieved_goals": int(episode["achieved"][i])})
+                if episode_hook is not None:
+                    episode_hook(result.transition_infos[i])
+                for value in episode.values():
+                    value[i] = 0
+            states, masks = result.states, result.masks
+            while step >= next_update and len(buffer) >= dqn.batch_size:
+                losses.append(agent.update(buffer.sample(dqn.batch_size, rng, config.device))["loss"])
+                next_update += dqn.train_every
+            while step >= next_target:
+                agent.sync_target()
+                next_target += dqn.target_update_every
+            if step >= next_log:
+                elapsed = time.perf_counter() - started
+                log.write("progress", {"step": step, "epsilon": round(agent.epsilon(step), 4),
+                                       "loss": float(np.mean(losses)) if losses else float("nan"),
+                                       "updates": agent.updates, "buffer": len(buffer), "episodes": episodes_done,
+                                       "steps_per_s": round((step - start_step) / max(elapsed, 1e-9), 1),
+                                       "embedding_hit_rate": round(embedder.hit_rate, 4),
+                                       "llm_cache_hit_rate": round(cache.hit_rate, 4) if cache else 0.0})
+                losses.clear()
+                next_log += config.log_every
+            if step >= next_eval:
+                log.write("eval", {"step": step, **evaluate(agent, config, embedder, goal_generator, step)})
+                next_eval += config.eval_every
+            if step >= next_checkpoint:
+                checkpoint()
+                next_checkpoint += config.checkpoint_every
+            bar.update(n)
+    checkpoint()
+    final = evaluate(agent, config, embedder, goal_generator, step)
+    log.write("eval", {"step": step, **final})
+    log.close()
+    summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
+               "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,
+               "plots": [str(p) for p in plot_curves(run_dir)]}
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
+    envs.close()
+    return summary

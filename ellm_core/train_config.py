@@ -1,0 +1,87 @@
+"""The training experiment as one config dataclass, and the budget presets (``smoke``, ``demo``, ``paper``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from ellm_core.agents.dqn import DQNConfig
+from ellm_core.llm import LMConfig
+from ellm_core.reward import DEFAULT_THRESHOLD
+
+REWARDS = ("ellm", "none", "oracle", "novelty", "rnd", "apt")
+
+
+def _option(default: Any, help_text: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help_text, **extra})
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved as ``config.yaml`` in the run directory."""
+
+    env_id: str = _option("ellm/TextChain-v0", "gymnasium id of a text environment")
+    env_kwargs: str = _option("{}", "JSON keyword arguments for gymnasium.make")
+    reward: str = _option("ellm", "intrinsic reward", choices=REWARDS)
+    goals: str = _option("open", "ELLM goal mode: open-ended or closed-form", choices=("open", "closed"))
+    keep_extrinsic: bool = _option(True, "add the environment's own reward to the intrinsic one")
+    intrinsic_scale: float = _option(1.0, "multiplier of the intrinsic reward")
+    threshold: float = _option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
+    yes_threshold: float = _option(0.5, "closed-form goals: minimum P(yes)")
+    metric: str = _option("cosine", "similarity between goal and caption embeddings")
+    filter_achieved: bool = _option(True, "remove goals achieved earlier in the episode")
+    goal_conditioned: bool = _option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
+    frame_stack: int = _option(1, "observation embeddings stacked in the state")
+    embedder: str = _option("default", "default (all-MiniLM-L6-v2), hashing[:DIM], or a path / hub name")
+    steps: int = _option(100_000, "environment steps (summed over parallel envs)")
+    num_envs: int = _option(1, "parallel environments")
+    async_envs: bool = _option(False, "run envs in subprocesses (AsyncVectorEnv)")
+    seed: int = _option(0, "random seed")
+    eval_every: int = _option(25_000, "environment steps between evaluations (0 = only at the end)")
+    eval_episodes: int = _option(10, "episodes per evaluation")
+    eval_epsilon: float = _option(0.05, "exploration rate during evaluation")
+    checkpoint_every: int = _option(10_000, "environment steps between checkpoints")
+    log_every: int = _option(1_000, "environment steps between progress rows")
+    device: str = _option("cpu", "torch device of the learner")
+    cache: str | None = _option(None, "SQLite cache file ('none' disables; default ~/.cache/ellm/cache.sqlite)")
+    out: str = _option("runs/latest", "run directory")
+    resume: bool = _option(False, "continue from the run directory's last checkpoint")
+    tensorboard: bool = _option(True, "write TensorBoard scalars")
+    dqn: DQNConfig = field(default_factory=DQNConfig, metadata={"cli": False})
+    lm: LMConfig = field(default_factory=LMConfig, metadata={"cli": False})
+
+    def env_arguments(self) -> dict[str, Any]:
+        """``env_kwargs`` parsed; a clear error when it is not a JSON object."""
+        try:
+            value = json.loads(self.env_kwargs or "{}")
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--env-kwargs must be a JSON object, got {self.env_kwargs!r}: {error}") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"--env-kwargs must be a JSON object, got {self.env_kwargs!r}")
+        return value
+
+
+#: Budget presets: overrides of TrainConfig fields and of its ``dqn`` fields.
+PRESETS: dict[str, dict[str, Any]] = {
+    "smoke": {"steps": 600, "eval_every": 0, "eval_episodes": 2, "checkpoint_every": 300, "log_every": 100,
+              "dqn": {"buffer_size": 5_000, "learning_starts": 100, "train_every": 4, "target_update_every": 200,
+                      "eps_decay_steps": 400, "hidden": 64, "batch_size": 32, "lr": 1e-3}},
+    "demo": {"steps": 20_000, "eval_every": 5_000, "eval_episodes": 5, "checkpoint_every": 5_000,
+             "log_every": 500, "dqn": {"buffer_size": 50_000, "learning_starts": 1_000, "target_update_every": 1_000,
+                                       "eps_decay_steps": 10_000, "hidden": 256, "lr": 2.5e-4}},
+    "paper": {"steps": 5_000_000, "eval_every": 25_000, "eval_episodes": 10, "frame_stack": 4,
+              "dqn": dataclasses.asdict(DQNConfig())},
+}
+
+
+def apply_preset(config: TrainConfig, name: str | None) -> TrainConfig:
+    """A copy of ``config`` with the preset's budgets (``None`` returns it unchanged)."""
+    if name is None:
+        return config
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    overrides = dict(PRESETS[name])
+    dqn = dataclasses.replace(config.dqn, **overrides.pop("dqn", {}))
+    return dataclasses.replace(config, dqn=dqn, **overrides)
