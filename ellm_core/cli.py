@@ -6,6 +6,7 @@ Run ``ellm --help`` or ``ellm COMMAND --help`` for the options.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -121,8 +122,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``ellm`` argument parser with its subcommands."""
+def add_train_arguments(parser: argparse.ArgumentParser, defaults=None) -> None:
+    """Flags of :class:`TrainConfig` (and ``--dqn-*``, ``--lm-*``) plus ``--preset``."""
+    import dataclasses
+
+    from ellm_core.agents.dqn import DQNConfig
+    from ellm_core.train_config import PRESETS, TrainConfig
+
+    parser.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                        help="budget preset; explicit flags override it")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    add_dataclass_arguments(parser, TrainConfig)
+    add_dataclass_arguments(parser, DQNConfig, prefix="dqn-")
+    add_dataclass_arguments(parser, LMConfig, prefix="lm-")
+    if defaults is not None:  # e.g. the preset's values, so that explicit flags still win
+        values = {k: v for k, v in dataclasses.asdict(defaults).items() if k not in ("dqn", "lm")}
+        values.update({f"dqn_{k}": v for k, v in dataclasses.asdict(defaults.dqn).items()})
+        values.update({f"lm_{k}": v for k, v in dataclasses.asdict(defaults.lm).items()})
+        parser.set_defaults(**values)
+
+
+def train_config_from_args(args: argparse.Namespace):
+    """The :class:`TrainConfig` the parsed flags describe."""
+    import dataclasses
+
+    from ellm_core.agents.dqn import DQNConfig
+    from ellm_core.train_config import TrainConfig
+
+    config = dataclass_from_args(TrainConfig, args)
+    return dataclasses.replace(config, dqn=dataclass_from_args(DQNConfig, args, prefix="dqn-"),
+                               lm=dataclass_from_args(LMConfig, args, prefix="lm-"))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train DQN with the chosen intrinsic reward on a text environment; writes the run directory."""
+    from ellm_core.train import train
+
+    summary = train(train_config_from_args(args))
+    print(json.dumps(summary["final_eval"], indent=2))
+    print(f"run directory: {args.out}")
+    return 0
+
+
+def build_parser(train_defaults=None) -> argparse.ArgumentParser:
+    """The ``ellm`` argument parser; ``train_defaults`` (a TrainConfig) sets the defaults of ``ellm train``."""
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -143,12 +186,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--max-goals", type=int, default=5, help="at most this many goals")
     _add_common(demo)
     demo.set_defaults(handler=cmd_demo)
+
+    train = commands.add_parser("train", help="train DQN with an intrinsic reward on a text environment",
+                                description=cmd_train.__doc__)
+    add_train_arguments(train, train_defaults)
+    train.set_defaults(handler=cmd_train)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ellm`` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    train_defaults = None
+    if argv[:1] == ["train"]:  # parse twice: the preset's values become the defaults, explicit flags win
+        from ellm_core.train_config import TrainConfig, apply_preset
+
+        first, _ = build_parser().parse_known_args(argv)
+        train_defaults = apply_preset(TrainConfig(), first.preset)
+    args = build_parser(train_defaults).parse_args(argv)
     setup_logging(args.verbose)
     return args.handler(args)
 

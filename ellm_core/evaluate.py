@@ -27,6 +27,7 @@ def evaluate(agent: DQNAgent, config: TrainConfig, embedder: Embedder, goal_gene
     rng = np.random.default_rng([config.seed, step, 7])
     states, masks, _ = rollout.reset(seed=config.seed + 1_000_000 + step)
     finished: list[np.ndarray] = []  # per episode: extrinsic return, intrinsic return, achieved goals, length
+    unlocked: list[dict[str, int]] = []  # per episode, where the env reports ``info["achievements"]``
     totals = np.zeros(4)
     while len(finished) < config.eval_episodes:
         actions = agent.act(states, config.eval_epsilon, rng, masks)
@@ -35,11 +36,18 @@ def evaluate(agent: DQNAgent, config: TrainConfig, embedder: Embedder, goal_gene
         if result.terminated[0] or result.truncated[0]:
             finished.append(totals.copy())
             totals[:] = 0
+            if "achievements" in result.transition_infos[0]:
+                unlocked.append({k: int(v > 0) for k, v in result.transition_infos[0]["achievements"].items()})
             if episode_hook is not None:
                 episode_hook(result.transition_infos[0])
         states, masks = result.states, result.masks
     envs.close()
     table = np.stack(finished)
-    return {"extrinsic_return_mean": float(table[:, 0].mean()), "extrinsic_return_std": float(table[:, 0].std()),
+    achievements: dict[str, float] = {}
+    if unlocked:
+        achievements["achievements_unlocked_mean"] = float(np.mean([sum(one.values()) for one in unlocked]))
+        achievements.update({f"success_{name}": float(np.mean([one.get(name, 0) for one in unlocked]))
+                             for name in sorted(unlocked[0])})
+    return {**achievements, "extrinsic_return_mean": float(table[:, 0].mean()), "extrinsic_return_std": float(table[:, 0].std()),
             "intrinsic_return_mean": float(table[:, 1].mean()), "achieved_goals_mean": float(table[:, 2].mean()),
             "length_mean": float(table[:, 3].mean()), "episodes": len(finished)}

@@ -33,15 +33,32 @@ class RunLog:
     def path(self, table: str) -> Path:
         return self.run_dir / f"{table}.csv"
 
-    def write(self, table: str, row: dict[str, Any]) -> None:
-        """Append ``row`` to the table (the header is written with the first row)."""
+    def _read(self, table: str) -> tuple[list[str], list[dict[str, str]]]:
         path = self.path(table)
-        new_file = not path.exists() or path.stat().st_size == 0
-        with path.open("a", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(row))
-            if new_file:
-                writer.writeheader()
-            writer.writerow(row)
+        if not path.exists() or path.stat().st_size == 0:
+            return [], []
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+
+    def _rewrite(self, table: str, fields: list[str], rows: list[dict[str, Any]]) -> None:
+        with self.path(table).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def write(self, table: str, row: dict[str, Any]) -> None:
+        """Append ``row`` to the table; a row with new columns widens the header (older rows get blanks)."""
+        path = self.path(table)
+        fields, _ = self._read(table) if path.exists() else ([], [])
+        if not fields or not set(row) <= set(fields):
+            _, rows = self._read(table)
+            fields = fields + [key for key in row if key not in fields]
+            self._rewrite(table, fields, [*rows, row])
+        else:
+            with path.open("a", newline="", encoding="utf-8") as handle:
+                csv.DictWriter(handle, fieldnames=fields, restval="").writerow(row)
         if self.writer is not None and "step" in row:
             for key, value in row.items():
                 if key != "step" and isinstance(value, int | float):
@@ -50,17 +67,10 @@ class RunLog:
     def truncate_after(self, step: int) -> None:
         """Drop rows whose step is beyond ``step`` (used when resuming)."""
         for table in TABLES:
-            path = self.path(table)
-            if not path.exists():
-                continue
-            with path.open(newline="", encoding="utf-8") as handle:
-                rows = list(csv.DictReader(handle))
+            fields, rows = self._read(table)
             kept = [row for row in rows if float(row.get("step") or 0) <= step]
-            if len(kept) != len(rows) and rows:
-                with path.open("w", newline="", encoding="utf-8") as handle:
-                    writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-                    writer.writeheader()
-                    writer.writerows(kept)
+            if len(kept) != len(rows):
+                self._rewrite(table, fields, kept)
 
     def close(self) -> None:
         if self.writer is not None:

@@ -67,6 +67,9 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     checkpoint_path = latest_checkpoint(run_dir) if config.resume else None
     if config.resume and checkpoint_path is None:
         logger.warning("no checkpoint in %s: starting from scratch", run_dir)
+    if not config.resume and (run_dir / "checkpoints").exists():
+        raise FileExistsError(f"run directory {run_dir} already holds a run; pass --resume to continue it or "
+                              "choose another --out")
     save_config(config, run_dir)
     random.seed(config.seed)
     np.random.seed(config.seed)

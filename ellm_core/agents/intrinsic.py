@@ -87,7 +87,8 @@ class RNDBonus:
 
     def state_dict(self) -> dict[str, Any]:
         return {"target": self.target.state_dict(), "predictor": self.predictor.state_dict(),
-                "optimizer": self.optimizer.state_dict(), "moments": [self.count, self.mean, self.m2]}
+                "optimizer": self.optimizer.state_dict(),
+                "moments": [int(self.count), float(self.mean), float(self.m2)]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.target.load_state_dict(state["target"])

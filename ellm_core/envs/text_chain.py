@@ -15,6 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 ACTIONS = ("move left", "move right", "do")
+ACHIEVEMENTS = ("collect_wood", "drink_water", "open_chest")
 
 
 class TextChainEnv(gym.Env):
@@ -22,15 +23,19 @@ class TextChainEnv(gym.Env):
 
     Args:
         length: number of rooms (>= 4).
-        tree_room, lake_room: where the tree and the lake are; the chest is in the last room.
+        tree_room, lake_room: where the tree and the lake are (lake default: the middle room); the chest is
+            in the last room.
 
     Observation: one-hot room followed by a has-wood flag (float32). Info carries ``observation_text``,
-    ``valid_actions`` and, after a step, ``caption``.
+    ``valid_actions``, ``achievements`` (this episode's count of each, as crafter reports them) and, after a
+    step, ``caption``.
     """
 
     metadata = {"render_modes": ["ansi"]}
 
-    def __init__(self, length: int = 6, tree_room: int = 1, lake_room: int = 3, render_mode: str | None = None):
+    def __init__(self, length: int = 6, tree_room: int = 1, lake_room: int | None = None,
+                 render_mode: str | None = None):
+        lake_room = length // 2 if lake_room is None else lake_room
         if length < 4 or not (0 < tree_room < length - 1 and 0 < lake_room < length - 1):
             raise ValueError(f"need length >= 4 and tree/lake inside the chain; got {length}, {tree_room}, {lake_room}")
         self.length, self.render_mode = length, render_mode
@@ -38,6 +43,7 @@ class TextChainEnv(gym.Env):
         self.observation_space = spaces.Box(0.0, 1.0, shape=(length + 1,), dtype=np.float32)
         self.action_space = spaces.Discrete(len(ACTIONS))
         self.room, self.wood, self.opened = 0, 0, False
+        self.achievements = dict.fromkeys(ACHIEVEMENTS, 0)
 
     def _observation(self) -> np.ndarray:
         observation = np.zeros(self.length + 1, dtype=np.float32)
@@ -57,7 +63,8 @@ class TextChainEnv(gym.Env):
         return [*goals, "open the chest"] if self.wood else goals
 
     def _info(self, caption: str | None = None) -> dict[str, Any]:
-        info: dict[str, Any] = {"observation_text": self.observation_text(), "valid_actions": list(ACTIONS)}
+        info: dict[str, Any] = {"observation_text": self.observation_text(), "valid_actions": list(ACTIONS),
+                                "achievements": dict(self.achievements)}
         if caption is not None:
             info["caption"] = caption
         return info
@@ -66,6 +73,7 @@ class TextChainEnv(gym.Env):
         """Start in room 0 with nothing."""
         super().reset(seed=seed)
         self.room, self.wood, self.opened = 0, 0, False
+        self.achievements = dict.fromkeys(ACHIEVEMENTS, 0)
         return self._observation(), self._info()
 
     def step(self, action: int):
@@ -80,20 +88,25 @@ class TextChainEnv(gym.Env):
         else:
             thing = self.objects.get(self.room)
             if thing == "a tree":
-                self.wood, caption = self.wood + 1, "you collect wood"
+                self.wood, caption, achievement = self.wood + 1, "you collect wood", "collect_wood"
             elif thing == "a lake":
-                caption = "you drink water"
+                caption, achievement = "you drink water", "drink_water"
             elif thing == "a locked chest" and self.wood:
-                caption, reward, terminated = "you open the chest", 1.0, True
+                caption, reward, terminated, achievement = "you open the chest", 1.0, True, "open_chest"
+            else:
+                achievement = None
+            if achievement:
+                self.achievements[achievement] += 1
         return self._observation(), reward, terminated, False, self._info(caption)
 
     def get_state(self) -> dict[str, Any]:
         """Plain-data state (for exact resume of a training run)."""
-        return {"room": self.room, "wood": self.wood, "opened": self.opened}
+        return {"room": self.room, "wood": self.wood, "opened": self.opened, "achievements": dict(self.achievements)}
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned."""
         self.room, self.wood, self.opened = int(state["room"]), int(state["wood"]), bool(state["opened"])
+        self.achievements = {name: int(count) for name, count in state["achievements"].items()}
 
     def render(self) -> str | None:
         """Text rendering in ``ansi`` mode."""
