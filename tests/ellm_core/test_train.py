@@ -1,0 +1,132 @@
+"""The training loop on TextChain with fakes: it learns, ELLM helps on a sparse chain, runs resume exactly."""
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ellm_core.embed import HashingEmbedder
+from ellm_core.goals import OpenEndedGoals
+from ellm_core.llm import ScriptedLM
+from ellm_core.train import train
+from ellm_core.train_config import REWARDS, TrainConfig, apply_preset
+
+
+def scripted_goals() -> OpenEndedGoals:
+    """What a sensible LM would suggest in TextChain, from the observation text alone."""
+
+    def answer(text: str) -> str:
+        goals = [goal for thing, goal in (("a tree", "- collect wood"), ("a lake", "- drink water"),
+                                          ("chest", "- open the chest")) if thing in text]
+        return "\n".join(goals) or "- explore the rooms"
+
+    return OpenEndedGoals(ScriptedLM(answer))
+
+
+def config(tmp_path, name: str, **overrides) -> TrainConfig:
+    base = apply_preset(TrainConfig(embedder="hashing", cache="none", tensorboard=False, out=str(tmp_path / name)),
+                        "smoke")
+    dqn = dataclasses.replace(base.dqn, **overrides.pop("dqn", {}))
+    return dataclasses.replace(base, dqn=dqn, **overrides)
+
+
+def test_dqn_solves_the_short_chain(tmp_path):
+    cfg = config(tmp_path, "solve", reward="none", env_kwargs='{"length": 4}', steps=3000, eval_episodes=5,
+                 dqn={"eps_decay_steps": 1500})
+    summary = train(cfg, embedder=HashingEmbedder())
+    assert summary["final_eval"]["extrinsic_return_mean"] == 1.0
+    assert summary["final_eval"]["length_mean"] <= 6  # optimal: right, do, right, right, do
+
+
+def test_ellm_reward_unlocks_more_achievements_than_none_on_a_sparse_chain(tmp_path):
+    unlocked = {}
+    for reward in ("none", "ellm"):
+        results = []
+        for seed in (0, 1):
+            cfg = config(tmp_path, f"{reward}{seed}", reward=reward, seed=seed, env_kwargs='{"length": 8}',
+                         steps=3000, eval_episodes=5, threshold=0.8, dqn={"eps_decay_steps": 1500})
+            results.append(train(cfg, goal_generator=scripted_goals(), embedder=HashingEmbedder())["final_eval"])
+        unlocked[reward] = sum(r["achievements_unlocked_mean"] for r in results) / len(results)
+    assert unlocked["ellm"] >= unlocked["none"] + 0.5, unlocked
+
+
+@pytest.mark.parametrize("reward", REWARDS)
+def test_every_reward_runs_and_writes_the_run_directory(tmp_path, reward):
+    cfg = config(tmp_path, reward, reward=reward, steps=400, num_envs=2, goal_conditioned=True)
+    summary = train(cfg, goal_generator=scripted_goals(), embedder=HashingEmbedder())
+    run = tmp_path / reward
+    for name in ("config.yaml", "progress.csv", "episodes.csv", "eval.csv", "summary.json", "curves.png"):
+        assert (run / name).exists(), name
+    assert summary["step"] == 400 and summary["episodes"] >= 2
+    assert json.loads((run / "summary.json").read_text())["reward"] == reward
+
+
+def parameters(run_dir) -> dict:
+    return load_checkpoint(latest_checkpoint(run_dir))["agent"]["q"]
+
+
+@pytest.mark.parametrize("reward", ["ellm", "rnd"])
+def test_resume_equals_a_straight_run(tmp_path, reward):
+    kwargs = {"reward": reward, "steps": 600, "num_envs": 2, "checkpoint_every": 10_000, "goal_conditioned": True}
+    train(config(tmp_path, "straight", **kwargs), goal_generator=scripted_goals(), embedder=HashingEmbedder())
+    half = config(tmp_path, "split", **{**kwargs, "steps": 300})
+    train(half, goal_generator=scripted_goals(), embedder=HashingEmbedder())
+    resumed = dataclasses.replace(half, steps=600, resume=True)
+    train(resumed, goal_generator=scripted_goals(), embedder=HashingEmbedder())
+    straight, split = parameters(tmp_path / "straight"), parameters(tmp_path / "split")
+    assert all(torch.equal(straight[key], split[key]) for key in straight)
+
+
+def test_fresh_run_refuses_to_overwrite_an_existing_one(tmp_path):
+    cfg = config(tmp_path, "run", reward="none", steps=100)
+    train(cfg, embedder=HashingEmbedder())
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(cfg, embedder=HashingEmbedder())
+
+
+def test_sigkilled_training_resumes_from_an_intact_checkpoint(tmp_path):
+    run = tmp_path / "killed"
+    command = [sys.executable, "-m", "ellm_core.cli", "train", "--preset", "smoke", "--reward", "novelty",
+               "--embedder", "hashing", "--cache", "none", "--no-tensorboard", "--steps", "4000",
+               "--checkpoint-every", "100", "--out", str(run)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while latest_checkpoint(run) is None or load_checkpoint(latest_checkpoint(run))["step"] < 300:
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = load_checkpoint(latest_checkpoint(run))["step"]
+    assert 300 <= killed_at < 4000
+    result = subprocess.run([*command, "--resume"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((run / "summary.json").read_text())["step"] == 4000
+    steps = [int(line.split(",")[0]) for line in (run / "progress.csv").read_text().splitlines()[1:]]
+    assert steps == sorted(steps) and len(steps) == len(set(steps))  # rows after the kill were dropped
+
+
+def _die_while_writing(run_dir: str) -> None:
+    save_checkpoint(run_dir, 1, {"step": 1, "weights": torch.ones(3)})
+    os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed after writing, before the rename
+    save_checkpoint(run_dir, 2, {"step": 2, "weights": torch.zeros(3)})
+
+
+def test_kill_in_the_middle_of_writing_a_checkpoint_keeps_the_previous_one(tmp_path):
+    import multiprocessing
+
+    process = multiprocessing.get_context("fork").Process(target=_die_while_writing, args=(str(tmp_path),))
+    process.start()
+    process.join(60)
+    assert process.exitcode == -signal.SIGKILL
+    assert list((tmp_path / "checkpoints").glob("*.tmp"))  # the half-written file is there...
+    state = load_checkpoint(latest_checkpoint(tmp_path))  # ...but the latest complete checkpoint is step 1
+    assert state["step"] == 1 and torch.equal(state["weights"], torch.ones(3))
+    save_checkpoint(tmp_path, 3, {"step": 3})
+    assert not list((tmp_path / "checkpoints").glob("*.tmp"))
