@@ -31,6 +31,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -m "not real_model"
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet torch==2.13.0 -e '.[test,bench]'
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f --quick || exit 1; done
 
 lint: $(STAMP)

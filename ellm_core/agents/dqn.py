@@ -83,7 +83,7 @@ class DQNAgent:
         self.target = QNetwork(state_dim, num_actions, config.hidden, config.layers).to(self.device)
         self.target.load_state_dict(self.q.state_dict())
         self.target.requires_grad_(False)
-        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.lr, eps=config.adam_eps)
+        self.optimizer = torch.optim.Adam(self.q.parameters(), lr=config.lr, eps=config.adam_eps, fused=True)
         self.updates = 0
 
     def epsilon(self, step: int) -> float:
