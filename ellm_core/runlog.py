@@ -98,7 +98,7 @@ def plot_curves(run_dir: str | Path) -> list[Path]:
         series = frame[column]
         if table == "episodes" and len(series) > 20:
             series = series.rolling(max(1, len(series) // 20), min_periods=1).mean()
-        axis.plot(frame["step"], series)
+        axis.plot(frame["step"], series, marker="o" if len(series) < 30 else None, markersize=3)
         axis.set_xlabel("environment steps")
         axis.set_title(f"{table}: {column}", fontsize=9)
     figure.tight_layout()

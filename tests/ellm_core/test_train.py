@@ -130,3 +130,9 @@ def test_kill_in_the_middle_of_writing_a_checkpoint_keeps_the_previous_one(tmp_p
     assert state["step"] == 1 and torch.equal(state["weights"], torch.ones(3))
     save_checkpoint(tmp_path, 3, {"step": 3})
     assert not list((tmp_path / "checkpoints").glob("*.tmp"))
+
+
+def test_async_vector_envs_train_too(tmp_path):
+    cfg = config(tmp_path, "async", reward="oracle", steps=200, num_envs=2, async_envs=True)
+    summary = train(cfg, embedder=HashingEmbedder())
+    assert summary["step"] == 200 and summary["episodes"] >= 2
