@@ -148,3 +148,12 @@ class SQLiteCache:
         if connection is not None and self._local.pid == os.getpid():
             connection.close()
         self._local.connection = None
+
+
+def open_cache(path: str | Path | None) -> SQLiteCache | None:
+    """The cache at ``path``: ``None`` means the default file in the cache directory, ``"none"`` no cache."""
+    from ellm_core.resources import cache_dir
+
+    if path == "none":
+        return None
+    return SQLiteCache(Path(path) if path else cache_dir() / "cache.sqlite")

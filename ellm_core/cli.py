@@ -10,8 +10,8 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
+from ellm_core.cache import open_cache
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
 from ellm_core.llm import LMConfig
 
@@ -40,16 +40,6 @@ def setup_logging(verbose: int = 0) -> None:
         hf_logging.set_verbosity_error()
     except ImportError:
         pass
-
-
-def open_cache(path: str | None):
-    """The SQLite cache at ``path`` (``"none"`` disables it; ``None`` = the default file in the cache dir)."""
-    from ellm_core.cache import SQLiteCache
-    from ellm_core.resources import cache_dir
-
-    if path == "none":
-        return None
-    return SQLiteCache(Path(path) if path else cache_dir() / "cache.sqlite")
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:

@@ -19,6 +19,11 @@ import yaml
 T = TypeVar("T")
 
 
+def option(default: Any, help_text: str, **metadata: Any) -> Any:
+    """A dataclass field with ``--help`` text (and e.g. ``choices=...``) for :func:`add_dataclass_arguments`."""
+    return dataclasses.field(default=default, metadata={"help": help_text, **metadata})
+
+
 def _flag_type(annotation: Any) -> tuple[Any, bool]:
     """(argparse type, is_bool) for a field annotation such as ``int``, ``str | None`` or ``bool``."""
     origin = typing.get_origin(annotation)

@@ -17,12 +17,13 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ellm_core.cache import SQLiteCache, make_key, pack_json, unpack_json
+from ellm_core.config import option
 from ellm_core.prompts import Chat
 
 logger = logging.getLogger(__name__)
@@ -56,33 +57,29 @@ def last_user_message(prompt: Prompt) -> str:
     return ""
 
 
-def _option(default: Any, help_text: str, **extra: Any) -> Any:
-    return field(default=default, metadata={"help": help_text, **extra})
-
-
 @dataclass
 class LMConfig:
     """Which language model to use and how to decode; on the command line each field is ``--lm-<name>``."""
 
-    backend: str = _option("transformers", "LM backend", choices=("transformers", "openai", "scripted"))
-    model: str | None = _option(
+    backend: str = option("transformers", "LM backend", choices=("transformers", "openai", "scripted"))
+    model: str | None = option(
         None, "local path, hub name or .gguf file (transformers) or served model name (openai); "
         "default: the shipped SmolLM2-135M-Instruct GGUF"
     )
-    gguf_file: str | None = _option(None, "GGUF file name inside --lm-model (a directory or hub repository)")
-    base_url: str = _option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
-    api_key_env: str = _option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
-    device: str = _option("cpu", "torch device of the local model")
-    max_new_tokens: int = _option(32, "tokens generated per answer")
-    temperature: float = _option(0.0, "sampling temperature; 0 = greedy")
-    top_p: float = _option(1.0, "nucleus sampling mass")
-    repetition_penalty: float = _option(
+    gguf_file: str | None = option(None, "GGUF file name inside --lm-model (a directory or hub repository)")
+    base_url: str = option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
+    api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
+    device: str = option("cpu", "torch device of the local model")
+    max_new_tokens: int = option(32, "tokens generated per answer")
+    temperature: float = option(0.0, "sampling temperature; 0 = greedy")
+    top_p: float = option(1.0, "nucleus sampling mass")
+    repetition_penalty: float = option(
         1.0, "repetition penalty of local generation (>1 also penalises copying the few-shot format)"
     )
-    batch_size: int = _option(8, "prompts per forward pass (local) or concurrent requests (openai)")
-    timeout_s: float = _option(30.0, "per-request timeout in seconds (openai)")
-    max_retries: int = _option(3, "retries with exponential backoff (openai)")
-    seed: int = _option(0, "sampling seed")
+    batch_size: int = option(8, "prompts per forward pass (local) or concurrent requests (openai)")
+    timeout_s: float = option(30.0, "per-request timeout in seconds (openai)")
+    max_retries: int = option(3, "retries with exponential backoff (openai)")
+    seed: int = option(0, "sampling seed")
 
 
 class ScriptedLM:

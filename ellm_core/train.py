@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 import ellm_core.envs  # noqa: F401  (registers the example environments)
 from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.cache import SQLiteCache
+from ellm_core.cache import open_cache
 from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from ellm_core.config import save_config
 from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
@@ -76,7 +76,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
-    cache = None if config.cache == "none" else SQLiteCache(config.cache or Path.home() / ".cache/ellm/cache.sqlite")
+    cache = open_cache(config.cache)
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
     envs = make_envs(config)
     needs_lm = config.reward == "ellm" and goal_generator is None

@@ -8,47 +8,44 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ellm_core.agents.dqn import DQNConfig
+from ellm_core.config import option
 from ellm_core.llm import LMConfig
 from ellm_core.reward import DEFAULT_THRESHOLD
 
 REWARDS = ("ellm", "none", "oracle", "novelty", "rnd", "apt")
 
 
-def _option(default: Any, help_text: str, **extra: Any) -> Any:
-    return field(default=default, metadata={"help": help_text, **extra})
-
-
 @dataclass
 class TrainConfig:
     """Everything a training run depends on; saved as ``config.yaml`` in the run directory."""
 
-    env_id: str = _option("ellm/TextChain-v0", "gymnasium id of a text environment")
-    env_kwargs: str = _option("{}", "JSON keyword arguments for gymnasium.make")
-    reward: str = _option("ellm", "intrinsic reward", choices=REWARDS)
-    goals: str = _option("open", "ELLM goal mode: open-ended or closed-form", choices=("open", "closed"))
-    keep_extrinsic: bool = _option(True, "add the environment's own reward to the intrinsic one")
-    intrinsic_scale: float = _option(1.0, "multiplier of the intrinsic reward")
-    threshold: float = _option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
-    yes_threshold: float = _option(0.5, "closed-form goals: minimum P(yes)")
-    metric: str = _option("cosine", "similarity between goal and caption embeddings")
-    filter_achieved: bool = _option(True, "remove goals achieved earlier in the episode")
-    goal_conditioned: bool = _option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
-    frame_stack: int = _option(1, "observation embeddings stacked in the state")
-    embedder: str = _option("default", "default (all-MiniLM-L6-v2), hashing[:DIM], or a path / hub name")
-    steps: int = _option(100_000, "environment steps (summed over parallel envs)")
-    num_envs: int = _option(1, "parallel environments")
-    async_envs: bool = _option(False, "run envs in subprocesses (AsyncVectorEnv)")
-    seed: int = _option(0, "random seed")
-    eval_every: int = _option(25_000, "environment steps between evaluations (0 = only at the end)")
-    eval_episodes: int = _option(10, "episodes per evaluation")
-    eval_epsilon: float = _option(0.05, "exploration rate during evaluation")
-    checkpoint_every: int = _option(10_000, "environment steps between checkpoints")
-    log_every: int = _option(1_000, "environment steps between progress rows")
-    device: str = _option("cpu", "torch device of the learner")
-    cache: str | None = _option(None, "SQLite cache file ('none' disables; default ~/.cache/ellm/cache.sqlite)")
-    out: str = _option("runs/latest", "run directory")
-    resume: bool = _option(False, "continue from the run directory's last checkpoint")
-    tensorboard: bool = _option(True, "write TensorBoard scalars")
+    env_id: str = option("ellm/TextChain-v0", "gymnasium id of a text environment")
+    env_kwargs: str = option("{}", "JSON keyword arguments for gymnasium.make")
+    reward: str = option("ellm", "intrinsic reward", choices=REWARDS)
+    goals: str = option("open", "ELLM goal mode: open-ended or closed-form", choices=("open", "closed"))
+    keep_extrinsic: bool = option(True, "add the environment's own reward to the intrinsic one")
+    intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
+    threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
+    yes_threshold: float = option(0.5, "closed-form goals: minimum P(yes)")
+    metric: str = option("cosine", "similarity between goal and caption embeddings")
+    filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
+    goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
+    frame_stack: int = option(1, "observation embeddings stacked in the state")
+    embedder: str = option("default", "default (all-MiniLM-L6-v2), hashing[:DIM], or a path / hub name")
+    steps: int = option(100_000, "environment steps (summed over parallel envs)")
+    num_envs: int = option(1, "parallel environments")
+    async_envs: bool = option(False, "run envs in subprocesses (AsyncVectorEnv)")
+    seed: int = option(0, "random seed")
+    eval_every: int = option(25_000, "environment steps between evaluations (0 = only at the end)")
+    eval_episodes: int = option(10, "episodes per evaluation")
+    eval_epsilon: float = option(0.05, "exploration rate during evaluation")
+    checkpoint_every: int = option(10_000, "environment steps between checkpoints")
+    log_every: int = option(1_000, "environment steps between progress rows")
+    device: str = option("cpu", "torch device of the learner")
+    cache: str | None = option(None, "SQLite cache file ('none' disables; default ~/.cache/ellm/cache.sqlite)")
+    out: str = option("runs/latest", "run directory")
+    resume: bool = option(False, "continue from the run directory's last checkpoint")
+    tensorboard: bool = option(True, "write TensorBoard scalars")
     dqn: DQNConfig = field(default_factory=DQNConfig, metadata={"cli": False})
     lm: LMConfig = field(default_factory=LMConfig, metadata={"cli": False})
 

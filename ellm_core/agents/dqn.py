@@ -8,7 +8,7 @@ copied every ``target_update_every`` steps; ε decays linearly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,33 +17,30 @@ import torch.nn.functional as F
 from torch import nn
 
 from ellm_core.agents.buffer import ReplayBatch
-
-
-def _option(default: Any, help_text: str) -> Any:
-    return field(default=default, metadata={"help": help_text})
+from ellm_core.config import option
 
 
 @dataclass
 class DQNConfig:
     """DQN hyper-parameters; defaults are the paper's (the ``paper`` preset)."""
 
-    gamma: float = _option(0.99, "discount factor")
-    n_step: int = _option(3, "n-step return length")
-    lr: float = _option(6.25e-5, "Adam learning rate")
-    adam_eps: float = _option(1.5e-4, "Adam epsilon")
-    batch_size: int = _option(64, "minibatch size")
-    buffer_size: int = _option(1_000_000, "replay capacity in transitions")
-    buffer_dtype: str = _option("float16", "storage dtype of state vectors in the replay buffer")
-    learning_starts: int = _option(5_000, "environment steps before the first update")
-    train_every: int = _option(4, "environment steps per gradient update")
-    target_update_every: int = _option(8_000, "environment steps between target-network copies")
-    eps_start: float = _option(1.0, "initial exploration rate")
-    eps_end: float = _option(0.01, "final exploration rate")
-    eps_decay_steps: int = _option(1_000_000, "environment steps of the linear epsilon decay")
-    hidden: int = _option(512, "hidden units per layer of the Q-network")
-    layers: int = _option(2, "hidden layers of the Q-network")
-    grad_clip: float = _option(10.0, "gradient-norm clipping")
-    double: bool = _option(True, "double DQN targets")
+    gamma: float = option(0.99, "discount factor")
+    n_step: int = option(3, "n-step return length")
+    lr: float = option(6.25e-5, "Adam learning rate")
+    adam_eps: float = option(1.5e-4, "Adam epsilon")
+    batch_size: int = option(64, "minibatch size")
+    buffer_size: int = option(1_000_000, "replay capacity in transitions")
+    buffer_dtype: str = option("float16", "storage dtype of state vectors in the replay buffer")
+    learning_starts: int = option(5_000, "environment steps before the first update")
+    train_every: int = option(4, "environment steps per gradient update")
+    target_update_every: int = option(8_000, "environment steps between target-network copies")
+    eps_start: float = option(1.0, "initial exploration rate")
+    eps_end: float = option(0.01, "final exploration rate")
+    eps_decay_steps: int = option(1_000_000, "environment steps of the linear epsilon decay")
+    hidden: int = option(512, "hidden units per layer of the Q-network")
+    layers: int = option(2, "hidden layers of the Q-network")
+    grad_clip: float = option(10.0, "gradient-norm clipping")
+    double: bool = option(True, "double DQN targets")
 
 
 class QNetwork(nn.Module):
