@@ -14,6 +14,7 @@ import sys
 from ellm_core.cache import open_cache
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
 from ellm_core.llm import LMConfig
+from ellm_core.reward import DEFAULT_THRESHOLD
 
 logger = logging.getLogger("ellm_core")
 
@@ -172,7 +173,7 @@ def build_parser(train_defaults=None) -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="goals and ELLM rewards with the real offline models",
                                description=cmd_demo.__doc__)
     demo.add_argument("--embedder", default="default", help="default (all-MiniLM-L6-v2), hashing[:DIM], or a path")
-    demo.add_argument("--threshold", type=float, default=0.5, help="similarity threshold of the reward")
+    demo.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="similarity threshold of the reward")
     demo.add_argument("--max-goals", type=int, default=5, help="at most this many goals")
     _add_common(demo)
     demo.set_defaults(handler=cmd_demo)
