@@ -32,7 +32,8 @@ def setup_logging(verbose: int = 0) -> None:
     level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if verbose == 0:
-        logging.getLogger("ellm_core").setLevel(logging.INFO)
+        for package in ("ellm_core", "recrl"):
+            logging.getLogger(package).setLevel(logging.INFO)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:  # transformers' download/loading bars are noise in a CLI
         from transformers.utils import logging as hf_logging

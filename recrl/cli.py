@@ -8,9 +8,12 @@ import sys
 from collections.abc import Callable
 
 from ellm_core.cli import setup_logging
+from recrl.data.cli import add_data_command
 
 #: name -> function adding the subcommand's parser to the ``recrl`` subparsers.
-COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {}
+COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
+    "data": add_data_command,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
