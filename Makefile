@@ -27,6 +27,8 @@ demo: $(STAMP)
 	rm -rf runs/demo-textchain
 	$(BIN)/ellm train --preset smoke --reward ellm --steps 1500 --dqn-eps-decay-steps 750 \
 		--env-kwargs '{"length": 6}' --threshold 0.6 --out runs/demo-textchain
+	$(BIN)/recrl data prepare --source sample --out data/prepared/sample --overwrite
+	$(BIN)/recrl data stats data/prepared/sample
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbmake tests notebooks -q

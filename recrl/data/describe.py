@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 _TAG = re.compile(r"<[^>]+>")
-_SPACE = re.compile(r"\s+")
 FIELDS = ("title", "categories", "description", "features", "details")
 
 
@@ -24,8 +23,12 @@ def clean_text(value: Any) -> str:
         return ""
     if isinstance(value, (list, tuple)):
         return " ".join(filter(None, (clean_text(part) for part in value)))
-    text = html.unescape(_TAG.sub(" ", str(value)))
-    return _SPACE.sub(" ", text).strip()
+    text = str(value)
+    if "<" in text:  # the checks skip the regex and unescaping for the plain text most fields are
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    return " ".join(text.split())
 
 
 def as_text_list(value: Any) -> list[str]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ellm_core.config import option, save_config
@@ -70,8 +71,11 @@ def prepare(config: PrepareConfig) -> dict[str, Any]:
     if config.source not in SOURCES:
         raise ValueError(f"unknown source {config.source!r}; expected one of {sorted(SOURCES)}")
     out = Path(config.out)
-    if out.exists() and any(out.iterdir()) and not config.overwrite:
-        raise FileExistsError(f"{out} is not empty; pass --overwrite to replace it")
+    if out.exists() and any(out.iterdir()):
+        if not (out / "report.json").is_file():
+            raise FileExistsError(f"{out} is not empty and is not a prepared directory; choose another --out")
+        if not config.overwrite:
+            raise FileExistsError(f"{out} already holds a prepared directory; pass --overwrite to replace it")
     options = SourceOptions(input=config.input, meta=config.meta, on_bad_row=config.on_bad_row,
                             require_text=config.require_text, films=config.films,
                             description=DescriptionOptions(max_chars=config.description_chars))
@@ -93,13 +97,13 @@ def apply_rules(tables: SourceTables, config: PrepareConfig) -> tuple[pd.DataFra
     before = len(interactions)
     interactions = drop_duplicates_latest(interactions, ["user_id", "item_id"], "timestamp")
     tables.interaction_ledger.drop("duplicate", before - len(interactions))
-    known = interactions["item_id"].isin(items["item_id"])
+    known = is_in(interactions["item_id"], items["item_id"])
     tables.interaction_ledger.drop("unknown_item", int((~known).sum()))
     interactions = interactions[known]
     before = len(interactions)
     interactions = k_core(interactions, config.min_user, config.min_item).reset_index(drop=True)
     tables.interaction_ledger.drop("k_core", before - len(interactions))
-    referenced = items["item_id"].isin(interactions["item_id"])
+    referenced = is_in(items["item_id"], interactions["item_id"])
     tables.item_ledger.drop("no_interactions", int((~referenced).sum()))
     items = items[referenced].reset_index(drop=True)
 
@@ -111,6 +115,11 @@ def apply_rules(tables: SourceTables, config: PrepareConfig) -> tuple[pd.DataFra
             raise RuntimeError(f"{name}: {ledger.kept} rows counted as kept but {len(frame)} remain")
     interactions = interactions.assign(liked=interactions["rating"] >= config.liked)
     return items, interactions, split
+
+
+def is_in(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)`` through a hash index (pandas' ``isin`` on Arrow strings loops in Python)."""
+    return pd.Index(pool.unique()).get_indexer(values) >= 0
 
 
 def build_report(config: PrepareConfig, tables: SourceTables, items: pd.DataFrame,

@@ -7,8 +7,6 @@ to ``train``. :func:`check_no_leakage` states the two guarantees and is run on e
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -36,12 +34,13 @@ def k_core(interactions: pd.DataFrame, min_user: int, min_item: int) -> pd.DataF
         frame = frame[keep.to_numpy()]
 
 
-def _held_out_count(size: float, n: int) -> int:
-    """``size`` >= 1 means that many interactions; 0 < size < 1 a fraction (rounded, at least 1)."""
-    if size <= 0 or n == 0:
-        return 0
-    count = int(size) if size >= 1 else max(1, math.floor(size * n + 0.5))
-    return min(count, n)
+def _held_out_counts(size: float, n: np.ndarray) -> np.ndarray:
+    """Per user with ``n`` interactions: ``size`` >= 1 means that many; 0 < size < 1 a fraction (rounded,
+    at least 1); never more than ``n``."""
+    if size <= 0:
+        return np.zeros_like(n)
+    count = np.full_like(n, int(size)) if size >= 1 else np.maximum(1, np.floor(size * n + 0.5).astype(n.dtype))
+    return np.minimum(count, n)
 
 
 def temporal_split(interactions: pd.DataFrame, test_size: float = 0.2, valid_size: float = 0.1,
@@ -58,14 +57,13 @@ def temporal_split(interactions: pd.DataFrame, test_size: float = 0.2, valid_siz
     rng = np.random.default_rng(seed)
     frame = interactions[["user_id", "timestamp"]].copy()
     frame["tiebreak"] = rng.random(len(frame))
-    frame["has_time"] = frame.groupby("user_id")["timestamp"].transform(lambda t: t.notna().all())
+    frame["has_time"] = ~frame["timestamp"].isna().groupby(frame["user_id"]).transform("any")
     # Users with a timestamp on every interaction are ordered by it; the others only by the random draw.
     frame["order_time"] = frame["timestamp"].where(frame["has_time"])
     frame = frame.sort_values(["user_id", "order_time", "tiebreak"], kind="stable", na_position="first")
     position = frame.groupby("user_id").cumcount().to_numpy()
     size = frame.groupby("user_id")["user_id"].transform("size").to_numpy()
-    n_test = np.array([_held_out_count(test_size, n) for n in size])
-    n_valid = np.array([_held_out_count(valid_size, n) for n in size])
+    n_test, n_valid = _held_out_counts(test_size, size), _held_out_counts(valid_size, size)
     room = np.maximum(size - min_train, 0)  # at most this many may be held out
     n_test = np.minimum(n_test, room)
     n_valid = np.minimum(n_valid, room - n_test)

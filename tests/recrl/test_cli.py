@@ -44,8 +44,8 @@ def test_prepare_sample_and_stats_from_the_console_script(tmp_path):
 def test_prepare_refuses_to_overwrite_and_reports_bad_rows(tmp_path, capsys, caplog):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("mine")
-    assert main(["data", "prepare", "--out", str(tmp_path / "out")]) == 2
-    assert "--overwrite" in caplog.text
+    assert main(["data", "prepare", "--out", str(tmp_path / "out"), "--overwrite"]) == 2
+    assert "not a prepared directory" in caplog.text and (tmp_path / "out" / "keep.txt").exists()
     reviews = tmp_path / "R.jsonl"
     reviews.write_text('{"user_id": "u", "parent_asin": "i", "rating": 5, "timestamp": 1}\nnot json\n')
     (tmp_path / "meta_R.jsonl").write_text('{"parent_asin": "i", "title": "Thing"}\n')

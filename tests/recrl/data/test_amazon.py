@@ -140,3 +140,13 @@ def test_hub_input_downloads_then_reads_the_same_files(tmp_path, amazon2023_file
     assert asked == [("McAuley-Lab/Amazon-Reviews-2023", "raw/review_categories/All_Beauty.jsonl", "dataset"),
                      ("McAuley-Lab/Amazon-Reviews-2023", "raw/meta_categories/meta_All_Beauty.jsonl", "dataset")]
     assert report["interactions"] == 9 and len(data.items) == 3
+
+
+def test_prepared_directory_is_replaced_only_with_overwrite(tmp_path, amazon2023_files):
+    reviews, _ = amazon2023_files
+    _prepare(tmp_path, "amazon2023", reviews)
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        _prepare(tmp_path, "amazon2023", reviews)
+    report, _ = _prepare(tmp_path, "amazon2023", reviews, overwrite=True, liked=5.0)
+    assert report["liked_threshold"] == 5.0
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".out-")] == []  # no staging left
