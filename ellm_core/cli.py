@@ -156,8 +156,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser(train_defaults=None) -> argparse.ArgumentParser:
-    """The ``ellm`` argument parser; ``train_defaults`` (a TrainConfig) sets the defaults of ``ellm train``."""
+def build_parser(train_defaults=None, crafter_defaults=None) -> argparse.ArgumentParser:
+    """The ``ellm`` argument parser; ``train_defaults`` / ``crafter_defaults`` (TrainConfigs) set the defaults of
+    ``ellm train`` / ``ellm crafter train``."""
+    from ellm_core.crafter.cli import add_crafter_command
+
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -183,19 +186,25 @@ def build_parser(train_defaults=None) -> argparse.ArgumentParser:
                                 description=cmd_train.__doc__)
     add_train_arguments(train, train_defaults)
     train.set_defaults(handler=cmd_train)
+    add_crafter_command(commands, crafter_defaults)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ellm`` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    train_defaults = None
+    train_defaults = crafter_defaults = None
     if argv[:1] == ["train"]:  # parse twice: the preset's values become the defaults, explicit flags win
         from ellm_core.train_config import TrainConfig, apply_preset
 
         first, _ = build_parser().parse_known_args(argv)
         train_defaults = apply_preset(TrainConfig(), first.preset)
-    args = build_parser(train_defaults).parse_args(argv)
+    elif argv[:2] == ["crafter", "train"]:
+        from ellm_core.crafter.cli import crafter_train_defaults
+
+        first, _ = build_parser().parse_known_args(argv)
+        crafter_defaults = crafter_train_defaults(first.preset)
+    args = build_parser(train_defaults, crafter_defaults).parse_args(argv)
     setup_logging(args.verbose)
     return args.handler(args)
 

@@ -39,7 +39,7 @@ def evaluate(agent: DQNAgent, config: TrainConfig, embedder: Embedder, goal_gene
             if "achievements" in result.transition_infos[0]:
                 unlocked.append({k: int(v > 0) for k, v in result.transition_infos[0]["achievements"].items()})
             if episode_hook is not None:
-                episode_hook(result.transition_infos[0])
+                episode_hook(result.transition_infos[0], step)
         states, masks = result.states, result.masks
     envs.close()
     table = np.stack(finished)

@@ -20,6 +20,7 @@ from ellm_core.cache import SQLiteCache
 from ellm_core.embed import Embedder
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
 from ellm_core.llm import make_language_model
+from ellm_core.prompts import PromptConfig
 from ellm_core.reward import VectorGoalReward
 from ellm_core.train_config import TrainConfig
 from ellm_core.wrappers import require_text_info
@@ -136,11 +137,12 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
 def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candidates: list[str] | None = None):
     """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``)."""
     lm = make_language_model(config.lm, cache)
+    prompts = PromptConfig.load(config.prompts)
     if config.goals == "closed":
         if not candidates:
             raise ValueError("closed-form goals need candidate goals from the environment")
-        return ClosedFormGoals(lm, candidates, threshold=config.yes_threshold)
-    return OpenEndedGoals(lm)
+        return ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts)
+    return OpenEndedGoals(lm, prompts)
 
 
 def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator: GoalGenerator | None) -> TextRollout:

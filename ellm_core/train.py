@@ -61,7 +61,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     """Train DQN with the configured reward; returns the final summary (also saved as ``summary.json``).
 
     ``goal_generator``/``embedder`` replace the configured LM/embedder (tests pass fakes). ``episode_hook``,
-    if given, is called with each finished episode's final info (environments use it to record stats).
+    if given, is called as ``episode_hook(final_info, step)`` for each finished training episode
+    (e.g. crafter's ``stats.jsonl`` writer).
     """
     run_dir = Path(config.out)
     checkpoint_path = latest_checkpoint(run_dir) if config.resume else None
@@ -160,7 +161,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
                                        "intrinsic_return": episode["intrinsic"][i], "length": int(episode["length"][i]),
                                        "achieved_goals": int(episode["achieved"][i])})
                 if episode_hook is not None:
-                    episode_hook(result.transition_infos[i])
+                    episode_hook(result.transition_infos[i], step)
                 for value in episode.values():
                     value[i] = 0
             states, masks = result.states, result.masks

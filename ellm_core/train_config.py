@@ -27,6 +27,7 @@ class TrainConfig:
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
     yes_threshold: float = option(0.5, "closed-form goals: minimum P(yes)")
+    prompts: str | None = option(None, "prompt YAML overriding data/prompts.yaml (e.g. data/crafter/prompts.yaml)")
     metric: str = option("cosine", "similarity between goal and caption embeddings")
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
     goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")

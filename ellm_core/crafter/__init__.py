@@ -1,0 +1,12 @@
+"""The Crafter reproduction: a gymnasium adapter with text captions, crafter's score, and the CLI.
+
+This package is the only place that imports ``crafter``. Importing it registers ``ellm/Crafter-v0``:
+
+>>> import gymnasium as gym, ellm_core.crafter
+>>> env = gym.make("ellm/Crafter-v0", length=400)
+"""
+
+from gymnasium.envs.registration import register, registry
+
+if "ellm/Crafter-v0" not in registry:
+    register(id="ellm/Crafter-v0", entry_point="ellm_core.crafter.env:CrafterEnv")

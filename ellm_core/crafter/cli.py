@@ -1,0 +1,97 @@
+"""``ellm crafter train`` and ``ellm crafter eval``.
+
+``train`` is ``ellm train`` on ``ellm/Crafter-v0`` with Crafter's defaults (its prompts, no extrinsic reward
+as in the paper's pretraining, crafter's ``stats.jsonl`` written in the run directory) and ends with the eval
+table. ``eval`` scores one or more run directories (seeds are aggregated as mean ± std).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ellm_core.resources import data_dir
+
+logger = logging.getLogger(__name__)
+
+#: TrainConfig values that differ on Crafter (explicit flags still win).
+CRAFTER_DEFAULTS = {"env_id": "ellm/Crafter-v0", "keep_extrinsic": False}
+
+
+def crafter_train_defaults(preset: str | None):
+    """The TrainConfig defaults of ``ellm crafter train`` under ``preset``."""
+    import dataclasses
+
+    from ellm_core.train_config import TrainConfig, apply_preset
+
+    defaults = dataclasses.replace(TrainConfig(), **CRAFTER_DEFAULTS,
+                                   prompts=str(data_dir() / "crafter" / "prompts.yaml"))
+    return apply_preset(defaults, preset)
+
+
+def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=None) -> None:
+    """Add ``crafter train`` and ``crafter eval`` to the ``ellm`` subcommands."""
+    from ellm_core.cli import add_train_arguments
+
+    crafter = commands.add_parser("crafter", help="the Crafter reproduction: train and evaluate",
+                                  description=__doc__.splitlines()[0])
+    actions = crafter.add_subparsers(dest="crafter_command", metavar="ACTION", required=True)
+    train = actions.add_parser("train", help="train on Crafter with an intrinsic reward; writes stats.jsonl",
+                               description=cmd_train.__doc__)
+    add_train_arguments(train, train_defaults or crafter_train_defaults(None))
+    train.add_argument("--length", type=int, default=None,
+                       help="episode length (crafter's default 10000; the paper's config used 400)")
+    train.set_defaults(handler=cmd_train)
+    evaluate = actions.add_parser("eval", help="success rate per achievement and the Crafter score",
+                                  description=cmd_eval.__doc__)
+    evaluate.add_argument("runs", nargs="+", help="run directories (each with stats.jsonl); seeds are aggregated")
+    evaluate.add_argument("--out", default=None, help="where to write eval.json and the plots (default: first run)")
+    evaluate.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
+    evaluate.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    evaluate.set_defaults(handler=cmd_eval)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train DQN on Crafter with the chosen intrinsic reward; stats.jsonl, curves and the eval table land in --out."""
+    import dataclasses
+
+    import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
+    from ellm_core.checkpoint import latest_checkpoint
+    from ellm_core.cli import train_config_from_args
+    from ellm_core.crafter.stats import StatsWriter
+    from ellm_core.train import train
+
+    config = train_config_from_args(args)
+    if args.length is not None:
+        config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
+    checkpoint = latest_checkpoint(config.out) if config.resume else None
+    resume_step = int(checkpoint.stem.split("_")[1]) if checkpoint is not None else None
+    if not config.resume and (Path(config.out) / "checkpoints").exists():
+        raise SystemExit(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
+    train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step))
+    return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score runs from crafter's stats.jsonl: success rate of each achievement and the Crafter score."""
+    from ellm_core.crafter.score import aggregate, format_table, plot_episode_curves, plot_success, score_run
+
+    try:
+        scores = [score_run(run) for run in args.runs]
+    except (FileNotFoundError, ValueError) as error:
+        logger.error("%s", error)
+        return 2
+    summary = aggregate(scores)
+    summary["per_run"] = [{"run": s.run, "episodes": s.episodes, "score": s.score,
+                           "achievements_per_episode": s.achievements_mean, "reward": s.reward_mean,
+                           "length": s.length_mean, "success_rates": s.rates} for s in scores]
+    out = Path(args.out or args.runs[0])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "crafter_eval.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    plot_success(summary, out / "crafter_success.png")
+    plot_episode_curves(args.runs, out / "crafter_episodes.png")
+    print(json.dumps(summary, indent=2) if args.json else format_table(summary))
+    print(f"wrote {out / 'crafter_eval.json'}, crafter_success.png, crafter_episodes.png")
+    return 0

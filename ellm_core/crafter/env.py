@@ -1,0 +1,128 @@
+"""A gymnasium adapter over ``crafter.Env`` that speaks the ELLM text interface.
+
+``reset``/``step`` follow the gymnasium API (terminated on death, truncated at ``length``); ``info`` carries
+``observation_text``, ``valid_actions``, ``caption`` (after a step), ``achievements``, ``inventory`` and, at
+the end of an episode, ``episode_stats`` in the format of crafter's own ``StatsRecorder`` (one line of
+``stats.jsonl``). ``oracle_goals()`` and ``goal_candidates()`` give the oracle and the closed-form candidates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import crafter
+import gymnasium as gym
+import numpy as np
+from crafter import constants
+from gymnasium import spaces
+
+from ellm_core.crafter.caption import crafter_text, observation_caption, transition_caption
+
+#: crafter's item name for what each collect_* achievement takes from the world.
+_COLLECTED_FROM = {"drink": "water", "sapling": "grass", "wood": "tree"}
+
+
+def achievable(inventory: dict[str, int], unlocked: set[str]) -> list[str]:
+    """Achievements not yet unlocked whose inventory prerequisites hold, by crafter's own rules (data.yaml).
+
+    ``eat_plant`` needs a plant placed earlier (``place_plant`` unlocked); fights, ``eat_cow`` and ``wake_up``
+    need nothing.
+    """
+    names = []
+    for name in constants.achievements:
+        if name in unlocked:
+            continue
+        kind, _, thing = name.partition("_")
+        if kind == "collect":
+            need = constants.collect[_COLLECTED_FROM.get(thing, thing)]["require"]
+        elif kind == "place":
+            need = constants.place[thing]["uses"]
+        elif kind == "make":
+            need = constants.make[thing]["uses"]
+        else:
+            need = {}
+        if name == "eat_plant" and "place_plant" not in unlocked:
+            continue
+        if all(inventory.get(item, 0) >= amount for item, amount in need.items()):
+            names.append(name)
+    return names
+
+
+class CrafterEnv(gym.Env):
+    """Crafter with text observations in ``info``; the observation itself is crafter's RGB image.
+
+    Args:
+        length: episode step limit (crafter's default 10000; the paper's configuration used 400).
+        size: image size (crafter's default 64 x 64).
+        area: world size.
+        render_mode: ``"rgb_array"`` to get frames from :meth:`render`.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, length: int = 10_000, size: int = 64, area: int = 64, render_mode: str | None = None):
+        self._env = crafter.Env(area=(area, area), size=(size, size), length=length, reward=True, seed=0)
+        self.length, self.render_mode = length, render_mode
+        self.observation_space = spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)
+        self.action_space = spaces.Discrete(len(constants.actions))
+        text = crafter_text()
+        self.goal_text: dict[str, str] = text["achievements"]
+        self.action_text: list[str] = [text["actions"][name] for name in constants.actions]
+        self._achievements: dict[str, int] = dict.fromkeys(constants.achievements, 0)
+        self._episode_reward, self._episode_length = 0.0, 0
+
+    # --- text interface -------------------------------------------------------------------------
+    def observation_text(self) -> str:
+        """Caption of the current observation (see :func:`observation_caption`)."""
+        player = self._env._player
+        return observation_caption(self._env._sem_view(), player.pos, player.facing, player.inventory,
+                                   night=self._env._world.daylight < 0.3, sleeping=player.sleeping)
+
+    def oracle_goals(self) -> list[str]:
+        """Text of the achievements that are achievable now and not yet unlocked this episode."""
+        unlocked = {name for name, count in self._achievements.items() if count > 0}
+        return [self.goal_text[name] for name in achievable(self._env._player.inventory, unlocked)]
+
+    def goal_candidates(self) -> list[str]:
+        """All 22 achievements as text: the closed-form candidates."""
+        return [self.goal_text[name] for name in constants.achievements]
+
+    def _info(self, caption: str | None = None) -> dict[str, Any]:
+        player = self._env._player
+        info: dict[str, Any] = {"observation_text": self.observation_text(), "valid_actions": list(self.action_text),
+                                "achievements": dict(self._achievements), "inventory": dict(player.inventory)}
+        if caption is not None:
+            info["caption"] = caption
+        return info
+
+    # --- gymnasium API --------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """A new world; ``seed`` restarts crafter's world sequence (same seed, same worlds)."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._env._seed, self._env._episode = int(seed), 0
+        image = self._env.reset()
+        self._achievements = dict.fromkeys(constants.achievements, 0)
+        self._episode_reward, self._episode_length = 0.0, 0
+        return image, self._info()
+
+    def step(self, action: int):
+        """One crafter step; reward is crafter's (+1 per new achievement, health change / 10)."""
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be in {self.action_space}, got {action!r}")
+        before = self._achievements
+        image, reward, done, crafter_info = self._env.step(int(action))
+        self._achievements = dict(crafter_info["achievements"])
+        self._episode_reward += crafter_info["reward"]
+        self._episode_length += 1
+        terminated = crafter_info["discount"] == 0.0
+        truncated = bool(done and not terminated)
+        info = self._info(transition_caption(before, self._achievements, self.goal_text))
+        if terminated or truncated:
+            info["episode_stats"] = {"length": self._episode_length, "reward": round(self._episode_reward, 1),
+                                     **{f"achievement_{k}": v for k, v in self._achievements.items()}}
+        return image, float(reward), terminated, truncated, info
+
+    def render(self) -> np.ndarray | None:
+        """The current frame in ``rgb_array`` mode."""
+        return self._env.render() if self.render_mode == "rgb_array" else None

@@ -1,0 +1,110 @@
+"""The Crafter adapter: gymnasium API, captions from real crafter states, the oracle from crafter's rules."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from crafter import constants
+from gymnasium.utils.env_checker import check_env
+
+import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
+from ellm_core.crafter.caption import SEMANTIC_NAMES, observation_caption, transition_caption
+from ellm_core.crafter.env import CrafterEnv, achievable
+
+ACTION = {name: index for index, name in enumerate(constants.actions)}
+
+
+def test_check_env_and_registration():
+    env = gym.make("ellm/Crafter-v0", length=50)
+    check_env(env.unwrapped, skip_render_check=True)
+    observation, info = env.reset(seed=3)
+    assert observation.shape == (64, 64, 3) and observation.dtype == np.uint8
+    assert {"observation_text", "valid_actions", "achievements", "inventory"} <= set(info)
+    assert len(info["valid_actions"]) == 17 and "place crafting table" in info["valid_actions"]
+
+
+def test_same_seed_same_world_and_text():
+    first, second = CrafterEnv(length=50), CrafterEnv(length=50)
+    a, info_a = first.reset(seed=7)
+    b, info_b = second.reset(seed=7)
+    assert np.array_equal(a, b) and info_a["observation_text"] == info_b["observation_text"]
+    c, _ = first.reset(seed=8)
+    assert not np.array_equal(a, c)
+
+
+def test_truncation_at_length_and_episode_stats():
+    env = CrafterEnv(length=5)
+    env.reset(seed=0)
+    for _ in range(5):
+        _, _, terminated, truncated, info = env.step(ACTION["noop"])
+        assert not terminated
+    assert truncated and info["episode_stats"]["length"] == 5
+    assert {f"achievement_{name}" for name in constants.achievements} <= set(info["episode_stats"])
+
+
+def _face_tree(env: CrafterEnv) -> None:
+    """Put a tree in front of the player (a real crafter world edit, as the player would find one)."""
+    player = env._env._player
+    target = (player.pos[0] + player.facing[0], player.pos[1] + player.facing[1])
+    env._env._world[target] = "tree"
+
+
+def test_collecting_wood_is_captioned_and_changes_the_oracle():
+    env = CrafterEnv(length=100)
+    _, info = env.reset(seed=1)
+    assert "collect wood" in env.oracle_goals() and "place crafting table" not in env.oracle_goals()
+    _face_tree(env)
+    assert "You face a tree." in env.observation_text()
+    caption = ""
+    for _ in range(10):  # collecting wood takes one `do` on a tree
+        _, _, _, _, info = env.step(ACTION["do"])
+        caption = caption or info["caption"]
+    assert caption == "collect wood"
+    assert info["inventory"]["wood"] >= 1 and "You have" in info["observation_text"] and "wood" in info["observation_text"]
+    assert "collect wood" not in env.oracle_goals()  # achieved this episode
+    assert "make wood pickaxe" in env.oracle_goals()
+
+
+def test_cow_in_view_appears_in_the_text():
+    env = CrafterEnv(length=100)
+    env.reset(seed=2)
+    player = env._env._player
+    cow_pos = (player.pos[0] + 2, player.pos[1])
+    env._env._world[cow_pos] = "grass"
+    from crafter import objects
+
+    env._env._world.add(objects.Cow(env._env._world, np.array(cow_pos)))
+    assert "a cow nearby to the east" in env.observation_text()
+
+
+def test_observation_caption_from_a_semantic_map():
+    ids = {name: index for index, name in SEMANTIC_NAMES.items()}
+    semantic = np.full((20, 20), ids["grass"], dtype=np.uint8)
+    semantic[10, 10] = ids["player"]
+    semantic[8, 10] = ids["tree"]      # 2 west
+    semantic[13, 7] = ids["water"]     # 3 east, 3 north
+    semantic[10, 11] = ids["zombie"]   # in front (facing south)
+    inventory = {"health": 9, "food": 2, "drink": 9, "energy": 9, "wood": 2, "sapling": 1}
+    text = observation_caption(semantic, (10, 10), (0, 1), inventory, night=True)
+    assert text == ("You see a zombie nearby to the south, a tree nearby to the west, water to the north-east. "
+                    "You face a zombie. You have 1 sapling, 2 wood. You are hungry. It is dark.")
+
+
+def test_transition_caption():
+    assert transition_caption({"collect_wood": 1, "eat_cow": 0}, {"collect_wood": 2, "eat_cow": 0}) == "collect wood"
+    assert transition_caption({"collect_wood": 1}, {"collect_wood": 1}) == ""
+    assert transition_caption({}, {"place_table": 1}) == "place crafting table"
+
+
+@pytest.mark.parametrize("inventory, unlocked, expected, absent", [
+    ({}, set(), {"collect_wood", "collect_drink", "eat_cow", "wake_up"}, {"collect_stone", "place_table"}),
+    ({"wood": 1}, {"collect_wood"}, {"make_wood_pickaxe", "make_wood_sword"}, {"collect_wood", "place_table"}),
+    ({"wood": 2}, set(), {"place_table"}, {"place_furnace"}),
+    ({"wood_pickaxe": 1}, set(), {"collect_stone", "collect_coal"}, {"collect_iron"}),
+    ({"wood": 1, "coal": 1, "iron": 1}, set(), {"make_iron_pickaxe"}, {"eat_plant"}),
+    ({}, {"place_plant"}, {"eat_plant"}, set()),
+])
+def test_oracle_follows_crafters_rules(inventory, unlocked, expected, absent):
+    names = set(achievable(inventory, unlocked))
+    assert expected <= names and not (absent & names)
