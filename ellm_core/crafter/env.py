@@ -72,10 +72,12 @@ class CrafterEnv(gym.Env):
         self._episode_reward, self._episode_length = 0.0, 0
 
     # --- text interface -------------------------------------------------------------------------
-    def observation_text(self) -> str:
-        """Caption of the current observation (see :func:`observation_caption`)."""
+    def observation_text(self, semantic: np.ndarray | None = None) -> str:
+        """Caption of the current observation (see :func:`observation_caption`); ``semantic`` is the world's
+        semantic map when the caller already has it (crafter's step info does)."""
         player = self._env._player
-        return observation_caption(self._env._sem_view(), player.pos, player.facing, player.inventory,
+        semantic = self._env._sem_view() if semantic is None else semantic
+        return observation_caption(semantic, player.pos, player.facing, player.inventory,
                                    night=self._env._world.daylight < 0.3, sleeping=player.sleeping)
 
     def oracle_goals(self) -> list[str]:
@@ -87,9 +89,10 @@ class CrafterEnv(gym.Env):
         """All 22 achievements as text: the closed-form candidates."""
         return [self.goal_text[name] for name in constants.achievements]
 
-    def _info(self, caption: str | None = None) -> dict[str, Any]:
+    def _info(self, caption: str | None = None, semantic: np.ndarray | None = None) -> dict[str, Any]:
         player = self._env._player
-        info: dict[str, Any] = {"observation_text": self.observation_text(), "valid_actions": list(self.action_text),
+        info: dict[str, Any] = {"observation_text": self.observation_text(semantic),
+                                "valid_actions": list(self.action_text),
                                 "achievements": dict(self._achievements), "inventory": dict(player.inventory)}
         if caption is not None:
             info["caption"] = caption
@@ -117,7 +120,7 @@ class CrafterEnv(gym.Env):
         self._episode_length += 1
         terminated = crafter_info["discount"] == 0.0
         truncated = bool(done and not terminated)
-        info = self._info(transition_caption(before, self._achievements, self.goal_text))
+        info = self._info(transition_caption(before, self._achievements, self.goal_text), crafter_info["semantic"])
         if terminated or truncated:
             info["episode_stats"] = {"length": self._episode_length, "reward": round(self._episode_reward, 1),
                                      **{f"achievement_{k}": v for k, v in self._achievements.items()}}
