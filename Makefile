@@ -27,6 +27,9 @@ demo: $(STAMP)
 	rm -rf runs/demo-textchain
 	$(BIN)/ellm train --preset smoke --reward ellm --steps 1500 --dqn-eps-decay-steps 750 \
 		--env-kwargs '{"length": 6}' --threshold 0.6 --out runs/demo-textchain
+	rm -rf runs/demo-crafter
+	$(BIN)/ellm crafter train --preset smoke --reward ellm --steps 300 --length 100 --eval-episodes 1 \
+		--out runs/demo-crafter
 	$(BIN)/recrl data prepare --source sample --out data/prepared/sample --overwrite
 	$(BIN)/recrl data stats data/prepared/sample
 

@@ -10,12 +10,13 @@ from ellm_core.cli import main
 from ellm_core.crafter.score import read_stats
 
 
-@pytest.mark.parametrize("reward", ["oracle", "novelty"])
-def test_crafter_train_smoke(tmp_path, capsys, reward):
+@pytest.mark.parametrize("reward, extra", [("oracle", []), ("novelty", []),
+                                           ("ellm", ["--lm-backend", "scripted", "--goals", "closed"])])
+def test_crafter_train_smoke(tmp_path, capsys, reward, extra):
     out = tmp_path / reward
     argv = ["crafter", "train", "--preset", "smoke", "--reward", reward, "--steps", "300", "--length", "60",
             "--embedder", "hashing:64", "--cache", "none", "--no-tensorboard", "--eval-episodes", "1",
-            "--out", str(out)]
+            "--out", str(out), *extra]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "Crafter score" in printed and "collect_wood" in printed
