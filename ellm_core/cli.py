@@ -71,6 +71,8 @@ def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list
 
 def cmd_goals(args: argparse.Namespace) -> int:
     """Print the goals the LM suggests for one observation."""
+    if not args.observation or not args.actions:
+        raise SystemExit("ellm goals: --observation and --actions are required (or use `ellm goals eval`)")
     cache = open_cache(args.cache)
     candidates = [c.strip() for c in args.candidates.split(";") if c.strip()] if args.candidates else None
     generator = _goal_generator(args, cache, args.mode, candidates)
@@ -159,20 +161,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 def build_parser(train_defaults=None, crafter_defaults=None) -> argparse.ArgumentParser:
     """The ``ellm`` argument parser; ``train_defaults`` / ``crafter_defaults`` (TrainConfigs) set the defaults of
     ``ellm train`` / ``ellm crafter train``."""
-    from ellm_core.crafter.cli import add_crafter_command
+    from ellm_core.crafter.cli import add_crafter_command, add_goal_eval_arguments, cmd_goals_eval
 
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    goals = commands.add_parser("goals", help="suggest goals for one observation", description=cmd_goals.__doc__)
-    goals.add_argument("--observation", required=True, help="caption of the current observation")
-    goals.add_argument("--actions", required=True, help="comma-separated valid actions")
+    goals = commands.add_parser("goals", help="suggest goals for one observation, or measure goal quality",
+                                description="`ellm goals --observation ... --actions ...` prints the suggested "
+                                "goals; `ellm goals eval --env crafter` scores a goal generator on held-out "
+                                "situations (precision, recall, empty answers, speed).")
+    goals.add_argument("action", nargs="?", choices=("suggest", "eval"), default="suggest",
+                       help="suggest (default) or eval")
+    goals.add_argument("--observation", help="suggest: caption of the current observation")
+    goals.add_argument("--actions", help="suggest: comma-separated valid actions")
     goals.add_argument("--mode", choices=("open", "closed"), default="open", help="open-ended or closed-form")
     goals.add_argument("--candidates", default=None, help="closed-form: ';'-separated candidate goals")
     goals.add_argument("--yes-threshold", type=float, default=0.5, help="closed-form: keep goals with P(yes) above")
     goals.add_argument("--max-goals", type=int, default=5, help="open-ended: at most this many goals")
+    add_goal_eval_arguments(goals)
     _add_common(goals)
-    goals.set_defaults(handler=cmd_goals)
+    goals.set_defaults(handler=lambda args: cmd_goals_eval(args, _goal_generator) if args.action == "eval"
+                       else cmd_goals(args))
 
     demo = commands.add_parser("demo", help="goals and ELLM rewards with the real offline models",
                                description=cmd_demo.__doc__)

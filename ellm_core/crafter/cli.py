@@ -95,3 +95,70 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(json.dumps(summary, indent=2) if args.json else format_table(summary))
     print(f"wrote {out / 'crafter_eval.json'}, crafter_success.png, crafter_episodes.png")
     return 0
+
+
+def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``ellm goals eval`` (added to the ``goals`` parser)."""
+    group = parser.add_argument_group("eval")
+    group.add_argument("--env", choices=("crafter",), default="crafter", help="eval: where situations come from")
+    group.add_argument("--generator", choices=("lm", "oracle", "random"), default="lm",
+                       help="eval: the LM (with --mode), or the oracle (upper bound) / random achievements (lower)")
+    group.add_argument("--situations", type=int, default=60, help="eval: how many situations")
+    group.add_argument("--seed", type=int, default=0, help="eval: seed of the play that yields the situations")
+    group.add_argument("--situations-file", default=None,
+                       help="eval: JSONL of situations to score (written there first if missing; default "
+                            "results/goal_quality/crafter_situations_seed<S>_n<N>.jsonl)")
+    group.add_argument("--threshold", type=float, default=None, help="eval: similarity that counts as a match "
+                       "(default: the reward's DEFAULT_THRESHOLD)")
+    group.add_argument("--embedder", default="default", help="eval: default (all-MiniLM-L6-v2), hashing[:DIM], path")
+    group.add_argument("--name", default=None, help="eval: row label (default: generator, mode, backend)")
+    group.add_argument("--out", default=None, help="eval: JSON file to write the result to")
+
+
+def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
+    """Score goal suggestions on held-out Crafter situations; prints one row and writes JSON with --out."""
+    from ellm_core.cache import open_cache
+    from ellm_core.crafter.caption import crafter_text
+    from ellm_core.crafter.situations import collect_situations
+    from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.goal_quality import (
+        RandomGoals,
+        SituationOracle,
+        evaluate_generator,
+        load_situations,
+        save_situations,
+    )
+    from ellm_core.reward import DEFAULT_THRESHOLD
+
+    path = Path(args.situations_file or data_dir().parent / "results" / "goal_quality" /
+                f"crafter_situations_seed{args.seed}_n{args.situations}.jsonl")
+    if path.is_file():
+        situations = load_situations(path)
+    else:
+        situations = collect_situations(args.situations, seed=args.seed)
+        save_situations(situations, path)
+        logger.info("wrote %d situations to %s", len(situations), path)
+    candidates = list(crafter_text()["achievements"].values())
+    cache = open_cache(args.cache)
+    if args.generator == "oracle":
+        generator = SituationOracle(situations)
+    elif args.generator == "random":
+        generator = RandomGoals(candidates, k=2, seed=args.seed)
+    else:
+        args.prompts = args.prompts or str(data_dir() / "crafter" / "prompts.yaml")
+        generator = make_generator(args, cache, args.mode, candidates)
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    embedder = CachedEmbedder(make_embedder(args.embedder), cache)
+    result = evaluate_generator(generator, situations, embedder, threshold, batch_size=args.lm_batch_size)
+    name = args.name or (args.generator if args.generator != "lm" else
+                         f"{args.lm_backend} {args.mode}{' no-few-shot' if args.no_few_shot else ''}")
+    result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
+              "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
+              "few_shot": not args.no_few_shot, **result}
+    print(f"{'name':<32}{'precision':>10}{'recall':>8}{'empty':>7}{'s/situation':>12}")
+    print(f"{name:<32}{result['precision']:>10.2f}{result['recall']:>8.2f}{result['empty_share']:>7.2f}"
+          f"{result['seconds_per_situation']:>12.3f}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0

@@ -8,6 +8,7 @@ the end of an episode, ``episode_stats`` in the format of crafter's own ``StatsR
 
 from __future__ import annotations
 
+import collections
 from typing import Any
 
 import crafter
@@ -48,6 +49,32 @@ def achievable(inventory: dict[str, int], unlocked: set[str]) -> list[str]:
     return names
 
 
+class _InsertionOrderedSet(dict):
+    """A set that iterates in insertion order (crafter keeps each chunk's objects in a plain ``set``)."""
+
+    def add(self, item: Any) -> None:
+        self[item] = None
+
+    def remove(self, item: Any) -> None:
+        del self[item]
+
+
+def _deterministic_chunks(world: Any) -> None:
+    """Make crafter's object bookkeeping iterate in a reproducible order.
+
+    crafter stores each chunk's objects in a ``set``, whose order follows memory addresses; when it despawns
+    "a random cow" it indexes into that order, so the same seed gave different episodes in different
+    processes. Replacing the sets with insertion-ordered ones after every ``World.reset`` fixes that.
+    """
+    original_reset = world.reset
+
+    def reset(seed: int | None = None) -> None:
+        original_reset(seed=seed)
+        world._chunks = collections.defaultdict(_InsertionOrderedSet)
+
+    world.reset = reset
+
+
 class CrafterEnv(gym.Env):
     """Crafter with text observations in ``info``; the observation itself is crafter's RGB image.
 
@@ -62,6 +89,7 @@ class CrafterEnv(gym.Env):
 
     def __init__(self, length: int = 10_000, size: int = 64, area: int = 64, render_mode: str | None = None):
         self._env = crafter.Env(area=(area, area), size=(size, size), length=length, reward=True, seed=0)
+        _deterministic_chunks(self._env._world)
         self.length, self.render_mode = length, render_mode
         self.observation_space = spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)
         self.action_space = spaces.Discrete(len(constants.actions))

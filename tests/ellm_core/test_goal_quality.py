@@ -1,0 +1,57 @@
+"""Goal-quality scoring with a scripted LM on fixed situations, and reproducible Crafter situations."""
+
+from __future__ import annotations
+
+import pytest
+
+from ellm_core.crafter.situations import collect_situations
+from ellm_core.embed import HashingEmbedder
+from ellm_core.goal_quality import (
+    RandomGoals,
+    Situation,
+    SituationOracle,
+    evaluate_generator,
+    load_situations,
+    save_situations,
+    score_suggestions,
+)
+from ellm_core.goals import OpenEndedGoals
+from ellm_core.llm import ScriptedLM
+
+SITUATIONS = [
+    Situation("You see a tree nearby to the west.", ["do"], ["collect wood", "drink water"]),
+    Situation("You see water nearby to the south.", ["do"], ["drink water"]),
+    Situation("You see a cow nearby to the north.", ["do"], ["eat cow", "collect wood"]),
+]
+
+
+def test_scores_of_a_scripted_lm_are_as_expected():
+    # tree -> one right, one wrong; water -> right; cow -> garbage that parses into nothing
+    lm = ScriptedLM({"tree": "- collect wood\n- fly to the moon", "water": "- drink water", "cow": "1. 1. 1."})
+    result = evaluate_generator(OpenEndedGoals(lm), SITUATIONS, HashingEmbedder(256), threshold=0.99)
+    assert result["precision"] == pytest.approx(2 / 3)            # 2 of 3 suggestions achievable
+    assert result["recall"] == pytest.approx((1 / 2 + 1 + 0) / 3)  # per situation, averaged
+    assert result["empty_share"] == pytest.approx(1 / 3)
+    assert result["examples"][0]["suggested"] == ["collect wood", "fly to the moon"]
+
+
+def test_bounds():
+    embedder = HashingEmbedder(256)
+    oracle = evaluate_generator(SituationOracle(SITUATIONS), SITUATIONS, embedder, threshold=0.99)
+    assert oracle["precision"] == oracle["recall"] == 1.0
+    never = score_suggestions(SITUATIONS, [["build a rocket"]] * 3, embedder, threshold=0.99)
+    assert never["precision"] == never["recall"] == 0.0
+    picks = RandomGoals(["a", "b", "c"], k=2, seed=0).suggest("x", [])
+    assert len(set(picks)) == 2
+
+
+def test_crafter_situations_are_reproducible_and_diverse(tmp_path):
+    first = collect_situations(20, seed=3, episodes=3, length=150)
+    second = collect_situations(20, seed=3, episodes=3, length=150)
+    assert [s.observation for s in first] == [s.observation for s in second]
+    assert len({s.observation for s in first}) == len(first) == 20
+    tags = {tag for s in first for tag in s.tags}
+    assert {"early game", "has wood"} <= tags
+    assert all(s.achievable and len(s.actions) == 17 for s in first)
+    path = save_situations(first, tmp_path / "s.jsonl")
+    assert load_situations(path) == first
