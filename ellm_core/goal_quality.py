@@ -6,6 +6,8 @@ reward's threshold (the same test the ELLM reward applies to captions). Reported
 
 - ``precision``: correct suggestions / all suggestions;
 - ``recall``: per situation, the share of achievable goals matched by some suggestion, averaged;
+- ``precision_in_view`` / ``recall_in_view``: the same against the stricter truth (what is achievable now with
+  what is in view), when situations carry it;
 - ``empty_share``: situations with no suggestion at all (garbage or refusals parse into none);
 - ``seconds_per_situation`` and, when the LM counts them, ``tokens_per_s``.
 """
@@ -34,6 +36,7 @@ class Situation:
     actions: list[str]
     achievable: list[str]
     tags: list[str] = field(default_factory=list)
+    in_view: list[str] | None = None  # a stricter truth: achievable now with what is in view
 
 
 def save_situations(situations: Sequence[Situation], path: str | Path) -> Path:
@@ -87,6 +90,10 @@ def evaluate_generator(generator: GoalGenerator, situations: Sequence[Situation]
         suggestions.extend(suggest_batch(generator, [s.observation for s in batch], [s.actions for s in batch]))
     seconds = time.perf_counter() - started
     result: dict[str, Any] = score_suggestions(situations, suggestions, embedder, threshold, metric)
+    if all(s.in_view is not None for s in situations):
+        strict = [Situation(s.observation, s.actions, list(s.in_view)) for s in situations]
+        in_view = score_suggestions(strict, suggestions, embedder, threshold, metric)
+        result.update({"precision_in_view": in_view["precision"], "recall_in_view": in_view["recall"]})
     result["seconds_per_situation"] = seconds / max(len(situations), 1)
     tokens_after = getattr(getattr(lm, "lm", lm), "tokens_generated", None)
     if tokens_before is not None and tokens_after is not None and seconds > 0:

@@ -49,13 +49,8 @@ def _thing(name: str) -> str:
     return name if name in _MASS else _ARTICLE[name] + name
 
 
-def observation_caption(semantic: np.ndarray, player_pos: tuple[int, int] | np.ndarray, facing: tuple[int, int],
-                        inventory: Mapping[str, int], night: bool = False, sleeping: bool = False) -> str:
-    """The local view, what the player faces, the inventory and low vitals as a few short sentences.
-
-    Example: "You see a tree nearby to the west, water to the north-east. You face grass. You have 2 wood.
-    You are thirsty."
-    """
+def visible_things(semantic: np.ndarray, player_pos: tuple[int, int] | np.ndarray) -> dict[str, tuple[int, int, int]]:
+    """The :data:`MENTIONED` things in the local view: name -> (distance, dx, dy) of the nearest one."""
     x, y = int(player_pos[0]), int(player_pos[1])
     half_w, half_h = LOCAL_VIEW[0] // 2, LOCAL_VIEW[1] // 2
     nearest: dict[str, tuple[int, int, int]] = {}
@@ -69,6 +64,18 @@ def observation_caption(semantic: np.ndarray, player_pos: tuple[int, int] | np.n
                 distance = abs(dx) + abs(dy)
                 if name not in nearest or distance < nearest[name][0]:
                     nearest[name] = (distance, dx, dy)
+    return nearest
+
+
+def observation_caption(semantic: np.ndarray, player_pos: tuple[int, int] | np.ndarray, facing: tuple[int, int],
+                        inventory: Mapping[str, int], night: bool = False, sleeping: bool = False) -> str:
+    """The local view, what the player faces, the inventory and low vitals as a few short sentences.
+
+    Example: "You see a tree nearby to the west, water to the north-east. You face grass. You have 2 wood.
+    You are thirsty."
+    """
+    x, y = int(player_pos[0]), int(player_pos[1])
+    nearest = visible_things(semantic, player_pos)
     seen = []
     for name in sorted(nearest, key=lambda n: (nearest[n][0], MENTIONED.index(n))):
         distance, dx, dy = nearest[name]

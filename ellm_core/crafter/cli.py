@@ -155,9 +155,10 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
               "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
               "few_shot": not args.no_few_shot, **result}
-    print(f"{'name':<32}{'precision':>10}{'recall':>8}{'empty':>7}{'s/situation':>12}")
-    print(f"{name:<32}{result['precision']:>10.2f}{result['recall']:>8.2f}{result['empty_share']:>7.2f}"
-          f"{result['seconds_per_situation']:>12.3f}")
+    print(f"{'name':<28}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}{'empty':>7}"
+          f"{'s/situation':>12}")
+    print(f"{name:<28}{result['precision']:>10.2f}{result['recall']:>8.2f}{result.get('precision_in_view', 0):>14.2f}"
+          f"{result.get('recall_in_view', 0):>13.2f}{result['empty_share']:>7.2f}{result['seconds_per_situation']:>12.3f}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")

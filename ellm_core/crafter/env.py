@@ -17,7 +17,7 @@ import numpy as np
 from crafter import constants
 from gymnasium import spaces
 
-from ellm_core.crafter.caption import crafter_text, observation_caption, transition_caption
+from ellm_core.crafter.caption import crafter_text, observation_caption, transition_caption, visible_things
 
 #: crafter's item name for what each collect_* achievement takes from the world.
 _COLLECTED_FROM = {"drink": "water", "sapling": "grass", "wood": "tree"}
@@ -45,6 +45,28 @@ def achievable(inventory: dict[str, int], unlocked: set[str]) -> list[str]:
         if name == "eat_plant" and "place_plant" not in unlocked:
             continue
         if all(inventory.get(item, 0) >= amount for item, amount in need.items()):
+            names.append(name)
+    return names
+
+
+#: What must be in view for an achievement to be achievable *now* (beyond its inventory prerequisites).
+_NEEDS_IN_VIEW = {"collect_wood": ("tree",), "collect_drink": ("water",), "collect_stone": ("stone",),
+                  "collect_coal": ("coal",), "collect_iron": ("iron",), "collect_diamond": ("diamond",),
+                  "eat_cow": ("cow",), "defeat_zombie": ("zombie",), "defeat_skeleton": ("skeleton",),
+                  "eat_plant": ("plant",), "make_wood_pickaxe": ("table",), "make_stone_pickaxe": ("table",),
+                  "make_wood_sword": ("table",), "make_stone_sword": ("table",),
+                  "make_iron_pickaxe": ("table", "furnace"), "make_iron_sword": ("table", "furnace")}
+
+
+def achievable_in_view(inventory: dict[str, int], unlocked: set[str], visible: set[str],
+                       sleeping: bool = False) -> list[str]:
+    """The stricter, situation-aware subset of :func:`achievable`: what it needs is also in view (a tree for
+    wood, a table for crafting, ...), and ``wake_up`` only when tired or asleep."""
+    names = []
+    for name in achievable(inventory, unlocked):
+        if name == "wake_up" and not (sleeping or inventory.get("energy", 9) <= 3):
+            continue
+        if all(thing in visible for thing in _NEEDS_IN_VIEW.get(name, ())):
             names.append(name)
     return names
 
@@ -112,6 +134,14 @@ class CrafterEnv(gym.Env):
         """Text of the achievements that are achievable now and not yet unlocked this episode."""
         unlocked = {name for name, count in self._achievements.items() if count > 0}
         return [self.goal_text[name] for name in achievable(self._env._player.inventory, unlocked)]
+
+    def goals_in_view(self) -> list[str]:
+        """Text of the achievements achievable now with what is in view (see :func:`achievable_in_view`)."""
+        player = self._env._player
+        unlocked = {name for name, count in self._achievements.items() if count > 0}
+        visible = set(visible_things(self._env._sem_view(), player.pos))
+        names = achievable_in_view(player.inventory, unlocked, visible, player.sleeping)
+        return [self.goal_text[name] for name in names]
 
     def goal_candidates(self) -> list[str]:
         """All 22 achievements as text: the closed-form candidates."""

@@ -3,7 +3,8 @@
 Situations come from real, seeded Crafter play by a simple scripted policy (it chops trees it faces, drinks
 when thirsty, places a table with two wood, crafts next to a table, and otherwise wanders), so that the set
 covers the early game, carrying wood, water in view, night, a table in view, cows and low vitals. Each
-situation stores the observation text, the valid actions and the oracle's achievable goals (crafter's rules).
+situation stores the observation text, the valid actions, the oracle's achievable goals (crafter's rules) and
+the stricter goals achievable now with what is in view.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def collect_situations(count: int, seed: int = 0, episodes: int = 8, length: int
             text = info["observation_text"]
             if step % every == 0 and text not in pool:
                 pool[text] = Situation(text, list(info["valid_actions"]), env.oracle_goals(),
-                                       situation_tags(text, info["inventory"], step))
+                                       situation_tags(text, info["inventory"], step), env.goals_in_view())
             _, _, terminated, truncated, info = env.step(scripted_action(text, info["inventory"], rng))
             if terminated or truncated:
                 break

@@ -35,6 +35,14 @@ def test_scores_of_a_scripted_lm_are_as_expected():
     assert result["examples"][0]["suggested"] == ["collect wood", "fly to the moon"]
 
 
+def test_in_view_scores_use_the_stricter_truth():
+    strict = [Situation(s.observation, s.actions, s.achievable, in_view=s.achievable[:1]) for s in SITUATIONS]
+    result = evaluate_generator(SituationOracle(strict), strict, HashingEmbedder(256), threshold=0.99)
+    assert result["precision"] == 1.0
+    assert result["precision_in_view"] == pytest.approx(3 / 5)  # 5 oracle goals, 3 of them in view
+    assert result["recall_in_view"] == 1.0
+
+
 def test_bounds():
     embedder = HashingEmbedder(256)
     oracle = evaluate_generator(SituationOracle(SITUATIONS), SITUATIONS, embedder, threshold=0.99)
@@ -53,5 +61,6 @@ def test_crafter_situations_are_reproducible_and_diverse(tmp_path):
     tags = {tag for s in first for tag in s.tags}
     assert {"early game", "has wood"} <= tags
     assert all(s.achievable and len(s.actions) == 17 for s in first)
+    assert all(set(s.in_view) <= set(s.achievable) for s in first)
     path = save_situations(first, tmp_path / "s.jsonl")
     assert load_situations(path) == first

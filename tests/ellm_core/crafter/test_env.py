@@ -125,3 +125,18 @@ def test_episodes_are_reproducible_step_by_step():
                 break
         texts.append(run)
     assert texts[0] == texts[1]
+
+
+def test_in_view_truth_needs_the_target_in_view():
+    from ellm_core.crafter.env import achievable_in_view
+
+    assert "collect_wood" not in achievable_in_view({}, set(), visible=set())
+    assert "collect_wood" in achievable_in_view({}, set(), visible={"tree"})
+    assert "make_wood_pickaxe" not in achievable_in_view({"wood": 1}, set(), visible={"tree"})
+    assert "make_wood_pickaxe" in achievable_in_view({"wood": 1}, set(), visible={"table"})
+    assert "wake_up" not in achievable_in_view({"energy": 9}, set(), visible=set())
+    assert "wake_up" in achievable_in_view({"energy": 2}, set(), visible=set())
+    env = CrafterEnv(length=100)
+    env.reset(seed=1)
+    _face_tree(env)
+    assert "collect wood" in env.goals_in_view()
