@@ -29,6 +29,7 @@ LOW_STAT = 3  # a vital at or below this is mentioned ("You are thirsty.")
 _VITALS = {"health": "hurt", "food": "hungry", "drink": "thirsty", "energy": "tired"}
 _ARTICLE = {name: ("an " if name[0] in "aeiou" else "a ") for name in MENTIONED}
 _MASS = {"water", "stone", "lava", "coal", "iron"}  # "You see water", not "a water"
+_ITEM_ORDER = {name: index for index, name in enumerate(constants.items)}  # inventory in crafter's order
 
 
 def crafter_text() -> dict[str, dict[str, str]]:
@@ -86,9 +87,8 @@ def observation_caption(semantic: np.ndarray, player_pos: tuple[int, int] | np.n
     inside = 0 <= fx < semantic.shape[0] and 0 <= fy < semantic.shape[1]
     front = SEMANTIC_NAMES.get(int(semantic[fx, fy]), "the edge of the world") if inside else "the edge of the world"
     sentences.append(f"You face {_thing(front) if front in MENTIONED else front}.")
-    order = list(constants.items)
     items = [f"{inventory[name]} {name.replace('_', ' ')}"
-             for name in sorted(inventory, key=lambda n: order.index(n) if n in order else len(order))
+             for name in sorted(inventory, key=lambda n: _ITEM_ORDER.get(n, len(_ITEM_ORDER)))
              if name not in _VITALS and inventory[name] > 0]
     sentences.append(f"You have {', '.join(items)}." if items else "You have nothing.")
     low = [word for vital, word in _VITALS.items() if inventory.get(vital, 9) <= LOW_STAT]

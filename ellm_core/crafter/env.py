@@ -17,7 +17,13 @@ import numpy as np
 from crafter import constants
 from gymnasium import spaces
 
-from ellm_core.crafter.caption import crafter_text, observation_caption, transition_caption, visible_things
+from ellm_core.crafter.caption import (
+    LOW_STAT,
+    crafter_text,
+    observation_caption,
+    transition_caption,
+    visible_things,
+)
 
 #: crafter's item name for what each collect_* achievement takes from the world.
 _COLLECTED_FROM = {"drink": "water", "sapling": "grass", "wood": "tree"}
@@ -64,7 +70,7 @@ def achievable_in_view(inventory: dict[str, int], unlocked: set[str], visible: s
     wood, a table for crafting, ...), and ``wake_up`` only when tired or asleep."""
     names = []
     for name in achievable(inventory, unlocked):
-        if name == "wake_up" and not (sleeping or inventory.get("energy", 9) <= 3):
+        if name == "wake_up" and not (sleeping or inventory.get("energy", 9) <= LOW_STAT):
             continue
         if all(thing in visible for thing in _NEEDS_IN_VIEW.get(name, ())):
             names.append(name)
@@ -119,7 +125,7 @@ class CrafterEnv(gym.Env):
         self.goal_text: dict[str, str] = text["achievements"]
         self.action_text: list[str] = [text["actions"][name] for name in constants.actions]
         self._achievements: dict[str, int] = dict.fromkeys(constants.achievements, 0)
-        self._episode_reward, self._episode_length = 0.0, 0
+        self._episode_reward = 0.0
 
     # --- text interface -------------------------------------------------------------------------
     def observation_text(self, semantic: np.ndarray | None = None) -> str:
@@ -130,17 +136,18 @@ class CrafterEnv(gym.Env):
         return observation_caption(semantic, player.pos, player.facing, player.inventory,
                                    night=self._env._world.daylight < 0.3, sleeping=player.sleeping)
 
+    def _unlocked(self) -> set[str]:
+        return {name for name, count in self._achievements.items() if count > 0}
+
     def oracle_goals(self) -> list[str]:
         """Text of the achievements that are achievable now and not yet unlocked this episode."""
-        unlocked = {name for name, count in self._achievements.items() if count > 0}
-        return [self.goal_text[name] for name in achievable(self._env._player.inventory, unlocked)]
+        return [self.goal_text[name] for name in achievable(self._env._player.inventory, self._unlocked())]
 
     def goals_in_view(self) -> list[str]:
         """Text of the achievements achievable now with what is in view (see :func:`achievable_in_view`)."""
         player = self._env._player
-        unlocked = {name for name, count in self._achievements.items() if count > 0}
         visible = set(visible_things(self._env._sem_view(), player.pos))
-        names = achievable_in_view(player.inventory, unlocked, visible, player.sleeping)
+        names = achievable_in_view(player.inventory, self._unlocked(), visible, player.sleeping)
         return [self.goal_text[name] for name in names]
 
     def goal_candidates(self) -> list[str]:
@@ -164,7 +171,7 @@ class CrafterEnv(gym.Env):
             self._env._seed, self._env._episode = int(seed), 0
         image = self._env.reset()
         self._achievements = dict.fromkeys(constants.achievements, 0)
-        self._episode_reward, self._episode_length = 0.0, 0
+        self._episode_reward = 0.0
         return image, self._info()
 
     def step(self, action: int):
@@ -175,12 +182,11 @@ class CrafterEnv(gym.Env):
         image, reward, done, crafter_info = self._env.step(int(action))
         self._achievements = dict(crafter_info["achievements"])
         self._episode_reward += crafter_info["reward"]
-        self._episode_length += 1
         terminated = crafter_info["discount"] == 0.0
         truncated = bool(done and not terminated)
         info = self._info(transition_caption(before, self._achievements, self.goal_text), crafter_info["semantic"])
         if terminated or truncated:
-            info["episode_stats"] = {"length": self._episode_length, "reward": round(self._episode_reward, 1),
+            info["episode_stats"] = {"length": self._env._step, "reward": round(self._episode_reward, 1),
                                      **{f"achievement_{k}": v for k, v in self._achievements.items()}}
         return image, float(reward), terminated, truncated, info
 

@@ -39,6 +39,11 @@ def read_stats(path: str | Path) -> list[dict]:
     return episodes
 
 
+def unlocked_count(episode: dict) -> int:
+    """How many distinct achievements an episode unlocked."""
+    return sum(episode.get(f"achievement_{name}", 0) > 0 for name in ACHIEVEMENTS)
+
+
 def success_rates(episodes: list[dict]) -> dict[str, float]:
     """Percentage of episodes with each achievement unlocked at least once (all 22, 0 when never)."""
     if not episodes:
@@ -70,7 +75,7 @@ def score_run(run_dir: str | Path) -> RunScore:
     """Score one run directory from its ``stats.jsonl``."""
     episodes = read_stats(run_dir)
     rates = success_rates(episodes)
-    unlocked = [sum(episode.get(f"achievement_{name}", 0) > 0 for name in ACHIEVEMENTS) for episode in episodes]
+    unlocked = [unlocked_count(episode) for episode in episodes]
     return RunScore(str(run_dir), len(episodes), rates, crafter_score(rates),
                     float(np.mean([episode.get("reward", 0.0) for episode in episodes])), float(np.mean(unlocked)),
                     float(np.mean([episode.get("length", 0) for episode in episodes])))
@@ -136,8 +141,7 @@ def plot_episode_curves(run_dirs: list[str | Path], path: str | Path, window: in
         episodes = read_stats(run)
         steps = np.cumsum([episode.get("length", 0) for episode in episodes])
         reward = np.array([episode.get("reward", 0.0) for episode in episodes], dtype=float)
-        unlocked = np.array([sum(episode.get(f"achievement_{n}", 0) > 0 for n in ACHIEVEMENTS)
-                             for episode in episodes], dtype=float)
+        unlocked = np.array([unlocked_count(episode) for episode in episodes], dtype=float)
         kernel = np.ones(min(window, len(episodes))) / min(window, len(episodes))
         for axis, values in zip(axes, (reward, unlocked)):
             smooth = np.convolve(values, kernel, mode="valid")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib.util
+import json
 import re
 import sqlite3
 import unicodedata
@@ -217,7 +218,7 @@ def _users_frame(users: pd.DataFrame) -> pd.DataFrame:
 
 
 def _film_notes(films: FilmTable | None, items: pd.DataFrame) -> dict[str, Any]:
-    matched = int(items["extra"].str.contains('"film_matched": true').sum()) if len(items) else 0
+    matched = sum(bool(json.loads(extra).get("film_matched")) for extra in items["extra"])
     return {"film_table": films.path if films else None, "films_matched": matched, "movies": len(items)}
 
 

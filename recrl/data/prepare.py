@@ -12,7 +12,7 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from ellm_core.config import option, save_config
 from recrl.data.amazon import load_amazon2018, load_amazon2023
 from recrl.data.describe import DescriptionOptions
 from recrl.data.movielens import load_movielens, load_sample
+from recrl.data.prepared import summarize
 from recrl.data.rows import DROP_REASONS, ON_BAD_ROW
 from recrl.data.schema import (
     SourceOptions,
@@ -125,20 +126,12 @@ def is_in(values: pd.Series, pool: pd.Series) -> np.ndarray:
 def build_report(config: PrepareConfig, tables: SourceTables, items: pd.DataFrame,
                  interactions: pd.DataFrame, split: pd.Series) -> dict[str, Any]:
     """``report.json``: where every input row went, and what the prepared data holds."""
-    users = interactions["user_id"].nunique()
-    histogram = interactions["rating"].value_counts().sort_index()
     return {
         "source": config.source,
         "files": {"items": tables.item_ledger.report(), "interactions": tables.interaction_ledger.report()},
-        "drop_reasons": {reason: meaning for reason, meaning in DROP_REASONS.items()},
-        "users": int(users),
-        "items": len(items),
-        "interactions": len(interactions),
-        "density": len(interactions) / max(users * len(items), 1),
+        "drop_reasons": dict(DROP_REASONS),
         "liked_threshold": config.liked,
-        "liked_share": float(interactions["liked"].mean()) if len(interactions) else 0.0,
-        "rating_histogram": {f"{rating:g}": int(count) for rating, count in histogram.items()},
-        "split": {name: int((split == name).sum()) for name in ("train", "valid", "test")},
+        **summarize(interactions.assign(split=split.to_numpy()), len(items)),
         "notes": tables.notes,
     }
 
@@ -155,7 +148,7 @@ def _write_directory(out: Path, config: PrepareConfig, items: pd.DataFrame, inte
         split_frame.to_parquet(staging / "split.parquet", index=False)
         if users is not None:
             users[users["user_id"].isin(interactions["user_id"])].to_parquet(staging / "users.parquet", index=False)
-        save_config(replace(config), staging)
+        save_config(config, staging)
         (staging / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)

@@ -54,17 +54,23 @@ def load_prepared(directory: str | Path) -> PreparedData:
     return PreparedData(items, interactions, users, report)
 
 
-def dataset_stats(data: PreparedData) -> dict[str, Any]:
-    """Users, items, interactions, density, the rating histogram and the split sizes."""
-    interactions = data.interactions
-    users, items = interactions["user_id"].nunique(), len(data.items)
+def summarize(interactions: pd.DataFrame, items: int) -> dict[str, Any]:
+    """Users, items, interactions, density, liked share, rating histogram and split sizes of interactions that
+    carry ``split`` (and ``liked``) columns."""
+    users = interactions["user_id"].nunique()
+    histogram = interactions["rating"].value_counts().sort_index()
+    has_liked = "liked" in interactions and len(interactions) > 0
     return {
         "users": int(users),
         "items": int(items),
         "interactions": len(interactions),
         "density": len(interactions) / max(users * items, 1),
-        "rating_histogram": {f"{rating:g}": int(count)
-                             for rating, count in interactions["rating"].value_counts().sort_index().items()},
-        "liked_share": float(interactions["liked"].mean()) if "liked" in interactions else None,
+        "liked_share": float(interactions["liked"].mean()) if has_liked else None,
+        "rating_histogram": {f"{rating:g}": int(count) for rating, count in histogram.items()},
         "split": {name: int((interactions["split"] == name).sum()) for name in SPLITS},
     }
+
+
+def dataset_stats(data: PreparedData) -> dict[str, Any]:
+    """Users, items, interactions, density, the rating histogram and the split sizes."""
+    return summarize(data.interactions, len(data.items))

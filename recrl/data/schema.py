@@ -65,7 +65,7 @@ class ChunkedTable:
             self._pending = {column: [] for column in self.columns}
 
     def frame(self) -> pd.DataFrame:
-        """All rows as one DataFrame (a running ``row`` order is kept in the index)."""
+        """All rows as one DataFrame, in the order they were appended."""
         self._flush()
         if not self._chunks:
             return pd.DataFrame({column: pd.Series(dtype=object) for column in self.columns})
