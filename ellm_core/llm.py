@@ -67,6 +67,7 @@ class LMConfig:
         "default: the shipped SmolLM2-135M-Instruct GGUF"
     )
     gguf_file: str | None = option(None, "GGUF file name inside --lm-model (a directory or hub repository)")
+    adapter: str | None = option(None, "a peft (LoRA) adapter directory applied on top of the model (transformers)")
     base_url: str = option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
     api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
     device: str = option("cpu", "torch device of the local model")

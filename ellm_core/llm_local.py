@@ -7,6 +7,7 @@ identical logits).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -80,6 +81,29 @@ def resolve_model_location(model: str | None, gguf_file: str | None) -> tuple[st
     return str(target), None
 
 
+def adapter_fingerprint(adapter: str | Path) -> str:
+    """A short content hash of a peft adapter's weights (for cache keys and manifests)."""
+    directory = Path(adapter)
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("adapter_model.*")) + sorted(directory.glob("adapter_config.json")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def apply_adapter(model, adapter: str | Path, base_name: str):
+    """``model`` with the peft adapter at ``adapter`` applied; a missing or incompatible adapter is a clear error
+    naming both the adapter and the base."""
+    from peft import PeftModel
+
+    directory = Path(adapter).expanduser()
+    if not (directory / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"{directory} is not a peft adapter directory (no adapter_config.json)")
+    try:
+        return PeftModel.from_pretrained(model, str(directory))
+    except (RuntimeError, ValueError, KeyError) as error:
+        raise ValueError(f"adapter {str(directory)!r} does not fit base model {base_name!r}: {error}") from error
+
+
 class TransformersLM:
     """A local causal LM with a chat template (see :class:`ellm_core.llm.LMConfig` for the arguments)."""
 
@@ -94,6 +118,7 @@ class TransformersLM:
         repetition_penalty: float = 1.0,
         batch_size: int = 8,
         seed: int = 0,
+        adapter: str | None = None,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -104,6 +129,8 @@ class TransformersLM:
             self.model = AutoModelForCausalLM.from_pretrained(location, gguf_file=gguf, dtype=dtype)
         except OSError as error:
             raise OSError(f"could not load language model {model or location!r}: {error}") from error
+        if adapter is not None:
+            self.model = apply_adapter(self.model, adapter, base_name=model or location)
         self.model.to(device).eval()
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
@@ -114,6 +141,7 @@ class TransformersLM:
         self.identity = (
             f"transformers:{model or 'SmolLM2-135M-Instruct.Q4_1'}:t={temperature}:p={top_p}:"
             f"rp={repetition_penalty}:n={max_new_tokens}:seed={seed}"
+            + (f":adapter={adapter_fingerprint(adapter)}" if adapter else "")
         )
         self.tokens_generated = 0
         self._calls = 0
@@ -124,8 +152,10 @@ class TransformersLM:
     def from_config(cls, config: LMConfig) -> TransformersLM:
         """Build from an :class:`LMConfig`."""
         return cls(
-            config.model, config.gguf_file, config.device, config.max_new_tokens, config.temperature,
-            config.top_p, config.repetition_penalty, config.batch_size, config.seed,
+            model=config.model, gguf_file=config.gguf_file, device=config.device,
+            max_new_tokens=config.max_new_tokens, temperature=config.temperature, top_p=config.top_p,
+            repetition_penalty=config.repetition_penalty, batch_size=config.batch_size, seed=config.seed,
+            adapter=config.adapter,
         )
 
     def _single_token_ids(self, words: Sequence[str]) -> list[int]:

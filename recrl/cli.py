@@ -9,10 +9,12 @@ from collections.abc import Callable
 
 from ellm_core.cli import setup_logging
 from recrl.data.cli import add_data_command
+from recrl.rationale.cli import add_rationale_command
 
 #: name -> function adding the subcommand's parser to the ``recrl`` subparsers.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "data": add_data_command,
+    "rationale": add_rationale_command,
 }
 
 
@@ -30,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``recrl`` console script."""
     parser = build_parser()
+    first, _ = parser.parse_known_args(argv)
+    if getattr(first, "preset", None) and getattr(first, "preset_hook", None):
+        first.preset_hook(first.preset)  # the preset's values become defaults; explicit flags still win
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     if getattr(args, "handler", None) is None:
