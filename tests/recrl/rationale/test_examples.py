@@ -1,9 +1,9 @@
 import pytest
 
 from recrl.data.prepared import load_prepared
+from recrl.data.synthetic import write_prepared
 from recrl.rationale.examples import build_examples, first_sentences, proxy_rationale, user_histories
 from recrl.rationale.train import RationaleConfig, select_examples
-from tests.recrl.conftest import write_prepared
 
 
 def test_examples_use_only_earlier_liked_train_items(tiny_prepared):

@@ -21,7 +21,7 @@ def tiny_config(data, out, **overrides) -> RationaleConfig:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from tests.recrl.conftest import write_prepared
+    from recrl.data.synthetic import write_prepared
 
     root = tmp_path_factory.mktemp("rationale")
     data = write_prepared(root / "prepared")
