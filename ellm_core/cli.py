@@ -130,10 +130,17 @@ def add_train_arguments(parser: argparse.ArgumentParser, defaults=None) -> None:
     add_dataclass_arguments(parser, DQNConfig, prefix="dqn-")
     add_dataclass_arguments(parser, LMConfig, prefix="lm-")
     if defaults is not None:  # e.g. the preset's values, so that explicit flags still win
-        values = {k: v for k, v in dataclasses.asdict(defaults).items() if k not in ("dqn", "lm")}
-        values.update({f"dqn_{k}": v for k, v in dataclasses.asdict(defaults.dqn).items()})
-        values.update({f"lm_{k}": v for k, v in dataclasses.asdict(defaults.lm).items()})
-        parser.set_defaults(**values)
+        parser.set_defaults(**train_flag_defaults(defaults))
+
+
+def train_flag_defaults(config) -> dict:
+    """A :class:`TrainConfig` as argparse defaults of :func:`add_train_arguments` (``dqn_*``, ``lm_*`` flattened)."""
+    import dataclasses
+
+    values = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("dqn", "lm")}
+    values.update({f"dqn_{k}": v for k, v in dataclasses.asdict(config.dqn).items()})
+    values.update({f"lm_{k}": v for k, v in dataclasses.asdict(config.lm).items()})
+    return values
 
 
 def train_config_from_args(args: argparse.Namespace):

@@ -80,8 +80,19 @@ def save_config(config: Any, run_dir: str | Path, name: str = "config.yaml") -> 
 def load_config(cls: type[T], path: str | Path) -> T:
     """Read a config saved by :func:`save_config` (unknown keys are an error naming them)."""
     values = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    known = {field.name for field in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    return from_dict(cls, values, str(path))
+
+
+def from_dict(cls: type[T], values: dict[str, Any], where: str = "config") -> T:
+    """Build ``cls`` from plain values, nested dataclass fields included (unknown keys are an error)."""
+    fields = {field.name: field for field in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValueError(f"{path}: unknown {cls.__name__} keys {unknown}; known: {sorted(known)}")
-    return cls(**values)
+        raise ValueError(f"{where}: unknown {cls.__name__} keys {unknown}; known: {sorted(fields)}")
+    hints = typing.get_type_hints(cls)
+    converted = {
+        name: from_dict(hints[name], value, f"{where}.{name}")
+        if isinstance(value, dict) and dataclasses.is_dataclass(hints[name]) else value
+        for name, value in values.items()
+    }
+    return cls(**converted)

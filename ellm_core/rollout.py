@@ -116,14 +116,15 @@ class TextRollout:
                           transition_infos, achieved)
 
 
-class VectorOracle:
-    """Oracle goals of every env of a vector env: each env's ``oracle_goals()`` method."""
+class VectorEnvGoals:
+    """Goals every env of a vector env supplies itself: ``oracle_goals()`` (ground truth) or
+    ``suggested_goals()`` (e.g. LM goals precomputed offline, such as a user's rationales)."""
 
-    def __init__(self, envs: gym.vector.VectorEnv) -> None:
-        self.envs = envs
+    def __init__(self, envs: gym.vector.VectorEnv, method: str = "oracle_goals") -> None:
+        self.envs, self.method = envs, method
 
     def suggest_batch(self, observations: list[str], actions: list[list[str]]) -> list[list[str]]:
-        return [list(goals) for goals in self.envs.call("oracle_goals")]
+        return [list(goals) for goals in self.envs.call(self.method)]
 
 
 def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.VectorEnv:
@@ -151,7 +152,12 @@ def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator:
     encoder = StateEncoder(embedder, envs.num_envs, config.frame_stack, conditioned)
     goal_reward = intrinsic = None
     if config.reward in ("ellm", "oracle"):
-        generator = VectorOracle(envs) if config.reward == "oracle" else goal_generator
+        if config.reward == "oracle":
+            generator = VectorEnvGoals(envs, "oracle_goals")
+        elif config.goal_source == "env":
+            generator = VectorEnvGoals(envs, "suggested_goals")
+        else:
+            generator = goal_generator
         goal_reward = VectorGoalReward(generator, embedder, envs.num_envs, config.threshold, config.metric,
                                        config.filter_achieved)
     elif config.reward != "none":

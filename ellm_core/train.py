@@ -80,7 +80,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     cache = open_cache(config.cache)
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
     envs = make_envs(config)
-    needs_lm = config.reward == "ellm" and goal_generator is None
+    needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source == "lm"
     candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals == "closed" else None
     goal_generator = default_goal_generator(config, cache, candidates) if needs_lm else goal_generator
     rollout = build_rollout(config, envs, embedder, goal_generator)

@@ -23,6 +23,8 @@ class TrainConfig:
     env_kwargs: str = option("{}", "JSON keyword arguments for gymnasium.make")
     reward: str = option("ellm", "intrinsic reward", choices=REWARDS)
     goals: str = option("open", "ELLM goal mode: open-ended or closed-form", choices=("open", "closed"))
+    goal_source: str = option("lm", "where ELLM goals come from: the LM per state, or the env's suggested_goals() "
+                              "(goals an LM produced offline, e.g. a user's rationales)", choices=("lm", "env"))
     keep_extrinsic: bool = option(True, "add the environment's own reward to the intrinsic one")
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from ellm_core.cli import setup_logging
+from recrl.browse.cli import add_browse_command
 from recrl.data.cli import add_data_command
 from recrl.rationale.cli import add_rationale_command
 
@@ -15,6 +16,7 @@ from recrl.rationale.cli import add_rationale_command
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "data": add_data_command,
     "rationale": add_rationale_command,
+    "browse": add_browse_command,
 }
 
 

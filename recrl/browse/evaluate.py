@@ -1,0 +1,151 @@
+"""Evaluation on held-out ratings: trained agents against a random and a popularity policy.
+
+Every policy browses the same sessions: episode ``e`` resets a test-user environment (``eval_mode=True``)
+with seed ``seed + e``, so the users drawn are paired across policies. The metrics per session come from
+:mod:`recrl.browse.metrics`; a policy's score is their mean (``mean_rating`` over sessions that opened a
+rated item). Several runs of one reward (seeds) are aggregated as mean ± std.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from recrl.browse.env import ProductBrowseEnv
+from recrl.browse.train import BrowseOptions, load_options
+
+METRICS = ("liked_share", "mean_rating", "ndcg")
+Policy = Callable[[ProductBrowseEnv, dict], int]
+
+
+def random_policy(rng: np.random.Generator) -> Policy:
+    """Uniform over the actions (candidates and "show other candidates")."""
+    return lambda env, info: int(rng.integers(env.action_space.n))
+
+
+def popularity_policy(env: ProductBrowseEnv, info: dict) -> int:
+    """Open the candidate with the most train interactions."""
+    return int(np.argmax(env.catalog.popularity[env.slate]))
+
+
+def agent_policy(run_dir: str | Path, device: str = "cpu") -> Policy:
+    """The greedy policy of a trained run (its last checkpoint), acting on the embedded observation text."""
+    from ellm_core.agents.dqn import DQNAgent
+    from ellm_core.agents.state import StateEncoder
+    from ellm_core.cache import open_cache
+    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
+    from ellm_core.config import load_config
+    from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.train_config import TrainConfig
+
+    config = load_config(TrainConfig, Path(run_dir) / "config.yaml")
+    if config.goal_conditioned:
+        raise ValueError(f"{run_dir}: evaluating goal-conditioned browse agents is not supported")
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise FileNotFoundError(f"{run_dir} has no checkpoint to evaluate")
+    encoder = StateEncoder(CachedEmbedder(make_embedder(config.embedder, device), open_cache(config.cache)), 1,
+                           config.frame_stack, False)
+    state = load_checkpoint(path)
+    num_actions = int(np.asarray(state["masks"]).shape[-1])
+    agent = DQNAgent(encoder.state_dim, num_actions, config.dqn, device)
+    agent.load_state_dict(state["agent"])
+    rng = np.random.default_rng(0)
+    current: dict[str, Any] = {"states": None}
+
+    def act(env: ProductBrowseEnv, info: dict) -> int:
+        text = info["observation_text"]
+        if env.t == 0:
+            current["states"] = encoder.reset([0], [text], [[]])
+        else:
+            current["states"] = encoder.step([text], [[]], advance=np.ones(1, dtype=bool))
+        return int(agent.act(current["states"], 0.0, rng, info["action_mask"][None])[0])
+
+    return act
+
+
+def run_sessions(policy: Policy, options: BrowseOptions, episodes: int, seed: int = 0) -> list[dict]:
+    """The session summaries of ``episodes`` test-user sessions browsed by ``policy``."""
+    env = ProductBrowseEnv(**options.env_kwargs(split="test", eval_mode=True, max_users=0))
+    sessions = []
+    for episode in range(episodes):
+        _, info = env.reset(seed=seed + episode)
+        truncated = False
+        while not truncated:
+            _, _, _, truncated, info = env.step(policy(env, info))
+        sessions.append(info["session"])
+    return sessions
+
+
+def score(sessions: list[dict]) -> dict[str, float]:
+    """Mean of each metric over sessions (NaN-aware for ``mean_rating``)."""
+    result = {}
+    for metric in METRICS:
+        values = [s[metric] for s in sessions if not (isinstance(s[metric], float) and math.isnan(s[metric]))]
+        result[metric] = float(np.mean(values)) if values else math.nan
+    result["sessions"] = len(sessions)
+    return result
+
+
+def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu") -> dict[str, Any]:
+    """Scores of each run and of the random/popularity policies on the same sessions, grouped by reward."""
+    if not runs:
+        raise ValueError("give at least one run directory")
+    options = load_options(runs[0])
+    groups: dict[str, list[dict]] = {}
+    for run in runs:
+        sessions = run_sessions(agent_policy(run, device), load_options(run), episodes, seed)
+        groups.setdefault(f"DQN + {_reward_of(run)}", []).append({"run": str(run), **score(sessions)})
+    for name, policy in (("random policy", random_policy(np.random.default_rng(seed))),
+                         ("popularity policy", popularity_policy)):
+        groups[name] = [{"run": name, **score(run_sessions(policy, options, episodes, seed))}]
+    table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
+             for name, rows in groups.items()}
+    return {"episodes": episodes, "seed": seed, "policies": table, "runs": groups}
+
+
+def _mean_std(values: list[float]) -> dict[str, float]:
+    finite = [v for v in values if not math.isnan(v)]
+    return {"mean": float(np.mean(finite)) if finite else math.nan,
+            "std": float(np.std(finite)) if finite else math.nan, "runs": len(values)}
+
+
+def _reward_of(run: str) -> str:
+    import yaml
+
+    return str(yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8"))["reward"])
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """A Markdown table: policy × metric (mean ± std over runs)."""
+    lines = ["| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
+    for name, metrics in report["policies"].items():
+        cells = [f"{metrics[m]['mean']:.3f} ± {metrics[m]['std']:.3f}" for m in METRICS]
+        lines.append(f"| {name} | {metrics['ndcg']['runs']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_report(report: dict[str, Any], path: str | Path) -> Path:
+    """Bar charts of each metric per policy, error bars = std over runs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(report["policies"])
+    figure, axes = plt.subplots(1, len(METRICS), figsize=(4.2 * len(METRICS), 3.4))
+    for axis, metric in zip(axes, METRICS):
+        means = [report["policies"][n][metric]["mean"] for n in names]
+        stds = [report["policies"][n][metric]["std"] for n in names]
+        axis.bar(range(len(names)), means, yerr=stds, capsize=3, color="tab:blue")
+        axis.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+        axis.set_title(metric.replace("_", " "), fontsize=10)
+    figure.suptitle(f"held-out evaluation, {report['episodes']} test sessions per policy", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return Path(path)
