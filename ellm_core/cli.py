@@ -118,7 +118,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def add_train_arguments(parser: argparse.ArgumentParser, defaults=None) -> None:
     """Flags of :class:`TrainConfig` (and ``--dqn-*``, ``--lm-*``) plus ``--preset``."""
-    import dataclasses
 
     from ellm_core.agents.dqn import DQNConfig
     from ellm_core.train_config import PRESETS, TrainConfig
