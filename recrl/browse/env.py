@@ -50,7 +50,7 @@ class ProductBrowseEnv(gym.Env):
     """See the module docstring. ``split`` chooses whose sessions are simulated (``train`` or ``test`` users;
     ``max_users`` keeps the first N of them, sorted by id)."""
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, data: str = "data/prepared/sample", split: str = "train", slate_size: int = 5,
                  mix: str = "3,1,1", session_steps: int = 10, rationales: str | None = None,

@@ -65,7 +65,8 @@ def browse_train_defaults(preset: str | None) -> TrainConfig:
     return apply_preset(defaults, preset)
 
 
-def precompute_rationales(options: BrowseOptions, run_dir: Path, seed: int, device: str = "cpu") -> Path:
+def precompute_rationales(options: BrowseOptions, run_dir: Path, seed: int, device: str = "cpu",
+                          cache: str | None = None) -> Path:
     """Write K rationales for each simulated train user into ``run_dir/rationales.parquet`` (cached)."""
     from recrl.data.prepared import load_prepared
     from recrl.rationale.examples import user_histories
@@ -81,7 +82,7 @@ def precompute_rationales(options: BrowseOptions, run_dir: Path, seed: int, devi
     histories = user_histories(load_prepared(options.data), users, manifest.get("liked_threshold", 4.0),
                                manifest.get("max_history", 5))
     lm = rationale_lm(options.rationale, device=device, temperature=0.8, top_p=0.95, max_new_tokens=40, seed=seed)
-    frame, counts = generate_rationales(lm, histories, options.num_rationales, open_cache(None))
+    frame, counts = generate_rationales(lm, histories, options.num_rationales, open_cache(cache))
     logger.info("rationales for %d users: %s", len(users), counts.as_dict())
     return write_rationales(frame, run_dir / "rationales.parquet")
 
@@ -105,7 +106,8 @@ def configure(config: TrainConfig, options: BrowseOptions) -> TrainConfig:
             config.lm, model=manifest.get("base_model"), adapter=str(directory), temperature=0.0))
         goal_source = "lm"
     elif config.reward == "ellm":
-        rationales = options.rationales or str(precompute_rationales(options, run_dir, config.seed, config.device))
+        rationales = options.rationales or str(precompute_rationales(options, run_dir, config.seed, config.device,
+                                                                            config.cache))
         kwargs["rationales"] = rationales
     (run_dir / "browse.yaml").write_text(yaml.safe_dump(dataclasses.asdict(options), sort_keys=False), encoding="utf-8")
     return dataclasses.replace(config, env_id="recrl/ProductBrowse-v0", env_kwargs=json.dumps(kwargs),

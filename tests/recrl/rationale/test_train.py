@@ -84,3 +84,14 @@ def test_cli_train_then_generate(tmp_path, trained, capsys):
     rationales = read_rationales(out)
     assert set(rationales) <= {"u0", "u1", "u2", "u3"} and all(1 <= len(v) <= 2 for v in rationales.values())
     assert "rationales for 4 users" in capsys.readouterr().out
+
+
+def test_browse_run_precomputes_rationales_with_the_adapter(tmp_path, trained):
+    config, _ = trained
+    run = tmp_path / "browse"
+    assert main(["browse", "train", "--preset", "smoke", "--data", config.data, "--rationale", config.out,
+                 "--num-rationales", "1", "--max-users", "2", "--steps", "60", "--embedder", "hashing",
+                 "--catalog-embedder", "hashing", "--slate-size", "3", "--mix", "1,1,1", "--eval-sessions", "3",
+                 "--cache", "none", "--out", str(run)]) == 0
+    rationales = read_rationales(run / "rationales.parquet")
+    assert set(rationales) <= {"u0", "u1"} and all(len(v) == 1 for v in rationales.values())
