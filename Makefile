@@ -32,6 +32,10 @@ demo: $(STAMP)
 		--out runs/demo-crafter
 	$(BIN)/recrl data prepare --source sample --out data/prepared/sample --overwrite
 	$(BIN)/recrl data stats data/prepared/sample
+	rm -rf runs/demo-rationale runs/demo-browse
+	$(BIN)/recrl rationale train --preset smoke --data data/prepared/sample --out runs/demo-rationale --samples 3
+	$(BIN)/recrl browse train --preset smoke --data data/prepared/sample --rationale runs/demo-rationale \
+		--reward ellm --max-users 10 --num-rationales 2 --steps 500 --eval-sessions 20 --out runs/demo-browse
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbmake tests notebooks -q
