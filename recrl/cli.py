@@ -11,12 +11,14 @@ from ellm_core.cli import setup_logging
 from recrl.browse.cli import add_browse_command
 from recrl.data.cli import add_data_command
 from recrl.rationale.cli import add_rationale_command
+from recrl.validate_cli import add_validate_command
 
 #: name -> function adding the subcommand's parser to the ``recrl`` subparsers.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {
     "data": add_data_command,
     "rationale": add_rationale_command,
     "browse": add_browse_command,
+    "validate": add_validate_command,
 }
 
 
