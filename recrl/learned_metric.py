@@ -59,7 +59,11 @@ def train_learned_metric(data: PreparedData, out: str | Path, steps: int = 100, 
                          learning_rate: float = 2e-5) -> Path:
     """Fine-tune the (default) embedder on the triplets and save it at ``out``; returns the path."""
     from datasets import Dataset
-    from sentence_transformers import SentenceTransformer, SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     from ellm_core.resources import default_embedder_path

@@ -83,7 +83,10 @@ def evaluate_scores(scores, ratings, users, bootstrap: int = 200, seed: int = 0,
     return result
 
 
-def threshold_curve(scores, ratings, quantiles=np.linspace(0, 0.95, 20), liked: float = 4.0,
+QUANTILES = tuple(np.linspace(0, 0.95, 20))
+
+
+def threshold_curve(scores, ratings, quantiles=QUANTILES, liked: float = 4.0,
                     disliked: float = 2.0) -> list[dict[str, float]]:
     """The ELLM threshold's effect: reward = score where score > t else 0, for t at score quantiles.
 
