@@ -1,0 +1,73 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recrl.cli import main
+from recrl.data.prepared import load_prepared
+from recrl.learned_metric import build_triplets, train_learned_metric
+from recrl.metrics import Jaccard, metric
+from recrl.validate import own_liked_goals, pair_scores, shuffled
+
+
+def test_pair_scores_take_the_max_over_the_users_goals():
+    pairs = pd.DataFrame({"user_id": ["a", "a", "b", "c"], "item_id": ["x", "y", "x", "y"], "rating": [5, 1, 4, 2.0]})
+    texts = {"x": "red summer dress", "y": "winter boots"}
+    goals = {"a": ["winter boots", "red dress"], "b": ["nothing related"]}
+    scores = pair_scores(Jaccard(), goals, pairs, texts, chunk_users=1)
+    assert scores[0] == pytest.approx(2 / 3) and scores[1] == 1.0 and scores[2] == 0.0 and np.isnan(scores[3])
+
+
+def test_shuffled_goals_never_stay_with_their_user():
+    goals = {f"u{i}": [f"goal {i}"] for i in range(7)}
+    mixed = shuffled(goals, seed=3)
+    assert sorted(map(tuple, mixed.values())) == sorted(map(tuple, goals.values()))
+    assert all(mixed[user] != goals[user] for user in goals)
+
+
+def test_own_liked_goals_come_from_train_reviews(tiny_prepared):
+    goals = own_liked_goals(load_prepared(tiny_prepared), ["u0"], 4.0, 2)
+    # u0's liked train items are i1, i2, i4 (oldest first): the latest two, as review sentences
+    assert goals == {"u0": ["I loved the horror of film 2. More text here.", "I loved the drama of film 4. More text here."]}
+
+
+def test_learned_metric_triplets_use_the_train_split_only(tiny_prepared):
+    data = load_prepared(tiny_prepared)
+    triplets = build_triplets(data, max_triplets=0)
+    assert triplets
+    train = data.part("train")
+    descriptions = dict(zip(data.items["item_id"], data.items["description"]))
+    train_texts = {descriptions[i] for i in train["item_id"]}
+    test_only = {descriptions[i] for i in set(data.part("test")["item_id"]) - set(train["item_id"])}
+    for user, anchor, positive, negative in triplets:
+        mine = train[train["user_id"] == user]
+        assert positive in {descriptions[i] for i in mine[mine["rating"] >= 4]["item_id"]}
+        assert negative in {descriptions[i] for i in mine[mine["rating"] <= 2]["item_id"]}
+        assert positive in train_texts and negative in train_texts and anchor not in test_only
+
+
+def test_validate_cli_end_to_end(tmp_path, tiny_prepared, capsys):
+    out = tmp_path / "validate"
+    rationales = tmp_path / "r.jsonl"
+    pd.DataFrame([{"user_id": f"u{u}", "rank": 0, "rationale": "I loved the comedy"} for u in range(4)]).to_json(
+        rationales, orient="records", lines=True)
+    assert main(["validate", "--data", str(tiny_prepared), "--rationales", str(rationales), "--metric", "jaccard",
+                 "--metric", "tfidf-cosine", "--bootstrap", "20", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    labels = {(row["metric"], row["goals"]) for row in report["table"]}
+    assert ("jaccard", "rationales") in labels and ("tfidf-cosine", "shuffled") in labels
+    assert ("jaccard", "own liked reviews") in labels and ("popularity", "no goals") in labels
+    assert report["pairs"] == 8 and report["users"] == 4
+    for name in ("report.md", "reward_by_rating.png", "roc.png", "threshold.png", "config.yaml"):
+        assert (out / name).stat().st_size > 0
+    assert "| jaccard | rationales | 8 |" in capsys.readouterr().out
+
+
+@pytest.mark.real_model
+def test_learned_metric_trains_saves_and_loads(tmp_path, tiny_prepared):
+    path = train_learned_metric(load_prepared(tiny_prepared), tmp_path / "learned", steps=2, batch_size=4)
+    manifest = json.loads((path / "learned_metric.json").read_text())
+    assert manifest["trained_on"] == "train split only" and manifest["steps"] == 2
+    scores = metric(f"learned:{path}").score(["I loved the comedy"], ["Film 1 (1981). Drama.", "I loved the comedy"])
+    assert scores[0, 1] == pytest.approx(1.0, abs=1e-5) and scores[0, 0] < scores[0, 1]
