@@ -45,6 +45,8 @@ class BrowseOptions:
     rationale_mode: str = option("precomputed", "ELLM goals: rationales once per user, or the LM per state",
                               choices=("precomputed", "per-state"))
     num_rationales: int = option(3, "rationales per user (precomputed)")
+    rationale_seed: int = option(0, "sampling seed of the precomputed rationales (fixed across training seeds, "
+                                    "so every seed of a comparison sees the same goals and the cache is reused)")
     max_users: int = option(0, "simulate only the first N users of the split (0 = all)")
     slate_size: int = option(5, "candidates per page")
     mix: str = option("3,1,1", "slate mix: neighbours,popular,random counts")
@@ -65,7 +67,7 @@ def browse_train_defaults(preset: str | None) -> TrainConfig:
     return apply_preset(defaults, preset)
 
 
-def precompute_rationales(options: BrowseOptions, run_dir: Path, seed: int, device: str = "cpu",
+def precompute_rationales(options: BrowseOptions, run_dir: Path, device: str = "cpu",
                           cache: str | None = None) -> Path:
     """Write K rationales for each simulated train user into ``run_dir/rationales.parquet`` (cached)."""
     from recrl.data.prepared import load_prepared
@@ -81,7 +83,8 @@ def precompute_rationales(options: BrowseOptions, run_dir: Path, seed: int, devi
     users = users[: options.max_users] if options.max_users else users
     histories = user_histories(load_prepared(options.data), users, manifest.get("liked_threshold", 4.0),
                                manifest.get("max_history", 5))
-    lm = rationale_lm(options.rationale, device=device, temperature=0.8, top_p=0.95, max_new_tokens=40, seed=seed)
+    lm = rationale_lm(options.rationale, device=device, temperature=0.8, top_p=0.95, max_new_tokens=40,
+                      seed=options.rationale_seed)
     frame, counts = generate_rationales(lm, histories, options.num_rationales, open_cache(cache))
     logger.info("rationales for %d users: %s", len(users), counts.as_dict())
     return write_rationales(frame, run_dir / "rationales.parquet")
@@ -106,8 +109,7 @@ def configure(config: TrainConfig, options: BrowseOptions) -> TrainConfig:
             config.lm, model=manifest.get("base_model"), adapter=str(directory), temperature=0.0))
         goal_source = "lm"
     elif config.reward == "ellm":
-        rationales = options.rationales or str(precompute_rationales(options, run_dir, config.seed, config.device,
-                                                                            config.cache))
+        rationales = options.rationales or str(precompute_rationales(options, run_dir, config.device, config.cache))
         kwargs["rationales"] = rationales
     (run_dir / "browse.yaml").write_text(yaml.safe_dump(dataclasses.asdict(options), sort_keys=False), encoding="utf-8")
     return dataclasses.replace(config, env_id="recrl/ProductBrowse-v0", env_kwargs=json.dumps(kwargs),
