@@ -126,3 +126,15 @@ def test_ndcg_matches_scikit_learn_without_ties():
     assert ours == pytest.approx(theirs)
     assert session_ndcg([math.nan, math.nan], [5.0]) == 0.0 and session_ndcg([5.0], []) == 0.0
     assert dcg([3.0, 3.0]) == pytest.approx(3 + 3 / np.log2(3))
+
+
+def test_items_without_description_are_captioned_by_title_and_empty_catalogues_fail(tmp_path):
+    directory = write_prepared(tmp_path / "p", users=3, items=6)
+    items = pd.read_parquet(directory / "items.parquet")
+    items.loc[0, "description"] = ""
+    items.to_parquet(directory / "items.parquet", index=False)
+    catalog = build_catalog(load_prepared(directory), "hashing", cache="none")
+    assert catalog.texts[0] == "Film 0 (1980)." and catalog.texts[1].startswith("Film 1 (1981). Drama.")
+    items.iloc[:0].to_parquet(directory / "items.parquet", index=False)
+    with pytest.raises(ValueError, match="no items: nothing to browse"):
+        build_catalog(load_prepared(directory), "hashing", cache="none")
