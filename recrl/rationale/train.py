@@ -98,7 +98,9 @@ def _batches(encoded, batch_size: int, pad_id: int, device: str):
 def train_rationale(config: RationaleConfig) -> dict[str, Any]:
     """Fine-tune, evaluate and save; returns the metrics (also in ``RUN/metrics.json``)."""
     run_dir, device = Path(config.out), rm.resolve_device(config.device)
-    random.seed(config.seed), np.random.seed(config.seed), torch.manual_seed(config.seed)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
     data = load_prepared(config.data)
     train, held_out = select_examples(config, data)
     logger.info("rationale examples: %d train, %d held-out (test split)", len(train), len(held_out))
