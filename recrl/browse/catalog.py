@@ -48,6 +48,14 @@ class Catalog:
         """Item indices, most popular first (ties by index)."""
         return np.lexsort((np.arange(self.size), -self.popularity))
 
+    @functools.cached_property
+    def held_out_by_user(self) -> dict[str, list[float]]:
+        """user -> their held-out ratings (for the ideal session of NDCG)."""
+        by_user: dict[str, list[float]] = {}
+        for (user, _), rating in self.held_out.items():
+            by_user.setdefault(user, []).append(rating)
+        return by_user
+
     def held_out_rating(self, user: str, item: int) -> float:
         """The user's held-out rating of the item, NaN when they have none."""
         return self.held_out.get((user, item), float("nan"))

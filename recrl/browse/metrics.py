@@ -34,7 +34,7 @@ def session_summary(catalog, user: str, opened: Sequence[int], liked_threshold: 
     unique = list(dict.fromkeys(int(i) for i in opened))
     ratings = [catalog.held_out_rating(user, item) for item in unique]
     rated = [r for r in ratings if not math.isnan(r)]
-    user_ratings = [r for (u, _), r in catalog.held_out.items() if u == user]
+    user_ratings = catalog.held_out_by_user.get(user, [])
     return {
         "user_id": user,
         "opened": [catalog.item_ids[i] for i in unique],
