@@ -49,6 +49,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         "(default: ~/.cache/ellm/cache.sqlite; 'none' disables it)")
     parser.add_argument("--prompts", default=None, help="YAML file overriding keys of data/prompts.yaml")
     parser.add_argument("--no-few-shot", action="store_true", help="drop the few-shot examples from the prompt")
+    parser.add_argument("--no-system", action="store_true",
+                        help="drop the task system message (the model's chat template may insert its own)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     add_dataclass_arguments(parser, LMConfig, prefix="lm-")
 
@@ -61,11 +63,14 @@ def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list
     prompts = PromptConfig.load(args.prompts)
     if args.no_few_shot:
         prompts = prompts.without_few_shot()
+    if getattr(args, "no_system", False):
+        prompts = prompts.without_system()
     lm = make_language_model(dataclass_from_args(LMConfig, args, prefix="lm-"), cache)
     if mode == "closed":
         if not candidates:
             raise SystemExit("ellm goals: --mode closed needs --candidates 'goal one;goal two;...'")
-        return ClosedFormGoals(lm, candidates, threshold=args.yes_threshold, prompts=prompts)
+        return ClosedFormGoals(lm, candidates, threshold=args.yes_threshold, prompts=prompts,
+                               calibrate=getattr(args, "calibrate", False))
     return OpenEndedGoals(lm, prompts, max_goals=args.max_goals)
 
 
@@ -164,9 +169,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser(train_defaults=None, crafter_defaults=None) -> argparse.ArgumentParser:
-    """The ``ellm`` argument parser; ``train_defaults`` / ``crafter_defaults`` (TrainConfigs) set the defaults of
-    ``ellm train`` / ``ellm crafter train``."""
+def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=None) -> argparse.ArgumentParser:
+    """The ``ellm`` argument parser; ``train_defaults`` / ``crafter_defaults`` (TrainConfigs) and
+    ``suggester_defaults`` (a SuggesterConfig) set the defaults of ``ellm train`` / ``ellm crafter train`` /
+    ``ellm crafter suggester``."""
     from ellm_core.crafter.cli import add_crafter_command, add_goal_eval_arguments, cmd_goals_eval
 
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])
@@ -183,6 +189,8 @@ def build_parser(train_defaults=None, crafter_defaults=None) -> argparse.Argumen
     goals.add_argument("--mode", choices=("open", "closed"), default="open", help="open-ended or closed-form")
     goals.add_argument("--candidates", default=None, help="closed-form: ';'-separated candidate goals")
     goals.add_argument("--yes-threshold", type=float, default=0.5, help="closed-form: keep goals with P(yes) above")
+    goals.add_argument("--calibrate", action="store_true",
+                       help="closed-form: P(yes) relative to the same question about a content-free observation")
     goals.add_argument("--max-goals", type=int, default=5, help="open-ended: at most this many goals")
     add_goal_eval_arguments(goals)
     _add_common(goals)
@@ -201,14 +209,14 @@ def build_parser(train_defaults=None, crafter_defaults=None) -> argparse.Argumen
                                 description=cmd_train.__doc__)
     add_train_arguments(train, train_defaults)
     train.set_defaults(handler=cmd_train)
-    add_crafter_command(commands, crafter_defaults)
+    add_crafter_command(commands, crafter_defaults, suggester_defaults)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ellm`` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    train_defaults = crafter_defaults = None
+    train_defaults = crafter_defaults = suggester_defaults = None
     if argv[:1] == ["train"]:  # parse twice: the preset's values become the defaults, explicit flags win
         from ellm_core.train_config import TrainConfig, apply_preset
 
@@ -219,7 +227,13 @@ def main(argv: list[str] | None = None) -> int:
 
         first, _ = build_parser().parse_known_args(argv)
         crafter_defaults = crafter_train_defaults(first.preset)
-    args = build_parser(train_defaults, crafter_defaults).parse_args(argv)
+    elif argv[:2] == ["crafter", "suggester"]:
+        from ellm_core.crafter.suggester import SuggesterConfig
+        from ellm_core.crafter.suggester import apply_preset as suggester_preset
+
+        first, _ = build_parser().parse_known_args(argv)
+        suggester_defaults = suggester_preset(SuggesterConfig(), first.preset)
+    args = build_parser(train_defaults, crafter_defaults, suggester_defaults).parse_args(argv)
     setup_logging(args.verbose)
     return args.handler(args)
 

@@ -1,7 +1,8 @@
 """Goal generators: ``suggest(observation, actions) -> list[str]``.
 
 - :class:`OpenEndedGoals`: the LM answers "What would you do?" with a bulleted list (parsed robustly).
-- :class:`ClosedFormGoals`: the LM is asked yes/no for each candidate goal; kept when P(yes) > threshold.
+- :class:`ClosedFormGoals`: the LM is asked yes/no for each candidate goal; kept when P(yes) > threshold
+  (optionally calibrated against the same question about a content-free observation).
 - :class:`OracleGoals`: ground-truth goals from a function the environment supplies.
 
 Generators with a ``suggest_batch`` method answer many situations in one LM call; :func:`suggest_batch`
@@ -72,6 +73,22 @@ class OpenEndedGoals:
         return goal_lists
 
 
+#: The observation of the content-free prompt used for calibration ("Calibrate Before Use", Zhao et al., 2021).
+CONTENT_FREE = "N/A"
+
+
+def calibrated(p: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """P(yes) with the model's prior removed: ``sigmoid(logit(p) - logit(baseline))``.
+
+    ``baseline`` is P(yes) for the same question about a content-free observation, so a goal the model says
+    yes to whatever it is shown gets 0.5, and only situations that raise P(yes) above that prior pass 0.5.
+    """
+    eps = 1e-6
+    p, baseline = np.clip(p, eps, 1 - eps), np.clip(baseline, eps, 1 - eps)
+    logit = np.log(p / (1 - p)) - np.log(baseline / (1 - baseline))
+    return 1.0 / (1.0 + np.exp(-logit))
+
+
 class ClosedFormGoals:
     """Candidate goals the LM approves: P(yes) > ``threshold`` for "Should the agent <goal> now?".
 
@@ -80,6 +97,8 @@ class ClosedFormGoals:
         candidates: a fixed goal list, or a function of the observation text returning candidates.
         threshold: minimum P(yes) to keep a goal.
         prompts: prompt templates (defaults from ``data/prompts.yaml``).
+        calibrate: compare P(yes) to the model's P(yes) for the same goal on a content-free observation
+            (:func:`calibrated`), asked once per goal and remembered.
     """
 
     def __init__(
@@ -88,9 +107,22 @@ class ClosedFormGoals:
         candidates: Sequence[str] | Callable[[str], Sequence[str]],
         threshold: float = 0.5,
         prompts: PromptConfig | None = None,
+        calibrate: bool = False,
     ) -> None:
         self.lm, self.candidates, self.threshold = lm, candidates, threshold
         self.prompts = prompts or PromptConfig.load()
+        self.calibrate = calibrate
+        self.baseline: dict[tuple[str, tuple[str, ...]], float] = {}
+
+    def _baseline(self, goals: list[str], actions: list[str]) -> np.ndarray:
+        """The content-free P(yes) of each goal (computed once per goal and action set)."""
+        keys = [(goal, tuple(actions)) for goal in goals]
+        todo = list(dict.fromkeys(key for key in keys if key not in self.baseline))
+        if todo:
+            chats = [closed_form_prompt(CONTENT_FREE, list(acts), goal, self.prompts) for goal, acts in todo]
+            for key, value in zip(todo, self.lm.yes_probability(chats)):
+                self.baseline[key] = float(value)
+        return np.asarray([self.baseline[key] for key in keys], dtype=float)
 
     def _candidates_for(self, observation: str) -> list[str]:
         return list(self.candidates(observation) if callable(self.candidates) else self.candidates)
@@ -109,8 +141,10 @@ class ClosedFormGoals:
         ]
         probabilities = self.lm.yes_probability(chats) if chats else np.zeros(0)
         results, offset = [], 0
-        for goals in per_situation:
+        for goals, acts in zip(per_situation, actions):
             p = np.nan_to_num(np.asarray(probabilities[offset : offset + len(goals)], dtype=float))
+            if self.calibrate and goals:
+                p = calibrated(p, self._baseline(goals, list(acts)))
             offset += len(goals)
             order = np.argsort(-p, kind="stable")
             results.append([goals[i] for i in order if p[i] > self.threshold])

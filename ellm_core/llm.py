@@ -6,6 +6,7 @@ token, used by closed-form goal suggestion. Backends:
 
 - :class:`ellm_core.llm_local.TransformersLM`: a local causal LM (path, hub name or GGUF file; default
   SmolLM2-135M-Instruct shipped in a PyPI package), batched with left padding.
+- :class:`ellm_core.llm_llamacpp.LlamaCppLM`: a GGUF run in-process by llama.cpp (optional extra ``[llamacpp]``).
 - :class:`ellm_core.llm_http.OpenAICompatibleLM`: any OpenAI-compatible server (vLLM, Ollama, TGI, llama.cpp).
 - :class:`ScriptedLM`: a deterministic fake for tests.
 - :class:`CachedLM`: wraps any of them with the persistent SQLite cache.
@@ -61,9 +62,11 @@ def last_user_message(prompt: Prompt) -> str:
 class LMConfig:
     """Which language model to use and how to decode; on the command line each field is ``--lm-<name>``."""
 
-    backend: str = option("transformers", "LM backend", choices=("transformers", "openai", "scripted"))
+    backend: str = option("transformers", "LM backend (llamacpp: the optional llama.cpp extra, in-process)",
+                          choices=("transformers", "llamacpp", "openai", "scripted"))
     model: str | None = option(
-        None, "local path, hub name or .gguf file (transformers) or served model name (openai); "
+        None, "local path, hub name or .gguf file (transformers), .gguf file (llamacpp) or served model name "
+        "(openai); "
         "default: the shipped SmolLM2-135M-Instruct GGUF"
     )
     gguf_file: str | None = option(None, "GGUF file name inside --lm-model (a directory or hub repository)")
@@ -77,6 +80,8 @@ class LMConfig:
     repetition_penalty: float = option(
         1.0, "repetition penalty of local generation (>1 also penalises copying the few-shot format)"
     )
+    extra_body: str = option("{}", "JSON of server-specific request fields (openai), e.g. '{\"top_k\": 0}'; a "
+                             "repetition penalty other than 1 is sent as repetition_penalty and repeat_penalty")
     batch_size: int = option(8, "prompts per forward pass (local) or concurrent requests (openai)")
     timeout_s: float = option(30.0, "per-request timeout in seconds (openai)")
     max_retries: int = option(3, "retries with exponential backoff (openai)")
@@ -174,6 +179,10 @@ def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> L
         from ellm_core.llm_local import TransformersLM
 
         lm = TransformersLM.from_config(config)
+    elif config.backend == "llamacpp":
+        from ellm_core.llm_llamacpp import LlamaCppLM
+
+        lm = LlamaCppLM.from_config(config)
     elif config.backend == "openai":
         from ellm_core.llm_http import OpenAICompatibleLM
 
@@ -181,5 +190,5 @@ def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> L
     elif config.backend == "scripted":
         lm = ScriptedLM()
     else:
-        raise ValueError(f"unknown LM backend {config.backend!r}; known: transformers, openai, scripted")
+        raise ValueError(f"unknown LM backend {config.backend!r}; known: transformers, llamacpp, openai, scripted")
     return CachedLM(lm, cache) if cache is not None else lm

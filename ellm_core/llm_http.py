@@ -4,6 +4,10 @@ Uses the ``openai`` client: its timeouts, and its retries with exponential backo
 timeouts, 408/409/429 and 5xx answers. Requests of one batch run concurrently. The API key is read from an
 environment variable and never logged; servers that need none get a placeholder.
 
+llama.cpp's server samples with its own defaults (``repeat_penalty`` 1.1, ``top_k`` 40, ``min_p`` 0.05) unless
+told otherwise: ``--lm-extra-body '{"repeat_penalty": 1.0, "top_k": 0, "min_p": 0}'`` makes its greedy answers
+identical to the in-process :class:`ellm_core.llm_llamacpp.LlamaCppLM`.
+
 Example (with ``python -m llama_cpp.server --model FILE.gguf`` or ``vllm serve MODEL`` running)::
 
     lm = OpenAICompatibleLM("http://127.0.0.1:8000/v1", model="smollm2")
@@ -12,6 +16,7 @@ Example (with ``python -m llama_cpp.server --model FILE.gguf`` or ``vllm serve M
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -63,16 +68,26 @@ class OpenAICompatibleLM:
         self.concurrency = max(1, concurrency)
         self.sampling = {"max_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
         self.extra_body = extra_body or None
-        self.identity = f"openai:{base_url}:{model}:t={temperature}:p={top_p}:n={max_new_tokens}:seed={seed}"
+        self.identity = (f"openai:{base_url}:{model}:t={temperature}:p={top_p}:n={max_new_tokens}:seed={seed}"
+                         + (f":extra={json.dumps(extra_body, sort_keys=True)}" if extra_body else ""))
         self._warned_no_logprobs = False
 
     @classmethod
     def from_config(cls, config: LMConfig) -> OpenAICompatibleLM:
         """Build from an :class:`LMConfig` (``model`` is the served model name)."""
+        try:
+            extra = json.loads(config.extra_body or "{}")
+        except json.JSONDecodeError as error:
+            raise ValueError(f"--lm-extra-body is not JSON: {config.extra_body!r} ({error})") from None
+        if not isinstance(extra, dict):
+            raise ValueError(f"--lm-extra-body must be a JSON object, not {config.extra_body!r}")
+        if config.repetition_penalty != 1.0:  # vLLM's name, and llama.cpp's (whose server default is 1.1)
+            extra = {"repetition_penalty": config.repetition_penalty, "repeat_penalty": config.repetition_penalty,
+                     **extra}
         return cls(
             config.base_url, config.model or "default", config.api_key_env, config.timeout_s,
             config.max_retries, config.batch_size, config.max_new_tokens, config.temperature, config.top_p,
-            config.seed,
+            config.seed, extra_body=extra,
         )
 
     def _complete(self, prompt: Prompt, **overrides):

@@ -68,6 +68,10 @@ class PromptConfig:
         """The same config with the few-shot examples removed (for ablations)."""
         return PromptConfig(self.system, self.open_ended, self.closed_form_system, self.closed_form, ())
 
+    def without_system(self) -> PromptConfig:
+        """The same config with no task system message (open-ended and closed-form), for ablations."""
+        return PromptConfig("", self.open_ended, "", self.closed_form, self.few_shot)
+
 
 def format_actions(actions: list[str]) -> str:
     """Render valid actions as the comma-separated list the templates expect."""

@@ -139,10 +139,13 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
     """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``)."""
     lm = make_language_model(config.lm, cache)
     prompts = PromptConfig.load(config.prompts)
+    if not config.few_shot:
+        prompts = prompts.without_few_shot()
     if config.goals == "closed":
         if not candidates:
             raise ValueError("closed-form goals need candidate goals from the environment")
-        return ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts)
+        return ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts,
+                               calibrate=config.calibrate)
     return OpenEndedGoals(lm, prompts)
 
 

@@ -29,6 +29,8 @@ class TrainConfig:
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
     yes_threshold: float = option(0.5, "closed-form goals: minimum P(yes)")
+    calibrate: bool = option(False, "closed-form goals: P(yes) relative to a content-free prompt's P(yes)")
+    few_shot: bool = option(True, "keep the prompt file's few-shot examples (--no-few-shot drops them)")
     prompts: str | None = option(None, "prompt YAML overriding data/prompts.yaml (e.g. data/crafter/prompts.yaml)")
     metric: str = option("cosine", "similarity between goal and caption embeddings")
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")

@@ -8,6 +8,7 @@ table. ``eval`` scores one or more run directories (seeds are aggregated as mean
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -31,9 +32,11 @@ def crafter_train_defaults(preset: str | None):
     return apply_preset(defaults, preset)
 
 
-def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=None) -> None:
-    """Add ``crafter train`` and ``crafter eval`` to the ``ellm`` subcommands."""
+def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=None, suggester_defaults=None) -> None:
+    """Add ``crafter train``, ``crafter eval`` and ``crafter suggester`` to the ``ellm`` subcommands."""
     from ellm_core.cli import add_train_arguments
+    from ellm_core.config import add_dataclass_arguments
+    from ellm_core.crafter.suggester import PRESETS, SuggesterConfig
 
     crafter = commands.add_parser("crafter", help="the Crafter reproduction: train and evaluate",
                                   description=__doc__.splitlines()[0])
@@ -51,6 +54,16 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     evaluate.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
     evaluate.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     evaluate.set_defaults(handler=cmd_eval)
+    suggester = actions.add_parser("suggester", help="LoRA-fine-tune a goal suggester on (caption -> achievable "
+                                   "goals) from seeded play (its own baseline, not ELLM)",
+                                   description=cmd_suggester.__doc__)
+    suggester.add_argument("--preset", choices=tuple(PRESETS), default=None,
+                           help="budget preset; explicit flags override it")
+    suggester.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    add_dataclass_arguments(suggester, SuggesterConfig)
+    if suggester_defaults is not None:
+        suggester.set_defaults(**dataclasses.asdict(suggester_defaults))
+    suggester.set_defaults(handler=cmd_suggester)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -72,6 +85,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise SystemExit(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
     train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step))
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
+
+
+def cmd_suggester(args: argparse.Namespace) -> int:
+    """Fine-tune the Crafter goal suggester; RUN/adapter then serves as `--lm-adapter RUN/adapter --no-few-shot`."""
+    from ellm_core.config import dataclass_from_args
+    from ellm_core.crafter.suggester import SuggesterConfig, train_suggester
+
+    metrics = train_suggester(dataclass_from_args(SuggesterConfig, args))
+    print(json.dumps(metrics, indent=2))
+    print(f"adapter: {Path(args.out) / 'adapter'}; score it with `ellm goals eval --lm-adapter "
+          f"{Path(args.out) / 'adapter'} --no-few-shot --name 'LoRA suggester'`")
+    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -150,11 +175,15 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)
     result = evaluate_generator(generator, situations, embedder, threshold, batch_size=args.lm_batch_size)
-    name = args.name or (args.generator if args.generator != "lm" else
-                         f"{args.lm_backend} {args.mode}{' no-few-shot' if args.no_few_shot else ''}")
+    variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
+                                                (args.mode == "closed" and args.calibrate, " calibrated"),
+                                                (args.lm_adapter is not None, " adapter")) if flag)
+    name = args.name or (args.generator if args.generator != "lm" else f"{args.lm_backend} {args.mode}{variant}")
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
               "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
-              "few_shot": not args.no_few_shot, **result}
+              "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
+              "calibrate": args.mode == "closed" and args.calibrate,
+              "repetition_penalty": args.lm_repetition_penalty, **result}
     print(f"{'name':<28}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}{'empty':>7}"
           f"{'s/situation':>12}")
     print(f"{name:<28}{result['precision']:>10.2f}{result['recall']:>8.2f}{result.get('precision_in_view', 0):>14.2f}"

@@ -1,8 +1,9 @@
 """LoRA fine-tuning of the rationale generator: one config dataclass, one readable training loop.
 
 ``train_rationale(config)`` builds the examples (:mod:`recrl.rationale.examples`), measures the held-out
-target loss of the base model, trains the LoRA adapter (AdamW, seeded shuffling, loss on the target tokens
-only, tqdm progress, atomic checkpoints every ``checkpoint_every`` steps so a killed run resumes), measures the
+target loss of the base model, trains the LoRA adapter (:func:`ellm_core.lora.train_steps`: AdamW, seeded
+shuffling, loss on the target tokens only, tqdm progress, atomic checkpoints every ``checkpoint_every`` steps so a
+killed run resumes), measures the
 held-out loss again, and writes ``RUN/adapter`` (peft files + manifest), ``metrics.json``, ``train.csv`` and
 ``loss.png``.
 """
@@ -13,16 +14,14 @@ import dataclasses
 import json
 import logging
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ellm_core import lora
 from ellm_core.config import option, save_config
 from recrl.data.prepared import load_prepared
 from recrl.rationale import model as rm
@@ -91,10 +90,6 @@ def select_examples(config: RationaleConfig, data) -> tuple[list[RationaleExampl
     return _sample(train, config.max_examples, config.seed), _sample(held_out, config.eval_examples, config.seed + 1)
 
 
-def _batches(encoded, batch_size: int, pad_id: int, device: str):
-    return [rm.collate(encoded[i : i + batch_size], pad_id, device) for i in range(0, len(encoded), batch_size)]
-
-
 def train_rationale(config: RationaleConfig) -> dict[str, Any]:
     """Fine-tune, evaluate and save; returns the metrics (also in ``RUN/metrics.json``)."""
     run_dir, device = Path(config.out), rm.resolve_device(config.device)
@@ -109,34 +104,15 @@ def train_rationale(config: RationaleConfig) -> dict[str, Any]:
     model = rm.add_lora(base, config.lora_r, config.lora_alpha, config.lora_dropout,
                         [m.strip() for m in config.target_modules.split(",") if m.strip()])
     encoded = [rm.encode(tokenizer, example, config.max_length) for example in train]
-    eval_batches = _batches([rm.encode(tokenizer, e, config.max_length) for e in held_out], config.batch_size,
-                            tokenizer.pad_token_id, device)
+    eval_batches = lora.batches([rm.encode(tokenizer, e, config.max_length) for e in held_out],
+                                config.batch_size, tokenizer.pad_token_id, device)
     model.eval()
     with model.disable_adapter():
         base_loss = rm.target_loss(model, eval_batches)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.learning_rate)
-    start, history = _resume(run_dir, model, optimizer)
-    generator = torch.Generator().manual_seed(config.seed)
-    order: list[int] = []
-    for _ in range(start):  # replay the shuffling so a resumed run sees the same batches
-        order = _next_batch(order, len(encoded), config.batch_size, generator)[1]
-    model.train()
-    tokens, began = 0, time.perf_counter()
-    progress = tqdm(range(start, config.steps), desc="LoRA fine-tuning", initial=start, total=config.steps)
-    for step in progress:
-        indices, order = _next_batch(order, len(encoded), config.batch_size, generator)
-        batch = rm.collate([encoded[i] for i in indices], tokenizer.pad_token_id, device)
-        loss = model(**batch).loss
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        tokens += int(batch["attention_mask"].sum())
-        history.append({"step": step + 1, "loss": loss.item()})
-        progress.set_postfix(loss=f"{history[-1]['loss']:.3f}")
-        if config.checkpoint_every and (step + 1) % config.checkpoint_every == 0 and step + 1 < config.steps:
-            save_checkpoint(run_dir, step + 1, {"lora": _lora_state(model), "optimizer": optimizer.state_dict(),
-                                                "history": history})
-    seconds = time.perf_counter() - began
+    history, tokens_per_s = lora.train_steps(
+        model, encoded, steps=config.steps, batch_size=config.batch_size, learning_rate=config.learning_rate,
+        pad_id=tokenizer.pad_token_id, device=device, seed=config.seed, run_dir=run_dir,
+        checkpoint_every=config.checkpoint_every, desc="rationale LoRA fine-tuning")
     model.eval()
     tuned_loss = rm.target_loss(model, eval_batches)
     metrics = {
@@ -145,7 +121,7 @@ def train_rationale(config: RationaleConfig) -> dict[str, Any]:
         "last_train_loss": float(np.mean([h["loss"] for h in history[-10:]])) if history else None,
         "eval_loss_base": base_loss, "eval_loss_tuned": tuned_loss,
         "perplexity_base": float(np.exp(base_loss)), "perplexity_tuned": float(np.exp(tuned_loss)),
-        "train_tokens_per_s": tokens / seconds if seconds > 0 and tokens else None, "device": device,
+        "train_tokens_per_s": tokens_per_s, "device": device,
     }
     manifest = {"base_model": config.base_model, "base_identity": rm.base_identity(config.base_model),
                 "data": str(config.data), "data_fingerprint": rm.data_fingerprint(config.data),
@@ -154,54 +130,8 @@ def train_rationale(config: RationaleConfig) -> dict[str, Any]:
                 "liked_threshold": config.liked_threshold, "max_history": config.max_history,
                 "seed": config.seed, "metrics": metrics}
     rm.save_adapter(model, run_dir / "adapter", manifest)
-    _write_history(run_dir, history)
+    lora.write_loss_curve(run_dir, history, "rationale LoRA fine-tuning")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     logger.info("held-out target perplexity: base %.2f -> fine-tuned %.2f", metrics["perplexity_base"],
                 metrics["perplexity_tuned"])
     return metrics
-
-
-def _next_batch(order: list[int], size: int, batch_size: int, generator: torch.Generator):
-    """Take the next ``batch_size`` indices of a seeded permutation, reshuffling when it runs out."""
-    while len(order) < batch_size:
-        order = order + torch.randperm(size, generator=generator).tolist()
-    return order[:batch_size], order[batch_size:]
-
-
-def _lora_state(model) -> dict[str, torch.Tensor]:
-    return {name: tensor.detach().cpu() for name, tensor in model.state_dict().items() if "lora_" in name}
-
-
-def _resume(run_dir: Path, model, optimizer) -> tuple[int, list[dict]]:
-    """Restore the LoRA weights, optimizer and loss history of the latest checkpoint, if any."""
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        return 0, []
-    state = load_checkpoint(path)
-    model.load_state_dict(state["lora"], strict=False)
-    optimizer.load_state_dict(state["optimizer"])
-    history = list(state["history"])
-    logger.info("resuming rationale training from %s (step %d)", path, len(history))
-    return len(history), history
-
-
-def _write_history(run_dir: Path, history: list[dict]) -> None:
-    """``train.csv`` and the ``loss.png`` training curve."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import pandas as pd
-
-    frame = pd.DataFrame(history, columns=["step", "loss"])
-    frame.to_csv(run_dir / "train.csv", index=False)
-    figure, axis = plt.subplots(figsize=(5, 3.2))
-    axis.plot(frame["step"], frame["loss"], alpha=0.4, label="per step")
-    axis.plot(frame["step"], frame["loss"].rolling(10, min_periods=1).mean(), label="rolling mean (10)")
-    axis.set_xlabel("optimizer step")
-    axis.set_ylabel("target-token loss")
-    axis.set_title("rationale LoRA fine-tuning", fontsize=10)
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(run_dir / "loss.png", dpi=110)
-    plt.close(figure)

@@ -38,3 +38,11 @@ def test_missing_local_model_path_is_a_clear_error():
         resolve_model_location("./no/such/model", None)
     with pytest.raises(FileNotFoundError, match="GGUF file"):
         resolve_model_location("/no/such/model.gguf", None)
+
+
+def test_llamacpp_backend_without_the_extra_is_a_clear_error(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the extra were not installed
+    with pytest.raises(ImportError, match=r"pip install '\.\[llamacpp\]'"):
+        make_language_model(LMConfig(backend="llamacpp"))

