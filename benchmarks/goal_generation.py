@@ -1,9 +1,12 @@
-"""Batched vs one-at-a-time goal generation with the real default LM, side by side in one run.
+"""Goal generation tokens/s with the real default LM, side by side in one run: transformers batched vs one at a
+time, and, when the optional llama.cpp extra is installed, the same GGUF run by llama.cpp in-process and as an
+OpenAI-compatible server (one request at a time and ``--batch-size`` concurrent requests).
 
-Usage: python benchmarks/goal_generation.py [--quick] [--batch-size 8] [--device cpu]
+Usage: python benchmarks/goal_generation.py [--quick] [--batch-size 8] [--device cpu] [--no-llamacpp]
 
-Prints a table and one JSON line; the ratio is batched tokens/s over single tokens/s (useful tokens only:
-padding and tokens after end-of-sequence are not counted).
+Prints a table and one JSON line; ``ratio`` is transformers batched tokens/s over single tokens/s (useful tokens
+only: padding and tokens after end-of-sequence are not counted); ``llamacpp_over_transformers_batched`` compares
+llama.cpp in-process with transformers' best.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="8 prompts per scenario instead of 16")
     parser.add_argument("--batch-size", type=int, default=8, help="prompts per batched forward pass")
     parser.add_argument("--device", default="cpu", help="torch device")
+    parser.add_argument("--no-llamacpp", action="store_true", help="skip the llama.cpp rows even if installed")
     args = parser.parse_args()
 
     import torch
@@ -74,7 +78,7 @@ def main() -> None:
     lm.generate(scenarios["few-shot prompt"][:2])  # warm-up
     print(f"goal generation, SmolLM2-135M-Instruct (transformers), {len(situations)} prompts per scenario, "
           f"device {args.device}, {torch.get_num_threads()} threads")
-    print(f"{'scenario':<18}{'mode':<16}{'seconds':>9}{'tokens':>8}{'tokens/s':>10}{'prompts/s':>11}")
+    print(f"{'scenario / backend':<22}{'mode':<16}{'seconds':>9}{'tokens':>8}{'tokens/s':>10}{'prompts/s':>11}")
     result = {"benchmark": "goal_generation", "goal": "> 1", "batch_size": args.batch_size,
               "prompts": len(situations), "device": args.device, "machine": platform.machine()}
     for name, chats in scenarios.items():
@@ -84,15 +88,58 @@ def main() -> None:
         same = sum(a == b for a, b in zip(single_answers, batched_answers))
         for mode, seconds, tokens, rate in (("one at a time", single_s, single_tokens, single_rate),
                                             (f"batched ({args.batch_size})", batched_s, batched_tokens, batched_rate)):
-            print(f"{name:<18}{mode:<16}{seconds:>9.2f}{tokens:>8}{rate:>10.1f}{len(chats) / seconds:>11.2f}")
-        print(f"{name:<18}batched/single tokens/s ratio {batched_rate / single_rate:.2f}; "
+            print(f"{name:<22}{mode:<16}{seconds:>9.2f}{tokens:>8}{rate:>10.1f}{len(chats) / seconds:>11.2f}")
+        print(f"{name:<22}batched/single tokens/s ratio {batched_rate / single_rate:.2f}; "
               f"identical greedy answers {same}/{len(chats)}")
         key = "fewshot" if name.startswith("few") else "zeroshot"
         result.update({f"{key}_ratio": round(batched_rate / single_rate, 2),
                        f"{key}_single_tokens_per_s": round(single_rate, 1),
                        f"{key}_batched_tokens_per_s": round(batched_rate, 1), f"{key}_identical_answers": same})
     result["ratio"] = result["fewshot_ratio"]  # the default prompt is what training uses
+    if not args.no_llamacpp:
+        llamacpp_rows(scenarios["few-shot prompt"], args.batch_size, result)
     print(json.dumps(result))
+
+
+def llamacpp_rows(chats, concurrency: int, result: dict) -> None:
+    """llama.cpp in-process (one at a time) and served (1 and ``concurrency`` requests in flight), few-shot prompt."""
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        print("llama.cpp rows skipped: the extra is not installed (pip install '.[llamacpp]')")
+        return
+    from ellm_core.llm_http import OpenAICompatibleLM
+    from ellm_core.llm_llamacpp import SERVER_SAMPLING, LlamaCppLM, llamacpp_server
+
+    rows = []
+    lm = LlamaCppLM(max_new_tokens=32)
+    lm.generate(chats[:2])  # warm-up
+    rows.append(("llama.cpp in-process", "one at a time", *_timed(lm, chats)))
+    lm.close()
+    with llamacpp_server() as url:
+        for size in (1, concurrency):
+            served = OpenAICompatibleLM(url, "smollm2", concurrency=size, max_new_tokens=32,
+                                        extra_body=SERVER_SAMPLING)
+            served.generate(chats[:1])  # warm-up
+            rows.append(("llama.cpp server", "one at a time" if size == 1 else f"{size} concurrent",
+                         *_timed(served, chats)))
+    for name, mode, seconds, tokens in rows:
+        print(f"{name:<22}{mode:<16}{seconds:>9.2f}{tokens:>8}{tokens / seconds:>10.1f}{len(chats) / seconds:>11.2f}")
+    in_process = rows[0][3] / rows[0][2]
+    result.update({"llamacpp_in_process_tokens_per_s": round(in_process, 1),
+                   "llamacpp_server_single_tokens_per_s": round(rows[1][3] / rows[1][2], 1),
+                   "llamacpp_server_concurrent_tokens_per_s": round(rows[2][3] / rows[2][2], 1),
+                   "llamacpp_over_transformers_batched": round(in_process / result["fewshot_batched_tokens_per_s"], 2),
+                   "llamacpp_over_transformers_single": round(in_process / result["fewshot_single_tokens_per_s"], 2)})
+    print(f"llama.cpp in-process / transformers batched tokens/s {result['llamacpp_over_transformers_batched']:.2f}; "
+          f"/ transformers one at a time {result['llamacpp_over_transformers_single']:.2f}")
+
+
+def _timed(lm, chats) -> tuple[float, int]:
+    """(seconds, tokens generated) for answering ``chats`` with ``lm.generate``."""
+    before, started = lm.tokens_generated, time.perf_counter()
+    lm.generate(chats)
+    return time.perf_counter() - started, lm.tokens_generated - before
 
 if __name__ == "__main__":
     main()

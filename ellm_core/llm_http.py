@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -71,6 +72,8 @@ class OpenAICompatibleLM:
         self.identity = (f"openai:{base_url}:{model}:t={temperature}:p={top_p}:n={max_new_tokens}:seed={seed}"
                          + (f":extra={json.dumps(extra_body, sort_keys=True)}" if extra_body else ""))
         self._warned_no_logprobs = False
+        self.tokens_generated = 0  # as reported by the server's usage field
+        self._lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: LMConfig) -> OpenAICompatibleLM:
@@ -116,6 +119,10 @@ class OpenAICompatibleLM:
 
         def answer(prompt: Prompt) -> str:
             response = self._complete(prompt)
+            usage = getattr(response, "usage", None)
+            if usage is not None and usage.completion_tokens:
+                with self._lock:
+                    self.tokens_generated += int(usage.completion_tokens)
             return (response.choices[0].message.content or "").strip() if response.choices else ""
 
         return self._map(answer, prompts)

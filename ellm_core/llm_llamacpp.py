@@ -13,9 +13,14 @@ captured with a logits processor on a one-token completion (public API, no ``log
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
-from collections.abc import Sequence
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +51,36 @@ def gguf_path(model: str | None, gguf_file: str | None = None) -> Path:
     if not path.is_file() or path.suffix != ".gguf":
         raise FileNotFoundError(f"llama.cpp backend needs a .gguf file; {str(path)!r} is not one")
     return path
+
+
+#: Request fields that make llama.cpp's server sample like :class:`LlamaCppLM` (its defaults differ).
+SERVER_SAMPLING = {"repeat_penalty": 1.0, "top_k": 0, "min_p": 0.0}
+
+
+@contextlib.contextmanager
+def llamacpp_server(model: str | None = None, threads: int | None = None, alias: str = "smollm2",
+                    start_timeout_s: float = 60.0) -> Iterator[str]:
+    """Run ``python -m llama_cpp.server`` on a free local port; yields its base URL and stops it afterwards."""
+    _import_llama_cpp()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path(model)), "--port", str(port),
+               "--n_threads", str(threads or len(os.sched_getaffinity(0))), "--model_alias", alias]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"llama_cpp.server did not start ({' '.join(command)})")
+            time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 class LlamaCppLM:

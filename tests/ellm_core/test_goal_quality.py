@@ -64,3 +64,23 @@ def test_crafter_situations_are_reproducible_and_diverse(tmp_path):
     assert all(set(s.in_view) <= set(s.achievable) for s in first)
     path = save_situations(first, tmp_path / "s.jsonl")
     assert load_situations(path) == first
+
+
+def test_cli_eval_records_the_variant_and_scores_the_saved_situations(tmp_path, capsys):
+    import json
+
+    from ellm_core.cli import main
+
+    situations = save_situations([Situation(s.observation, s.actions, s.achievable, in_view=s.achievable[:1])
+                                  for s in SITUATIONS], tmp_path / "situations.jsonl")
+    common = ["goals", "eval", "--situations-file", str(situations), "--embedder", "hashing:64", "--cache", "none",
+              "--lm-backend", "scripted"]
+    assert main([*common, "--mode", "closed", "--calibrate", "--no-system", "--out", str(tmp_path / "c.json")]) == 0
+    closed = json.loads((tmp_path / "c.json").read_text())
+    assert closed["name"] == "scripted closed no-system calibrated" and closed["calibrate"] is True
+    assert closed["system"] is False and closed["situations"] == 3
+    assert closed["empty_share"] == 1.0  # the scripted P(yes) is 0.5 everywhere: calibrated, nothing stands out
+    assert main([*common, "--generator", "oracle", "--out", str(tmp_path / "o.json")]) == 0
+    oracle = json.loads((tmp_path / "o.json").read_text())
+    assert oracle["precision"] == 1.0 and oracle["precision_in_view"] == pytest.approx(3 / 5)
+    assert "precision" in capsys.readouterr().out

@@ -6,18 +6,12 @@ with that reason (``pytest -ra`` lists it); the missing-extra error is tested in
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 
 from ellm_core.llm import LMConfig, make_language_model
 
 CHATS = [[{"role": "user", "content": "Is the sky blue? Answer Yes or No."}],
          [{"role": "user", "content": "Is fire cold? Answer Yes or No."}]]
-SAME_SAMPLING = {"repeat_penalty": 1.0, "top_k": 0, "min_p": 0.0}  # llama.cpp server defaults differ
 
 
 llama_cpp = pytest.importorskip("llama_cpp", reason="llama.cpp extra not installed: pip install '.[llamacpp]'")
@@ -51,33 +45,19 @@ def test_a_gguf_that_is_not_there_is_named():
 
 @pytest.fixture(scope="module")
 def server():
-    from ellm_core.resources import default_lm_gguf
+    from ellm_core.llm_llamacpp import llamacpp_server
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(default_lm_gguf()),
-                                "--port", str(port), "--n_threads", "2", "--model_alias", "smollm2"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with socket.socket() as client:
-            if client.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("llama_cpp.server did not start within 60 s")
-    yield f"http://127.0.0.1:{port}/v1"
-    process.terminate()
-    process.wait(timeout=10)
+    with llamacpp_server(threads=2) as url:
+        yield url
 
 
 def test_server_through_the_http_backend_agrees_with_in_process(server, in_process):
     import json
 
+    from ellm_core.llm_llamacpp import SERVER_SAMPLING
+
     lm = make_language_model(LMConfig(backend="openai", base_url=server, model="smollm2", max_new_tokens=16,
-                                      extra_body=json.dumps(SAME_SAMPLING)))
+                                      extra_body=json.dumps(SERVER_SAMPLING)))
     assert lm.generate(["You see a tree. What would you do?"]) == \
         in_process.generate(["You see a tree. What would you do?"])
     assert lm.yes_probability(CHATS) == pytest.approx(in_process.yes_probability(CHATS), abs=0.05)
