@@ -96,7 +96,7 @@ def evaluate_generator(generator: GoalGenerator, situations: Sequence[Situation]
         result.update({"precision_in_view": in_view["precision"], "recall_in_view": in_view["recall"]})
     result["seconds_per_situation"] = seconds / max(len(situations), 1)
     tokens_after = getattr(getattr(lm, "lm", lm), "tokens_generated", None)
-    if tokens_before is not None and tokens_after is not None and seconds > 0:
+    if tokens_before is not None and tokens_after is not None and tokens_after > tokens_before and seconds > 0:
         result["tokens_per_s"] = (tokens_after - tokens_before) / seconds
     result["examples"] = [{"observation": s.observation, "achievable": s.achievable, "suggested": g}
                           for s, g in list(zip(situations, suggestions))[:5]]

@@ -11,6 +11,8 @@ Used by the rationale generator (:mod:`recrl.rationale`) and the fine-tuned Craf
   resumes with the same batches) returning the loss history and training tokens/s.
 - :func:`target_loss`: mean held-out NLL per target token (perplexity = exp of it).
 - :func:`write_adapter`: peft's files plus ``manifest.json``, written atomically.
+- :class:`LoraTrainConfig`, :func:`prepare` and :func:`fine_tune`: the options, set-up and train-then-measure
+  sequence every fine-tuned generator shares (its config subclasses :class:`LoraTrainConfig`).
 """
 
 from __future__ import annotations
@@ -18,22 +20,84 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
 from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ellm_core.config import option
 from ellm_core.llm_local import adapter_fingerprint, resolve_model_location
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 Encoded = tuple[list[int], list[int]]
+
+
+@dataclass
+class LoraTrainConfig:
+    """The options of any LoRA fine-tuning run; a generator's config subclasses it (and may change defaults)."""
+
+    base_model: str | None = option(None, "base causal LM: local path, hub name or .gguf; default: shipped SmolLM2")
+    steps: int = option(150, "optimizer steps")
+    batch_size: int = option(8, "examples per step")
+    learning_rate: float = option(3e-4, "AdamW learning rate")
+    lora_r: int = option(8, "LoRA rank")
+    lora_alpha: int = option(16, "LoRA alpha")
+    lora_dropout: float = option(0.05, "LoRA dropout")
+    target_modules: str = option("q_proj,v_proj", "comma-separated module names that get LoRA")
+    max_length: int = option(192, "token cap of prompt + target")
+    checkpoint_every: int = option(50, "steps between atomic checkpoints (0 = only at the end)")
+    device: str = option("auto", "torch device; auto = cuda when available (bf16), else cpu")
+    seed: int = option(0, "seed of sampling, shuffling and LoRA init")
+
+
+def prepare(config: LoraTrainConfig):
+    """Seed everything, then (device, tokenizer, base model wrapped with a fresh LoRA adapter)."""
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    tokenizer, base = load_base(config.base_model, device)
+    model = add_lora(base, config.lora_r, config.lora_alpha, config.lora_dropout,
+                     [m.strip() for m in config.target_modules.split(",") if m.strip()])
+    return device, tokenizer, model
+
+
+def fine_tune(model, tokenizer, config: LoraTrainConfig, train: list[Encoded], held_out: list[Encoded],
+              run_dir: str | Path, title: str) -> dict[str, Any]:
+    """Held-out loss of the base, :func:`train_steps`, held-out loss again, ``train.csv`` + ``loss.png``.
+
+    Returns the metrics: first/last training loss, held-out loss and perplexity of base and tuned model,
+    training tokens/s and the device.
+    """
+    device = resolve_device(config.device)
+    eval_batches = batches(held_out, config.batch_size, tokenizer.pad_token_id, device)
+    model.eval()
+    with model.disable_adapter():
+        base_loss = target_loss(model, eval_batches)
+    history, tokens_per_s = train_steps(
+        model, train, steps=config.steps, batch_size=config.batch_size, learning_rate=config.learning_rate,
+        pad_id=tokenizer.pad_token_id, device=device, seed=config.seed, run_dir=run_dir,
+        checkpoint_every=config.checkpoint_every, desc=title)
+    tuned_loss = target_loss(model, eval_batches)
+    write_loss_curve(run_dir, history, title)
+    logger.info("held-out target perplexity: base %.2f -> fine-tuned %.2f", np.exp(base_loss), np.exp(tuned_loss))
+    return {
+        "steps": config.steps, "first_train_loss": history[0]["loss"] if history else None,
+        "last_train_loss": float(np.mean([h["loss"] for h in history[-10:]])) if history else None,
+        "eval_loss_base": base_loss, "eval_loss_tuned": tuned_loss,
+        "perplexity_base": float(np.exp(base_loss)), "perplexity_tuned": float(np.exp(tuned_loss)),
+        "train_tokens_per_s": tokens_per_s, "device": device,
+    }
 
 
 def resolve_device(device: str) -> str:

@@ -18,13 +18,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import torch
 
 from ellm_core import lora
 from ellm_core.config import option, save_config
@@ -38,11 +34,10 @@ DEFAULT_EXCLUDE = "results/goal_quality/crafter_situations_seed1_n40.jsonl"
 
 
 @dataclass
-class SuggesterConfig:
+class SuggesterConfig(lora.LoraTrainConfig):
     """Fine-tuning of the Crafter goal suggester; on the command line each field is a ``--flag``."""
 
     out: str = option("runs/crafter-suggester", "run directory (adapter, manifest, metrics, loss curve)")
-    base_model: str | None = option(None, "base causal LM: local path, hub name or .gguf; default: shipped SmolLM2")
     situations: int = option(400, "training situations collected from seeded play")
     eval_situations: int = option(40, "held-out situations (another seed) for the loss/perplexity")
     play_seed: int = option(100, "seed of the play that yields training situations (eval uses play_seed + 1)")
@@ -50,17 +45,10 @@ class SuggesterConfig:
     truth: str = option("in_view", "target goals: in_view (achievable now with what is in view) or oracle",
                         choices=("in_view", "oracle"))
     max_goals: int = option(3, "at most this many goals per target")
-    steps: int = option(300, "optimizer steps")
-    batch_size: int = option(8, "examples per step")
+    steps: int = option(150, "optimizer steps")
     learning_rate: float = option(5e-4, "AdamW learning rate")
-    lora_r: int = option(8, "LoRA rank")
-    lora_alpha: int = option(16, "LoRA alpha")
-    lora_dropout: float = option(0.05, "LoRA dropout")
-    target_modules: str = option("q_proj,v_proj", "comma-separated module names that get LoRA")
     max_length: int = option(256, "token cap of prompt + target")
-    checkpoint_every: int = option(100, "steps between atomic checkpoints (0 = only at the end)")
-    device: str = option("auto", "torch device; auto = cuda when available (bf16), else cpu")
-    seed: int = option(0, "seed of shuffling and LoRA init")
+    checkpoint_every: int = option(50, "steps between atomic checkpoints (0 = only at the end)")
 
 
 #: Budget presets (overrides of SuggesterConfig fields).
@@ -111,47 +99,24 @@ def training_situations(config: SuggesterConfig) -> tuple[list[Situation], list[
 
 def train_suggester(config: SuggesterConfig) -> dict[str, Any]:
     """Fine-tune, evaluate held-out loss (base vs tuned) and save ``RUN/adapter``; returns the metrics."""
-    run_dir, device = Path(config.out), lora.resolve_device(config.device)
-    random.seed(config.seed)
-    np.random.seed(config.seed)
-    torch.manual_seed(config.seed)
+    run_dir = Path(config.out)
     prompts_file = data_dir() / "crafter" / "prompts.yaml"
     prompts = PromptConfig.load(prompts_file).without_few_shot()
     train, held_out = training_situations(config)
     save_config(config, run_dir)
-    tokenizer, base = lora.load_base(config.base_model, device)
-    model = lora.add_lora(base, config.lora_r, config.lora_alpha, config.lora_dropout,
-                          [m.strip() for m in config.target_modules.split(",") if m.strip()])
+    _, tokenizer, model = lora.prepare(config)
 
     def encoded(situations: list[Situation]):
         return [lora.encode_chat(tokenizer, open_ended_prompt(s.observation, s.actions, prompts),
                                  target_text(s, config.truth, config.max_goals), config.max_length)
                 for s in situations]
 
-    examples = encoded(train)
-    eval_batches = lora.batches(encoded(held_out), config.batch_size, tokenizer.pad_token_id, device)
-    model.eval()
-    with model.disable_adapter():
-        base_loss = lora.target_loss(model, eval_batches)
-    history, tokens_per_s = lora.train_steps(
-        model, examples, steps=config.steps, batch_size=config.batch_size, learning_rate=config.learning_rate,
-        pad_id=tokenizer.pad_token_id, device=device, seed=config.seed, run_dir=run_dir,
-        checkpoint_every=config.checkpoint_every, desc="suggester LoRA fine-tuning")
-    tuned_loss = lora.target_loss(model, eval_batches)
-    metrics = {
-        "train_situations": len(train), "eval_situations": len(held_out), "steps": config.steps,
-        "first_train_loss": history[0]["loss"] if history else None,
-        "last_train_loss": float(np.mean([h["loss"] for h in history[-10:]])) if history else None,
-        "eval_loss_base": base_loss, "eval_loss_tuned": tuned_loss,
-        "perplexity_base": float(np.exp(base_loss)), "perplexity_tuned": float(np.exp(tuned_loss)),
-        "train_tokens_per_s": tokens_per_s, "device": device,
-    }
+    metrics = lora.fine_tune(model, tokenizer, config, encoded(train), encoded(held_out), run_dir,
+                             "Crafter suggester LoRA fine-tuning")
+    metrics = {"train_situations": len(train), "eval_situations": len(held_out), **metrics}
     manifest = {"kind": "crafter goal suggester", "base_model": config.base_model,
                 "base_identity": lora.base_identity(config.base_model), "prompts": str(prompts_file),
                 "few_shot": False, "config": dataclasses.asdict(config), "metrics": metrics}
     lora.write_adapter(model, run_dir / "adapter", manifest)
-    lora.write_loss_curve(run_dir, history, "Crafter suggester LoRA fine-tuning")
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    logger.info("held-out target perplexity: base %.2f -> fine-tuned %.2f", metrics["perplexity_base"],
-                metrics["perplexity_tuned"])
     return metrics

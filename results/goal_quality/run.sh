@@ -24,7 +24,8 @@ transformers)
   $EVAL --mode open --cache none --no-system --out $OUT/transformers-open-no-system.json
   rm -f /tmp/goal-quality-closed.sqlite
   $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --out $OUT/transformers-closed.json
-  $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --calibrate --out $OUT/transformers-closed-calibrated.json ;;
+  $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --calibrate --out $OUT/transformers-closed-calibrated.json
+  $EVAL --mode closed --cache none --no-system --out $OUT/transformers-closed-no-system.json ;;
 llamacpp)
   has_llamacpp || { echo "llama.cpp not installed: skipping its rows"; continue; }
   $EVAL --mode open --cache none --lm-backend llamacpp --out $OUT/llamacpp-open.json

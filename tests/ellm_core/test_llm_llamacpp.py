@@ -61,3 +61,14 @@ def test_server_through_the_http_backend_agrees_with_in_process(server, in_proce
     assert lm.generate(["You see a tree. What would you do?"]) == \
         in_process.generate(["You see a tree. What would you do?"])
     assert lm.yes_probability(CHATS) == pytest.approx(in_process.yes_probability(CHATS), abs=0.05)
+
+
+def test_crafter_training_runs_on_the_llamacpp_backend(tmp_path, capsys):
+    from ellm_core.cli import main
+
+    out = tmp_path / "run"
+    assert main(["crafter", "train", "--preset", "smoke", "--reward", "ellm", "--lm-backend", "llamacpp",
+                 "--steps", "60", "--length", "30", "--embedder", "hashing:64", "--cache", "none",
+                 "--no-tensorboard", "--eval-episodes", "1", "--out", str(out)]) == 0
+    assert "backend: llamacpp" in (out / "config.yaml").read_text()
+    assert "Crafter score" in capsys.readouterr().out
