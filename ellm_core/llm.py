@@ -82,6 +82,7 @@ class LMConfig:
     )
     extra_body: str = option("{}", "JSON of server-specific request fields (openai), e.g. '{\"top_k\": 0}'; a "
                              "repetition penalty other than 1 is sent as repetition_penalty and repeat_penalty")
+    grammar: str | None = option(None, "GBNF grammar constraining answers (llamacpp): 'goal-lines' or a file")
     batch_size: int = option(8, "prompts per forward pass (local) or concurrent requests (openai)")
     timeout_s: float = option(30.0, "per-request timeout in seconds (openai)")
     max_retries: int = option(3, "retries with exponential backoff (openai)")
@@ -175,6 +176,8 @@ def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> L
     """Build the backend named by ``config.backend``, wrapped with ``cache`` when one is given."""
     logger.info("language model: %s", {k: v for k, v in asdict(config).items() if k != "api_key_env"})
     lm: LanguageModel
+    if config.grammar and config.backend != "llamacpp":
+        raise ValueError(f"--lm-grammar needs --lm-backend llamacpp (not {config.backend!r})")
     if config.backend == "transformers":
         from ellm_core.llm_local import TransformersLM
 

@@ -8,6 +8,8 @@ through :class:`ellm_core.llm_http.OpenAICompatibleLM`; in-process saves the ser
 Prompts are rendered by the chat template stored in the GGUF (llama-cpp-python's Jinja2 formatter). llama.cpp
 decodes one sequence at a time, so a batch is answered prompt by prompt. P(yes) comes from the next-token logits,
 captured with a logits processor on a one-token completion (public API, no ``logits_all`` needed).
+``grammar`` constrains answers with a GBNF grammar (e.g. the built-in ``goal-lines``: one to three "- verb
+object" lines).
 """
 
 from __future__ import annotations
@@ -51,6 +53,31 @@ def gguf_path(model: str | None, gguf_file: str | None = None) -> Path:
     if not path.is_file() or path.suffix != ".gguf":
         raise FileNotFoundError(f"llama.cpp backend needs a .gguf file; {str(path)!r} is not one")
     return path
+
+
+#: Built-in GBNF grammars (``--lm-grammar NAME``); any other value is read as a grammar file.
+GRAMMARS = {
+    # one to three lines "- verb object", lower-case words only: the answer format the Crafter prompt asks for
+    "goal-lines": 'root ::= line line? line?\nline ::= "- " word (" " word)? (" " word)? (" " word)? "\\n"\n'
+                  'word ::= [a-z]+\n',
+}
+
+
+def load_grammar(grammar: str, llm) -> object:
+    """A ``LlamaGrammar`` from a built-in name (:data:`GRAMMARS`) or a GBNF file, checked against ``llm``'s vocabulary
+    now (llama.cpp would otherwise abort at the first answer); a bad one is a clear error."""
+    llama_cpp = _import_llama_cpp()
+    text = GRAMMARS.get(grammar)
+    if text is None:
+        path = Path(grammar).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"grammar {grammar!r} is neither a built-in ({', '.join(GRAMMARS)}) nor a file")
+        text = path.read_text(encoding="utf-8")
+    sampler = llama_cpp.llama_sampler_init_grammar(llama_cpp.llama_model_get_vocab(llm.model), text.encode(), b"root")
+    if not sampler:
+        raise ValueError(f"grammar {grammar!r} is not valid GBNF (llama.cpp printed the parse error above)")
+    llama_cpp.llama_sampler_free(sampler)
+    return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
 #: Request fields that make llama.cpp's server sample like :class:`LlamaCppLM` (its defaults differ).
@@ -97,6 +124,7 @@ class LlamaCppLM:
         seed: int = 0,
         n_ctx: int = 4096,
         n_threads: int | None = None,
+        grammar: str | None = None,
     ) -> None:
         llama_cpp = _import_llama_cpp()
         path = gguf_path(model, gguf_file)
@@ -107,8 +135,10 @@ class LlamaCppLM:
         self._processors = llama_cpp.LogitsProcessorList
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, temperature, top_p
         self.repetition_penalty, self.seed = repetition_penalty, seed
+        self.grammar = load_grammar(grammar, self.llm) if grammar else None
         self.identity = (f"llamacpp:{path.name}:{path.stat().st_size}:t={temperature}:p={top_p}:"
-                         f"rp={repetition_penalty}:n={max_new_tokens}:seed={seed}")
+                         f"rp={repetition_penalty}:n={max_new_tokens}:seed={seed}"
+                         + (f":grammar={grammar}" if grammar else ""))
         self.tokens_generated = 0
         self._calls = 0
         self._yes_ids = self._first_tokens(("Yes", "yes", "YES", " Yes", " yes"))
@@ -119,7 +149,7 @@ class LlamaCppLM:
         """Build from an :class:`LMConfig` (``model`` is a .gguf path; default the shipped SmolLM2)."""
         return cls(model=config.model, gguf_file=config.gguf_file, max_new_tokens=config.max_new_tokens,
                    temperature=config.temperature, top_p=config.top_p,
-                   repetition_penalty=config.repetition_penalty, seed=config.seed)
+                   repetition_penalty=config.repetition_penalty, seed=config.seed, grammar=config.grammar)
 
     def close(self) -> None:
         """Free the llama.cpp model and context (also done at exit)."""
@@ -138,7 +168,7 @@ class LlamaCppLM:
         """Answers to ``prompts``, one at a time (llama.cpp decodes a single sequence)."""
         answers = []
         for prompt in prompts:
-            response = self._complete(prompt)
+            response = self._complete(prompt, grammar=self.grammar)
             self._calls += 1
             self.tokens_generated += int(response["usage"]["completion_tokens"])
             answers.append((response["choices"][0]["message"]["content"] or "").strip())

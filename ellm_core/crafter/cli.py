@@ -177,13 +177,14 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     result = evaluate_generator(generator, situations, embedder, threshold, batch_size=args.lm_batch_size)
     variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
                                                 (args.mode == "closed" and args.calibrate, " calibrated"),
-                                                (args.lm_adapter is not None, " adapter")) if flag)
+                                                (args.lm_adapter is not None, " adapter"),
+                                                (args.lm_grammar is not None, f" grammar={args.lm_grammar}")) if flag)
     name = args.name or (args.generator if args.generator != "lm" else f"{args.lm_backend} {args.mode}{variant}")
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
               "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
               "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
               "calibrate": args.mode == "closed" and args.calibrate,
-              "repetition_penalty": args.lm_repetition_penalty, **result}
+              "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar, **result}
     print(f"{'name':<28}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}{'empty':>7}"
           f"{'s/situation':>12}")
     print(f"{name:<28}{result['precision']:>10.2f}{result['recall']:>8.2f}{result.get('precision_in_view', 0):>14.2f}"

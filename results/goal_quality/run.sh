@@ -31,6 +31,7 @@ llamacpp)
   $EVAL --mode open --cache none --lm-backend llamacpp --out $OUT/llamacpp-open.json
   $EVAL --mode open --cache none --lm-backend llamacpp --lm-repetition-penalty 1.2 --name "llamacpp open rp1.2" \
     --out $OUT/llamacpp-open-rp1.2.json
+  $EVAL --mode open --cache none --lm-backend llamacpp --lm-grammar goal-lines --out $OUT/llamacpp-open-grammar.json
   rm -f /tmp/goal-quality-closed-llamacpp.sqlite
   $EVAL --mode closed --cache /tmp/goal-quality-closed-llamacpp.sqlite --lm-backend llamacpp \
     --out $OUT/llamacpp-closed.json

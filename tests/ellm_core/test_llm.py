@@ -46,3 +46,8 @@ def test_llamacpp_backend_without_the_extra_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if the extra were not installed
     with pytest.raises(ImportError, match=r"pip install '\.\[llamacpp\]'"):
         make_language_model(LMConfig(backend="llamacpp"))
+
+
+def test_a_grammar_needs_the_llamacpp_backend():
+    with pytest.raises(ValueError, match="--lm-grammar needs --lm-backend llamacpp"):
+        make_language_model(LMConfig(backend="scripted", grammar="goal-lines"))

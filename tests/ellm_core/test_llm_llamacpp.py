@@ -72,3 +72,17 @@ def test_crafter_training_runs_on_the_llamacpp_backend(tmp_path, capsys):
                  "--no-tensorboard", "--eval-episodes", "1", "--out", str(out)]) == 0
     assert "backend: llamacpp" in (out / "config.yaml").read_text()
     assert "Crafter score" in capsys.readouterr().out
+
+
+def test_goal_lines_grammar_constrains_the_answer_format(tmp_path):
+    import re
+
+    lm = make_language_model(LMConfig(backend="llamacpp", grammar="goal-lines", max_new_tokens=32))
+    answers = lm.generate(["You see a tree. What would you do?", "Tell me a long story about the sea."])
+    for answer in answers:
+        assert re.fullmatch(r"(- [a-z]+( [a-z]+){0,3}\n?){1,3}", answer + "\n"), answer
+    (tmp_path / "bad.gbnf").write_text("root ::= (")
+    with pytest.raises(ValueError, match="not valid GBNF"):
+        make_language_model(LMConfig(backend="llamacpp", grammar=str(tmp_path / "bad.gbnf")))
+    with pytest.raises(FileNotFoundError, match="neither a built-in"):
+        make_language_model(LMConfig(backend="llamacpp", grammar="no-such-grammar"))
