@@ -1,6 +1,6 @@
 """A GGUF model run in-process by llama.cpp (``llama-cpp-python``), behind the :class:`LanguageModel` protocol.
 
-Optional: ``pip install '.[llamacpp]'`` builds llama.cpp from source (about 12 minutes on 2 cores). It loads the
+Optional: ``pip install '.[llamacpp]'`` builds llama.cpp from source (5 to 12 minutes on 2 cores). It loads the
 shipped SmolLM2 GGUF in ~0.2 s (transformers: a one-off ~20 s conversion, then ~1 s) and decodes several times
 faster on CPU. The same file can instead be served (``python -m llama_cpp.server --model FILE.gguf``) and used
 through :class:`ellm_core.llm_http.OpenAICompatibleLM`; in-process saves the server and the HTTP round trips.
@@ -32,7 +32,7 @@ from ellm_core.resources import default_lm_gguf
 
 logger = logging.getLogger(__name__)
 
-INSTALL_HINT = "llama.cpp is not installed: pip install '.[llamacpp]' (builds llama-cpp-python, ~12 min on 2 cores)"
+INSTALL_HINT = "llama.cpp is not installed: pip install '.[llamacpp]' (builds llama-cpp-python from source: 5 to 12 minutes on 2 cores)"
 
 
 def _import_llama_cpp():
