@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import types
 import typing
 from pathlib import Path
@@ -62,6 +63,17 @@ def dataclass_from_args(cls: type[T], args: argparse.Namespace, prefix: str = ""
         if field.init and hasattr(args, dest):
             values[field.name] = getattr(args, dest)
     return cls(**values)
+
+
+def json_object(text: str | None, flag: str) -> dict[str, Any]:
+    """The JSON object given to command-line ``flag`` (empty for none); anything else is a clear error."""
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{flag} must be a JSON object, got {text!r}: {error}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{flag} must be a JSON object, got {text!r}")
+    return value
 
 
 def to_dict(config: Any) -> dict[str, Any]:

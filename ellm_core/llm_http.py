@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ellm_core.config import json_object
 from ellm_core.llm import LLMServerError, LMConfig, Prompt, as_chat
 
 logger = logging.getLogger(__name__)
@@ -78,12 +79,7 @@ class OpenAICompatibleLM:
     @classmethod
     def from_config(cls, config: LMConfig) -> OpenAICompatibleLM:
         """Build from an :class:`LMConfig` (``model`` is the served model name)."""
-        try:
-            extra = json.loads(config.extra_body or "{}")
-        except json.JSONDecodeError as error:
-            raise ValueError(f"--lm-extra-body is not JSON: {config.extra_body!r} ({error})") from None
-        if not isinstance(extra, dict):
-            raise ValueError(f"--lm-extra-body must be a JSON object, not {config.extra_body!r}")
+        extra = json_object(config.extra_body, "--lm-extra-body")
         if config.repetition_penalty != 1.0:  # vLLM's name, and llama.cpp's (whose server default is 1.1)
             extra = {"repetition_penalty": config.repetition_penalty, "repeat_penalty": config.repetition_penalty,
                      **extra}

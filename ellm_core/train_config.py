@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ellm_core.agents.dqn import DQNConfig
-from ellm_core.config import option
+from ellm_core.config import json_object, option
 from ellm_core.llm import LMConfig
 from ellm_core.reward import DEFAULT_THRESHOLD
 
@@ -56,13 +55,7 @@ class TrainConfig:
 
     def env_arguments(self) -> dict[str, Any]:
         """``env_kwargs`` parsed; a clear error when it is not a JSON object."""
-        try:
-            value = json.loads(self.env_kwargs or "{}")
-        except json.JSONDecodeError as error:
-            raise ValueError(f"--env-kwargs must be a JSON object, got {self.env_kwargs!r}: {error}") from None
-        if not isinstance(value, dict):
-            raise ValueError(f"--env-kwargs must be a JSON object, got {self.env_kwargs!r}")
-        return value
+        return json_object(self.env_kwargs, "--env-kwargs")
 
 
 #: Budget presets: overrides of TrainConfig fields and of its ``dqn`` fields.

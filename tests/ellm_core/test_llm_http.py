@@ -119,3 +119,10 @@ def test_unreachable_server_is_a_clear_error():
     lm = make_language_model(LMConfig(backend="openai", base_url="http://127.0.0.1:9/v1", model="m", max_retries=0))
     with pytest.raises(LLMServerError, match="127.0.0.1:9"):
         lm.generate(["hi"])
+
+
+def test_extra_body_must_be_a_json_object_and_carries_the_repetition_penalty():
+    with pytest.raises(ValueError, match="--lm-extra-body must be a JSON object"):
+        OpenAICompatibleLM.from_config(LMConfig(backend="openai", extra_body="[1]"))
+    lm = OpenAICompatibleLM.from_config(LMConfig(backend="openai", extra_body='{"top_k": 0}', repetition_penalty=1.2))
+    assert lm.extra_body == {"repetition_penalty": 1.2, "repeat_penalty": 1.2, "top_k": 0}
