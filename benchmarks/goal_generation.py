@@ -111,10 +111,12 @@ def llamacpp_rows(chats, concurrency: int, result: dict) -> None:
     from ellm_core.llm_http import OpenAICompatibleLM
     from ellm_core.llm_llamacpp import SERVER_SAMPLING, LlamaCppLM, llamacpp_server
 
+    # Each row is one generate() call over all chats: llama.cpp decodes one sequence at a time in-process, and
+    # the server has `concurrency` requests in flight.
     rows = []
     lm = LlamaCppLM(max_new_tokens=32)
     lm.generate(chats[:2])  # warm-up
-    rows.append(("llama.cpp in-process", "one at a time", *_timed(lm, chats)))
+    rows.append(("llama.cpp in-process", "one at a time", *timed_generation(lm, chats, len(chats))[:2]))
     lm.close()
     with llamacpp_server() as url:
         for size in (1, concurrency):
@@ -122,7 +124,7 @@ def llamacpp_rows(chats, concurrency: int, result: dict) -> None:
                                         extra_body=SERVER_SAMPLING)
             served.generate(chats[:1])  # warm-up
             rows.append(("llama.cpp server", "one at a time" if size == 1 else f"{size} concurrent",
-                         *_timed(served, chats)))
+                         *timed_generation(served, chats, len(chats))[:2]))
     for name, mode, seconds, tokens in rows:
         print(f"{name:<22}{mode:<16}{seconds:>9.2f}{tokens:>8}{tokens / seconds:>10.1f}{len(chats) / seconds:>11.2f}")
     in_process = rows[0][3] / rows[0][2]
@@ -134,12 +136,6 @@ def llamacpp_rows(chats, concurrency: int, result: dict) -> None:
     print(f"llama.cpp in-process / transformers batched tokens/s {result['llamacpp_over_transformers_batched']:.2f}; "
           f"/ transformers one at a time {result['llamacpp_over_transformers_single']:.2f}")
 
-
-def _timed(lm, chats) -> tuple[float, int]:
-    """(seconds, tokens generated) for answering ``chats`` with ``lm.generate``."""
-    before, started = lm.tokens_generated, time.perf_counter()
-    lm.generate(chats)
-    return time.perf_counter() - started, lm.tokens_generated - before
 
 if __name__ == "__main__":
     main()

@@ -32,6 +32,11 @@ logger = logging.getLogger(__name__)
 Prompt = Chat | str
 
 
+#: First answer tokens counted as yes / no by the local backends' P(yes).
+YES_WORDS = ("Yes", "yes", "YES", " Yes", " yes")
+NO_WORDS = ("No", "no", "NO", " No", " no")
+
+
 class LLMServerError(RuntimeError):
     """A served LM could not answer (unreachable, too slow or failing) after the configured retries."""
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ellm_core.llm import LMConfig, Prompt, as_chat
+from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
 from ellm_core.resources import default_lm_gguf
 
 logger = logging.getLogger(__name__)
@@ -141,8 +141,8 @@ class LlamaCppLM:
                          + (f":grammar={grammar}" if grammar else ""))
         self.tokens_generated = 0
         self._calls = 0
-        self._yes_ids = self._first_tokens(("Yes", "yes", "YES", " Yes", " yes"))
-        self._no_ids = self._first_tokens(("No", "no", "NO", " No", " no"))
+        self._yes_ids = self._first_tokens(YES_WORDS)
+        self._no_ids = self._first_tokens(NO_WORDS)
 
     @classmethod
     def from_config(cls, config: LMConfig) -> LlamaCppLM:

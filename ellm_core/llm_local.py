@@ -18,13 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ellm_core.llm import LMConfig, Prompt, as_chat
+from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
 from ellm_core.resources import cache_dir, default_lm_gguf
 
 logger = logging.getLogger(__name__)
 
-_YES_WORDS = ("Yes", "yes", "YES", " Yes", " yes")
-_NO_WORDS = ("No", "no", "NO", " No", " no")
 
 
 def _converted_dir(gguf_path: Path) -> Path:
@@ -145,8 +143,8 @@ class TransformersLM:
         )
         self.tokens_generated = 0
         self._calls = 0
-        self._yes_ids = self._single_token_ids(_YES_WORDS)
-        self._no_ids = self._single_token_ids(_NO_WORDS)
+        self._yes_ids = self._single_token_ids(YES_WORDS)
+        self._no_ids = self._single_token_ids(NO_WORDS)
 
     @classmethod
     def from_config(cls, config: LMConfig) -> TransformersLM:

@@ -61,7 +61,7 @@ class LoraTrainConfig:
 
 
 def prepare(config: LoraTrainConfig):
-    """Seed everything, then (device, tokenizer, base model wrapped with a fresh LoRA adapter)."""
+    """Seed everything, then (tokenizer, base model on ``config.device`` wrapped with a fresh LoRA adapter)."""
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
@@ -69,7 +69,7 @@ def prepare(config: LoraTrainConfig):
     tokenizer, base = load_base(config.base_model, device)
     model = add_lora(base, config.lora_r, config.lora_alpha, config.lora_dropout,
                      [m.strip() for m in config.target_modules.split(",") if m.strip()])
-    return device, tokenizer, model
+    return tokenizer, model
 
 
 def fine_tune(model, tokenizer, config: LoraTrainConfig, train: list[Encoded], held_out: list[Encoded],
@@ -79,7 +79,7 @@ def fine_tune(model, tokenizer, config: LoraTrainConfig, train: list[Encoded], h
     Returns the metrics: first/last training loss, held-out loss and perplexity of base and tuned model,
     training tokens/s and the device.
     """
-    device = resolve_device(config.device)
+    device = str(model.device)
     eval_batches = batches(held_out, config.batch_size, tokenizer.pad_token_id, device)
     model.eval()
     with model.disable_adapter():

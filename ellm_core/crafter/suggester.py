@@ -104,7 +104,7 @@ def train_suggester(config: SuggesterConfig) -> dict[str, Any]:
     prompts = PromptConfig.load(prompts_file).without_few_shot()
     train, held_out = training_situations(config)
     save_config(config, run_dir)
-    _, tokenizer, model = lora.prepare(config)
+    tokenizer, model = lora.prepare(config)
 
     def encoded(situations: list[Situation]):
         return [lora.encode_chat(tokenizer, open_ended_prompt(s.observation, s.actions, prompts),

@@ -82,7 +82,7 @@ def train_rationale(config: RationaleConfig) -> dict[str, Any]:
     train, held_out = select_examples(config, data)
     logger.info("rationale examples: %d train, %d held-out (test split)", len(train), len(held_out))
     save_config(config, run_dir)
-    _, tokenizer, model = lora.prepare(config)
+    tokenizer, model = lora.prepare(config)
     metrics = lora.fine_tune(model, tokenizer, config, [rm.encode(tokenizer, e, config.max_length) for e in train],
                              [rm.encode(tokenizer, e, config.max_length) for e in held_out], run_dir,
                              "rationale LoRA fine-tuning")
