@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
         first, _ = build_parser().parse_known_args(argv)
         train_defaults = apply_preset(TrainConfig(), first.preset)
-    elif argv[:2] == ["crafter", "train"]:
+    elif argv[:2] in (["crafter", "train"], ["crafter", "prewarm"]):
         from ellm_core.crafter.cli import crafter_train_defaults
 
         first, _ = build_parser().parse_known_args(argv)

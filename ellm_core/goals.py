@@ -67,6 +67,17 @@ class OpenEndedGoals:
         """Goals for many situations from one batched LM call."""
         chats = [open_ended_prompt(obs, acts, self.prompts) for obs, acts in zip(observations, actions)]
         answers = self.lm.generate(chats) if chats else []
+        return self._parse(answers)
+
+    def cached_batch(self, observations: Sequence[str], actions: Sequence[list[str]]) -> list[list[str] | None]:
+        """Goals for the situations whose answer the LM's cache holds (``None`` elsewhere); no LM call."""
+        cached = getattr(self.lm, "cached", None)
+        if cached is None:
+            return [None] * len(observations)
+        answers = cached([open_ended_prompt(obs, acts, self.prompts) for obs, acts in zip(observations, actions)])
+        return [None if answer is None else parse_goals(answer, max_goals=self.max_goals) for answer in answers]
+
+    def _parse(self, answers: Sequence[str]) -> list[list[str]]:
         goal_lists = [parse_goals(answer, max_goals=self.max_goals) for answer in answers]
         self.queries += len(goal_lists)
         self.empty_answers += sum(not goals for goals in goal_lists)

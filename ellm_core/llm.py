@@ -4,6 +4,8 @@
 ``LanguageModel.yes_probability(prompts) -> np.ndarray`` gives P(yes) / (P(yes) + P(no)) of the first answer
 token, used by closed-form goal suggestion. Backends:
 
+- :class:`ellm_core.llm_ct2.CTranslate2LM`: the same model converted once for CTranslate2, with the prompts' shared
+  head computed once (``static_prompt``); several times faster on CPU.
 - :class:`ellm_core.llm_local.TransformersLM`: a local causal LM (path, hub name or GGUF file; default
   SmolLM2-135M-Instruct shipped in a PyPI package), batched with left padding.
 - :class:`ellm_core.llm_llamacpp.LlamaCppLM`: a GGUF run in-process by llama.cpp (optional extra ``[llamacpp]``).
@@ -30,6 +32,9 @@ from ellm_core.prompts import Chat
 logger = logging.getLogger(__name__)
 
 Prompt = Chat | str
+
+#: LM backends by name (``--lm-backend``).
+BACKENDS = ("transformers", "ctranslate2", "llamacpp", "openai", "scripted")
 
 
 #: First answer tokens counted as yes / no by the local backends' P(yes).
@@ -67,8 +72,9 @@ def last_user_message(prompt: Prompt) -> str:
 class LMConfig:
     """Which language model to use and how to decode; on the command line each field is ``--lm-<name>``."""
 
-    backend: str = option("transformers", "LM backend (llamacpp: the optional llama.cpp extra, in-process)",
-                          choices=("transformers", "llamacpp", "openai", "scripted"))
+    backend: str = option("ctranslate2", "LM backend (ctranslate2: the model converted once, shared prompt head "
+                          "computed once, same goals as transformers at 2.5x the speed; llamacpp: the optional "
+                          "llama.cpp extra, in-process)", choices=BACKENDS)
     model: str | None = option(
         None, "local path, hub name or .gguf file (transformers), .gguf file (llamacpp) or served model name "
         "(openai); "
@@ -78,7 +84,10 @@ class LMConfig:
     adapter: str | None = option(None, "a peft (LoRA) adapter directory applied on top of the model (transformers)")
     base_url: str = option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
     api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
-    device: str = option("cpu", "torch device of the local model")
+    device: str = option("cpu", "device of the local model (torch device; cpu or cuda for ctranslate2)")
+    compute_type: str = option("float32", "CTranslate2 compute type (float32, int8_float32, int8; float16 and "
+                               "bfloat16 on GPU)")
+    threads: int = option(0, "CPU threads of the local LM (0 = all cores; ctranslate2)")
     max_new_tokens: int = option(32, "tokens generated per answer")
     temperature: float = option(0.0, "sampling temperature; 0 = greedy")
     top_p: float = option(1.0, "nucleus sampling mass")
@@ -154,18 +163,35 @@ class CachedLM:
     def __init__(self, lm: LanguageModel, cache: SQLiteCache) -> None:
         self.lm, self.cache = lm, cache
         self.identity = str(getattr(lm, "identity", type(lm).__name__))
+        self.hits = self.misses = 0  # prompts answered from the cache / by the model (``cached`` not counted)
+
+    def _keys(self, kind: str, prompts: Sequence[Prompt]) -> list[str]:
+        return [make_key(self.identity, kind, json.dumps(as_chat(p), sort_keys=True)) for p in prompts]
+
+    def cached(self, prompts: Sequence[Prompt]) -> list[str | None]:
+        """The cached answer of each prompt, ``None`` where there is none; never calls the model."""
+        keys = self._keys("generate", prompts)
+        found = self.cache.get_many("llm", keys)
+        return [unpack_json(found[key]) if key in found else None for key in keys]
 
     def _cached(self, kind: str, prompts: Sequence[Prompt], compute: Callable[[list[Prompt]], list]) -> list:
-        keys = [make_key(self.identity, kind, json.dumps(as_chat(p), sort_keys=True)) for p in prompts]
+        keys = self._keys(kind, prompts)
         found = self.cache.get_many("llm", keys)
         todo = [i for i, key in enumerate(keys) if key not in found]
         todo_unique = list({keys[i]: i for i in todo}.values())
+        self.hits += len(keys) - len(todo)
+        self.misses += len(todo)
         if todo_unique:
             answers = compute([prompts[i] for i in todo_unique])
             fresh = {keys[i]: pack_json(answer) for i, answer in zip(todo_unique, answers)}
             self.cache.put_many("llm", fresh)
             found.update(fresh)
         return [unpack_json(found[key]) for key in keys]
+
+    @property
+    def hit_rate(self) -> float:
+        """Share of prompts answered from the cache (0 before any)."""
+        return self.hits / (self.hits + self.misses) if self.hits + self.misses else 0.0
 
     def generate(self, prompts: Sequence[Prompt]) -> list[str]:
         """Cached :meth:`LanguageModel.generate`."""
@@ -187,6 +213,10 @@ def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> L
         from ellm_core.llm_local import TransformersLM
 
         lm = TransformersLM.from_config(config)
+    elif config.backend == "ctranslate2":
+        from ellm_core.llm_ct2 import CTranslate2LM
+
+        lm = CTranslate2LM.from_config(config)
     elif config.backend == "llamacpp":
         from ellm_core.llm_llamacpp import LlamaCppLM
 
@@ -198,5 +228,5 @@ def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> L
     elif config.backend == "scripted":
         lm = ScriptedLM()
     else:
-        raise ValueError(f"unknown LM backend {config.backend!r}; known: transformers, llamacpp, openai, scripted")
+        raise ValueError(f"unknown LM backend {config.backend!r}; known: {', '.join(BACKENDS)}")
     return CachedLM(lm, cache) if cache is not None else lm

@@ -16,6 +16,7 @@ import numpy as np
 
 from ellm_core.agents.intrinsic import IntrinsicReward, make_intrinsic
 from ellm_core.agents.state import StateEncoder
+from ellm_core.background import BackgroundGoals
 from ellm_core.cache import SQLiteCache
 from ellm_core.embed import Embedder
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
@@ -136,17 +137,23 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
 
 
 def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candidates: list[str] | None = None):
-    """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``)."""
+    """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``), in the background
+    with ``config.lm_async``."""
     lm = make_language_model(config.lm, cache)
     prompts = PromptConfig.load(config.prompts)
     if not config.few_shot:
         prompts = prompts.without_few_shot()
+    generator: GoalGenerator
     if config.goals == "closed":
         if not candidates:
             raise ValueError("closed-form goals need candidate goals from the environment")
-        return ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts,
-                               calibrate=config.calibrate)
-    return OpenEndedGoals(lm, prompts)
+        generator = ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts,
+                                    calibrate=config.calibrate)
+    else:
+        generator = OpenEndedGoals(lm, prompts)
+    if config.lm_async:
+        return BackgroundGoals(generator, batch_size=config.lm.batch_size, miss=config.lm_async_miss)
+    return generator
 
 
 def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator: GoalGenerator | None) -> TextRollout:

@@ -25,12 +25,14 @@ from tqdm.auto import tqdm
 import ellm_core.envs  # noqa: F401  (registers the example environments)
 from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
+from ellm_core.background import BackgroundGoals
 from ellm_core.cache import open_cache
 from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from ellm_core.config import save_config
 from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
 from ellm_core.goals import GoalGenerator
+from ellm_core.llm import CachedLM
 from ellm_core.rollout import build_rollout, default_goal_generator, make_envs
 from ellm_core.runlog import RunLog, plot_curves
 from ellm_core.train_config import TrainConfig
@@ -54,6 +56,18 @@ def _restore_env_states(envs, states: list[Any]) -> None:
             if hasattr(wrapper, "_elapsed_steps"):
                 wrapper._elapsed_steps = state["elapsed"]
             wrapper = wrapper.env
+
+
+def goal_stats(goal_generator) -> dict[str, float]:
+    """LM cache hit rate (prompts answered from the cache) and, in the background mode, the goal miss rate."""
+    stats = {}
+    background = goal_generator if isinstance(goal_generator, BackgroundGoals) else None
+    lm = getattr(background.generator if background else goal_generator, "lm", None)
+    if isinstance(lm, CachedLM):
+        stats["llm_hit_rate"] = round(lm.hit_rate, 4)
+    if background is not None:
+        stats["goal_miss_rate"] = round(background.miss_rate, 4)
+    return stats
 
 
 def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embedder: Embedder | None = None,
@@ -178,7 +192,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
                                        "updates": agent.updates, "buffer": len(buffer), "episodes": episodes_done,
                                        "steps_per_s": round((step - start_step) / max(elapsed, 1e-9), 1),
                                        "embedding_hit_rate": round(embedder.hit_rate, 4),
-                                       "llm_cache_hit_rate": round(cache.hit_rate, 4) if cache else 0.0})
+                                       "llm_cache_hit_rate": round(cache.hit_rate, 4) if cache else 0.0,
+                                       **goal_stats(goal_generator)})
                 losses.clear()
                 next_log += config.log_every
             if step >= next_eval:
@@ -192,8 +207,12 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     final = evaluate(agent, config, embedder, goal_generator, step)
     log.write("eval", {"step": step, **final})
     log.close()
+    if isinstance(goal_generator, BackgroundGoals):
+        goal_generator.close()
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
                "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,
+               "steps_per_s": round((step - start_step) / max(time.perf_counter() - started, 1e-9), 2),
+               **goal_stats(goal_generator),
                "plots": [str(p) for p in plot_curves(run_dir)]}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     envs.close()

@@ -31,6 +31,10 @@ class TrainConfig:
     calibrate: bool = option(False, "closed-form goals: P(yes) relative to a content-free prompt's P(yes)")
     few_shot: bool = option(True, "keep the prompt file's few-shot examples (--no-few-shot drops them)")
     prompts: str | None = option(None, "prompt YAML overriding data/prompts.yaml (e.g. data/crafter/prompts.yaml)")
+    lm_async: bool = option(False, "suggest goals off the critical path: a step takes the goals ready now, a "
+                            "background worker batches the LM calls of new situations (ellm)")
+    lm_async_miss: str = option("previous", "with --lm-async, the goals of a situation not answered yet: the env's "
+                                "previous goals, or none", choices=("previous", "none"))
     metric: str = option("cosine", "similarity between goal and caption embeddings")
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
     goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")

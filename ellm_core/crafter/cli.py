@@ -47,6 +47,17 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     train.add_argument("--length", type=int, default=None,
                        help="episode length (crafter's default 10000; the paper's config used 400)")
     train.set_defaults(handler=cmd_train)
+    prewarm = actions.add_parser("prewarm", help="fill the LLM cache with the goals of situations met in cheap "
+                                 "play, in large batches, so that an ELLM training run hits the cache",
+                                 description=cmd_prewarm.__doc__)
+    add_train_arguments(prewarm, train_defaults or crafter_train_defaults(None))
+    prewarm.add_argument("--length", type=int, default=400, help="episode length of the play")
+    prewarm.add_argument("--policy", choices=("random", "scripted"), default="random", help="who plays")
+    prewarm.add_argument("--check-steps", type=int, default=2_000,
+                         help="steps of held-out play (seed + 1) whose cache coverage is reported")
+    prewarm.add_argument("--batch", type=int, default=64, help="situations per goal-generation call")
+    prewarm.add_argument("--json", action="store_true", help="print the report as JSON")
+    prewarm.set_defaults(handler=cmd_prewarm)
     evaluate = actions.add_parser("eval", help="success rate per achievement and the Crafter score",
                                   description=cmd_eval.__doc__)
     evaluate.add_argument("runs", nargs="+", help="run directories (each with stats.jsonl); seeds are aggregated")
@@ -77,14 +88,35 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ellm_core.train import train
 
     config = train_config_from_args(args)
+    env_kwargs = config.env_arguments()
     if args.length is not None:
-        config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
+        env_kwargs["length"] = args.length
+    env_kwargs.setdefault("pixels", False)  # no agent here reads pixels: the text fast path
+    config = dataclasses.replace(config, env_kwargs=json.dumps(env_kwargs))
     checkpoint = latest_checkpoint(config.out) if config.resume else None
     resume_step = int(checkpoint.stem.split("_")[1]) if checkpoint is not None else None
     if not config.resume and (Path(config.out) / "checkpoints").exists():
         raise SystemExit(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
     train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step))
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
+
+
+def cmd_prewarm(args: argparse.Namespace) -> int:
+    """Play --steps cheap steps, then answer every unique situation into --cache with the LM and prompt flags of
+    the training run (the same flags give the same cache keys); prints the coverage on a held-out play."""
+    import dataclasses
+
+    from ellm_core.cli import train_config_from_args
+    from ellm_core.crafter.prewarm import format_report, prewarm
+
+    config = train_config_from_args(args)
+    config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
+    try:
+        report = prewarm(config, policy=args.policy, check_steps=args.check_steps, batch_size=args.batch)
+    except ValueError as error:
+        raise SystemExit(f"ellm crafter prewarm: {error}") from error
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0
 
 
 def cmd_suggester(args: argparse.Namespace) -> int:
@@ -178,13 +210,15 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
                                                 (args.mode == "closed" and args.calibrate, " calibrated"),
                                                 (args.lm_adapter is not None, " adapter"),
-                                                (args.lm_grammar is not None, f" grammar={args.lm_grammar}")) if flag)
+                                                (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
+                                                (args.lm_backend == "ctranslate2", f" {args.lm_compute_type}")) if flag)
     name = args.name or (args.generator if args.generator != "lm" else f"{args.lm_backend} {args.mode}{variant}")
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
               "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
               "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
               "calibrate": args.mode == "closed" and args.calibrate,
-              "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar, **result}
+              "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
+              "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None, **result}
     print(f"{'name':<28}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}{'empty':>7}"
           f"{'s/situation':>12}")
     print(f"{name:<28}{result['precision']:>10.2f}{result['recall']:>8.2f}{result.get('precision_in_view', 0):>14.2f}"

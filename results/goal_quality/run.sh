@@ -9,7 +9,7 @@ BIN=${BIN:-.venv/bin}
 OUT=results/goal_quality
 SITUATIONS=$OUT/crafter_situations_seed1_n40.jsonl
 EVAL="$BIN/ellm goals eval --env crafter --situations-file $SITUATIONS"
-ROWS=${ROWS:-"bounds transformers llamacpp server suggester"}
+ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester"}
 has_llamacpp() { $BIN/python -c "import llama_cpp" 2>/dev/null; }
 
 for row in $ROWS; do case $row in
@@ -26,6 +26,17 @@ transformers)
   $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --out $OUT/transformers-closed.json
   $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --calibrate --out $OUT/transformers-closed-calibrated.json
   $EVAL --mode closed --cache none --no-system --out $OUT/transformers-closed-no-system.json ;;
+ctranslate2)
+  # the transformers row again, so that its speed is measured on the same machine as these rows
+  $EVAL --mode open --cache none --name "transformers open (rerun)" --out $OUT/transformers-open-rerun.json
+  for type in float32 int8_float32 int8; do
+    $EVAL --mode open --cache none --lm-backend ctranslate2 --lm-compute-type $type --out $OUT/ctranslate2-open-$type.json
+  done
+  rm -f /tmp/goal-quality-closed-ct2.sqlite
+  $EVAL --mode closed --cache /tmp/goal-quality-closed-ct2.sqlite --lm-backend ctranslate2 \
+    --out $OUT/ctranslate2-closed-float32.json
+  $EVAL --mode closed --cache /tmp/goal-quality-closed-ct2.sqlite --lm-backend ctranslate2 --calibrate \
+    --out $OUT/ctranslate2-closed-calibrated-float32.json ;;
 llamacpp)
   has_llamacpp || { echo "llama.cpp not installed: skipping its rows"; continue; }
   $EVAL --mode open --cache none --lm-backend llamacpp --out $OUT/llamacpp-open.json

@@ -1,0 +1,119 @@
+"""``ellm crafter prewarm``: fill the LLM cache with the goals of situations an agent will meet, in large batches.
+
+A training run asks the LM about each new observation caption as it meets it, one situation at a time. Crafter
+repeats its situations a lot, so most of those questions can be asked before training, by playing cheap steps
+(random or scripted, with the text fast path), collecting the unique captions and answering them in large
+batches. The goals go into the same SQLite cache, under the same keys, because the goal generator is built by the
+same function as in training (:func:`ellm_core.rollout.default_goal_generator`) from the same flags.
+
+Coverage is measured, not assumed: a second, held-out play (another seed) counts the share of its situations
+whose goals the cache holds before and after pre-warming; that is the LLM hit rate a training run can expect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ellm_core.cache import open_cache
+from ellm_core.crafter.env import CrafterEnv
+from ellm_core.crafter.situations import scripted_action
+from ellm_core.rollout import default_goal_generator
+from ellm_core.train_config import TrainConfig
+
+logger = logging.getLogger(__name__)
+
+POLICIES = ("random", "scripted")
+Situation = tuple[str, tuple[str, ...]]
+
+
+def play_situations(steps: int, seed: int = 0, policy: str = "random", length: int = 400) -> list[Situation]:
+    """The unique (observation caption, valid actions) met in ``steps`` steps of seeded play, in order."""
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
+    rng = np.random.default_rng(seed)
+    env = CrafterEnv(length=length, pixels=False)
+    _, info = env.reset(seed=seed)
+    seen: dict[Situation, None] = {}
+    for _ in range(steps):
+        seen.setdefault((info["observation_text"], tuple(info["valid_actions"])), None)
+        if policy == "random":
+            action = int(rng.integers(env.action_space.n))
+        else:
+            action = scripted_action(info["observation_text"], info["inventory"], rng)
+        _, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            _, info = env.reset()
+    return list(seen)
+
+
+def cached_share(generator, situations: list[Situation]) -> float | None:
+    """Share of ``situations`` whose goals the generator's cache holds (``None`` if it cannot tell)."""
+    if not situations or not hasattr(generator, "cached_batch"):
+        return None
+    answers = generator.cached_batch([obs for obs, _ in situations], [list(acts) for _, acts in situations])
+    return sum(answer is not None for answer in answers) / len(situations)
+
+
+def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_000, batch_size: int = 64) -> dict:
+    """Play ``config.steps`` steps, answer every unique situation into ``config.cache``; returns the coverage report.
+
+    ``config`` is the training run's config (its LM, prompts and goal mode make the cache keys); its ``seed``
+    seeds the play, and ``seed + 1`` the held-out check play of ``check_steps`` steps.
+    """
+    if config.reward != "ellm" or config.goal_source != "lm":
+        raise ValueError("pre-warming is for --reward ellm with LM goals (--goal-source lm)")
+    cache = open_cache(config.cache)
+    if cache is None:
+        raise ValueError("pre-warming needs a cache (--cache PATH, not 'none')")
+    length = int(config.env_arguments().get("length", 400))
+    env = CrafterEnv(length=length, pixels=False)
+    config = dataclasses.replace(config, lm_async=False)
+    generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals == "closed" else None)
+    started = time.perf_counter()
+    situations = play_situations(config.steps, config.seed, policy, length)
+    held_out = play_situations(check_steps, config.seed + 1, policy, length) if check_steps > 0 else []
+    play_s = time.perf_counter() - started
+    before = cached_share(generator, held_out)
+    lm = getattr(generator, "lm", None)
+    todo = situations
+    if hasattr(generator, "cached_batch"):
+        answers = generator.cached_batch([obs for obs, _ in situations], [list(acts) for _, acts in situations])
+        todo = [situation for situation, answer in zip(situations, answers) if answer is None]
+    started = time.perf_counter()
+    with tqdm(total=len(todo), desc="prewarm", unit="situation", disable=None) as bar:
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            generator.suggest_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
+            bar.update(len(chunk))
+    generate_s = time.perf_counter() - started
+    report = {"steps": config.steps, "policy": policy, "seed": config.seed, "unique_situations": len(situations),
+              "already_cached": len(situations) - len(todo), "generated": len(todo),
+              "play_s": round(play_s, 2), "generate_s": round(generate_s, 2),
+              "s_per_situation": round(generate_s / len(todo), 4) if todo else 0.0,
+              "check_steps": check_steps, "check_situations": len(held_out),
+              "check_hit_rate_before": before, "check_hit_rate_after": cached_share(generator, held_out),
+              "lm": getattr(getattr(lm, "lm", lm), "identity", None), "cache": cache.path}
+    logger.info("prewarm: %s", json.dumps(report))
+    return report
+
+
+def format_report(report: dict) -> str:
+    """The coverage report as a few readable lines."""
+    def share(value):
+        return "n/a" if value is None else f"{value:.1%}"
+
+    return "\n".join([
+        f"played {report['steps']} steps ({report['policy']} policy, seed {report['seed']}): "
+        f"{report['unique_situations']} unique situations, {report['already_cached']} already cached",
+        f"generated goals for {report['generated']} situations in {report['generate_s']:.1f} s "
+        f"({report['s_per_situation']:.3f} s each) into {report['cache']}",
+        f"held-out play ({report['check_steps']} steps, seed {report['seed'] + 1}, {report['check_situations']} "
+        f"situations): LLM hit rate {share(report['check_hit_rate_before'])} before, "
+        f"{share(report['check_hit_rate_after'])} after pre-warming",
+    ])
