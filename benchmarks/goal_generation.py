@@ -1,5 +1,5 @@
 """Goal generation tokens/s with the real default LM, side by side in one run: transformers batched vs one at a
-time, and, when the optional llama.cpp extra is installed, the same GGUF run by llama.cpp in-process and as an
+time, the CTranslate2 backend (one at a time and batched), and, when the optional llama.cpp extra is installed, the same GGUF run by llama.cpp in-process and as an
 OpenAI-compatible server (one request at a time and ``--batch-size`` concurrent requests).
 
 Usage: python benchmarks/goal_generation.py [--quick] [--batch-size 8] [--device cpu] [--no-llamacpp]
@@ -96,9 +96,28 @@ def main() -> None:
                        f"{key}_single_tokens_per_s": round(single_rate, 1),
                        f"{key}_batched_tokens_per_s": round(batched_rate, 1), f"{key}_identical_answers": same})
     result["ratio"] = result["fewshot_ratio"]  # the default prompt is what training uses
+    ctranslate2_rows(scenarios["few-shot prompt"], args.batch_size, result)
     if not args.no_llamacpp:
         llamacpp_rows(scenarios["few-shot prompt"], args.batch_size, result)
     print(json.dumps(result))
+
+
+def ctranslate2_rows(chats, batch_size: int, result: dict) -> None:
+    """The same few-shot prompts on the CTranslate2 backend (float32, the shared head as static prompt)."""
+    from ellm_core.llm_ct2 import CTranslate2LM
+
+    lm = CTranslate2LM(max_new_tokens=32)
+    lm.generate(chats[:2])  # warm-up: learns the shared head and computes its state once
+    for mode, size in (("one at a time", 1), (f"batched ({batch_size})", batch_size)):
+        seconds, tokens, _ = timed_generation(lm, chats, size)
+        print(f"{'ctranslate2 float32':<22}{mode:<16}{seconds:>9.2f}{tokens:>8}{tokens / seconds:>10.1f}"
+              f"{len(chats) / seconds:>11.2f}")
+        key = "single" if size == 1 else "batched"
+        result[f"ctranslate2_{key}_tokens_per_s"] = round(tokens / seconds, 1)
+    best_transformers = max(result["fewshot_single_tokens_per_s"], result["fewshot_batched_tokens_per_s"])
+    best = max(result["ctranslate2_single_tokens_per_s"], result["ctranslate2_batched_tokens_per_s"])
+    result["ctranslate2_over_transformers_best"] = round(best / best_transformers, 2)
+    print(f"ctranslate2 best / transformers best tokens/s: {result['ctranslate2_over_transformers_best']:.2f}")
 
 
 def llamacpp_rows(chats, concurrency: int, result: dict) -> None:

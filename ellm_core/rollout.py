@@ -7,6 +7,8 @@ transition is read from ``info["final_info"]`` while the returned observation al
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +22,7 @@ from ellm_core.background import BackgroundGoals
 from ellm_core.cache import SQLiteCache
 from ellm_core.embed import Embedder
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
-from ellm_core.llm import make_language_model
+from ellm_core.llm import LMConfig, make_language_model
 from ellm_core.prompts import PromptConfig
 from ellm_core.reward import VectorGoalReward
 from ellm_core.train_config import TrainConfig
@@ -136,10 +138,17 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
     return vector(factories, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
+def lm_config(config: TrainConfig) -> LMConfig:
+    """The run's LM config; in the background mode an LM left on all cores gets half of them (the loop the rest)."""
+    if config.lm_async and config.lm.threads == 0:
+        return dataclasses.replace(config.lm, threads=max(1, len(os.sched_getaffinity(0)) // 2))
+    return config.lm
+
+
 def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candidates: list[str] | None = None):
     """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``), in the background
     with ``config.lm_async``."""
-    lm = make_language_model(config.lm, cache)
+    lm = make_language_model(lm_config(config), cache)
     prompts = PromptConfig.load(config.prompts)
     if not config.few_shot:
         prompts = prompts.without_few_shot()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from pathlib import Path
@@ -33,7 +34,7 @@ from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
 from ellm_core.goals import GoalGenerator
 from ellm_core.llm import CachedLM
-from ellm_core.rollout import build_rollout, default_goal_generator, make_envs
+from ellm_core.rollout import build_rollout, default_goal_generator, lm_config, make_envs
 from ellm_core.runlog import RunLog, plot_curves
 from ellm_core.train_config import TrainConfig
 
@@ -97,6 +98,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source == "lm"
     candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals == "closed" else None
     goal_generator = default_goal_generator(config, cache, candidates) if needs_lm else goal_generator
+    if needs_lm and config.lm_async:  # the background LM and the loop share the cores instead of fighting for them
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) - lm_config(config).threads))
     rollout = build_rollout(config, envs, embedder, goal_generator)
     dqn = config.dqn
     agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, dqn, config.device)

@@ -116,7 +116,6 @@ class TextCrafter(crafter.Env):
         super().__init__(**kwargs)
         self.pixels = pixels
         self._blank = np.zeros((*self._size, 3), np.uint8)
-        self._blank.flags.writeable = False
         self._noise_state: tuple | None = None
         self._last_frame = self._blank
 
@@ -130,7 +129,7 @@ class TextCrafter(crafter.Env):
             self._noise_state = random.get_state()
             unit = self._size // self._view
             random.uniform(32, 127, tuple(self._local_view._grid * unit))
-        return self._blank
+        return np.zeros_like(self._blank)  # a new array each time, as gymnasium asks
 
     def frame(self) -> np.ndarray:
         """The current image, as the image path returned it at this step (the world's generator is left as is)."""

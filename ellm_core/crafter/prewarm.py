@@ -32,16 +32,18 @@ POLICIES = ("random", "scripted")
 Situation = tuple[str, tuple[str, ...]]
 
 
-def play_situations(steps: int, seed: int = 0, policy: str = "random", length: int = 400) -> list[Situation]:
-    """The unique (observation caption, valid actions) met in ``steps`` steps of seeded play, in order."""
+def play_situations(steps: int, seed: int = 0, policy: str = "random", length: int = 400) -> dict[Situation, int]:
+    """The unique (observation caption, valid actions) met in ``steps`` steps of seeded play, in order of first
+    visit, with their visit counts."""
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
     rng = np.random.default_rng(seed)
     env = CrafterEnv(length=length, pixels=False)
     _, info = env.reset(seed=seed)
-    seen: dict[Situation, None] = {}
+    seen: dict[Situation, int] = {}
     for _ in range(steps):
-        seen.setdefault((info["observation_text"], tuple(info["valid_actions"])), None)
+        situation = (info["observation_text"], tuple(info["valid_actions"]))
+        seen[situation] = seen.get(situation, 0) + 1
         if policy == "random":
             action = int(rng.integers(env.action_space.n))
         else:
@@ -49,15 +51,17 @@ def play_situations(steps: int, seed: int = 0, policy: str = "random", length: i
         _, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             _, info = env.reset()
-    return list(seen)
+    return seen
 
 
-def cached_share(generator, situations: list[Situation]) -> float | None:
-    """Share of ``situations`` whose goals the generator's cache holds (``None`` if it cannot tell)."""
-    if not situations or not hasattr(generator, "cached_batch"):
+def cached_share(generator, visits: dict[Situation, int]) -> float | None:
+    """Share of the steps of a play (``visits``) whose situation's goals the generator's cache holds: the LLM hit
+    rate a run meeting these situations would have (``None`` if the generator cannot tell)."""
+    if not visits or not hasattr(generator, "cached_batch"):
         return None
+    situations = list(visits)
     answers = generator.cached_batch([obs for obs, _ in situations], [list(acts) for _, acts in situations])
-    return sum(answer is not None for answer in answers) / len(situations)
+    return sum(visits[s] for s, answer in zip(situations, answers) if answer is not None) / sum(visits.values())
 
 
 def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_000, batch_size: int = 64) -> dict:
@@ -76,8 +80,8 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     config = dataclasses.replace(config, lm_async=False)
     generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals == "closed" else None)
     started = time.perf_counter()
-    situations = play_situations(config.steps, config.seed, policy, length)
-    held_out = play_situations(check_steps, config.seed + 1, policy, length) if check_steps > 0 else []
+    situations = list(play_situations(config.steps, config.seed, policy, length))
+    held_out = play_situations(check_steps, config.seed + 1, policy, length) if check_steps > 0 else {}
     play_s = time.perf_counter() - started
     before = cached_share(generator, held_out)
     lm = getattr(generator, "lm", None)
@@ -114,6 +118,6 @@ def format_report(report: dict) -> str:
         f"generated goals for {report['generated']} situations in {report['generate_s']:.1f} s "
         f"({report['s_per_situation']:.3f} s each) into {report['cache']}",
         f"held-out play ({report['check_steps']} steps, seed {report['seed'] + 1}, {report['check_situations']} "
-        f"situations): LLM hit rate {share(report['check_hit_rate_before'])} before, "
+        f"situations): LLM hit rate per step {share(report['check_hit_rate_before'])} before, "
         f"{share(report['check_hit_rate_after'])} after pre-warming",
     ])

@@ -140,3 +140,34 @@ def test_in_view_truth_needs_the_target_in_view():
     env.reset(seed=1)
     _face_tree(env)
     assert "collect wood" in env.goals_in_view()
+
+
+def _play(pixels: bool, steps: int = 300, seed: int = 5):
+    """Seeded random play; what each step said, and a frame every 25 steps."""
+    env = CrafterEnv(length=400, pixels=pixels, render_mode="rgb_array")
+    rng = np.random.default_rng(seed)
+    _, info = env.reset(seed=seed)
+    said, frames, nights = [], [], 0
+    for step in range(steps):
+        action = ACTION["noop"] if rng.random() < 0.5 else int(rng.integers(17))  # idles often: lives into the night
+        _, reward, terminated, truncated, info = env.step(action)
+        nights += env._env._world.daylight < 0.5
+        said.append((info["observation_text"], info["caption"], info["achievements"], info["inventory"], reward,
+                     terminated, truncated))
+        if step % 25 == 0:
+            frames.append(env.render())
+        if terminated or truncated:
+            _, info = env.reset()
+    return said, frames, nights
+
+
+def test_the_text_fast_path_says_and_draws_what_the_image_path_does():
+    with_pixels, frames, nights = _play(pixels=True)
+    text_only, text_frames, _ = _play(pixels=False)
+    assert nights > 20  # night noise draws from the world's generator: the hard case is covered
+    assert text_only == with_pixels  # same worlds, captions, achievements, inventories, rewards, episode ends
+    assert len(frames) == len(text_frames) == 12
+    assert all(np.array_equal(a, b) for a, b in zip(frames, text_frames))  # render() draws the same frame
+    blank, _ = CrafterEnv(pixels=False).reset(seed=0)
+    assert blank.shape == (64, 64, 3) and not blank.any()
+    check_env(CrafterEnv(length=20, pixels=False), skip_render_check=True)

@@ -1,0 +1,178 @@
+"""The ELLM training loop against the same loop without a bonus: steps/s of one Crafter run per contender.
+
+Every contender is the same run (``ellm crafter train --preset demo``, one seed, episodes of 400, no evaluation
+during training), started in this process one after the other, each with a fresh cache:
+
+- ``none``: no intrinsic reward (the loop at the speed of the environment, embedder and learner);
+- ``ellm`` with the default LM backend and the default mode (what plain ``ellm crafter train --reward ellm`` does);
+- ``ellm`` with each other installed backend and mode (synchronous, background);
+- ``ellm`` after ``ellm crafter prewarm`` (its prewarm time on its own line).
+
+The headline ratio is ELLM (default) ÷ none. It also prints none ÷ a raw crafter random agent, and where each
+run's time goes (LM, embedder, environment, learner: wall-clock seconds inside each, measured by timing the
+methods; the background LM runs beside the loop, so its seconds overlap the others).
+
+Usage: python benchmarks/ellm_loop.py [--quick] [--steps N] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import json
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import crafter
+import numpy as np
+import torch
+
+import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
+from ellm_core.agents.dqn import DQNAgent
+from ellm_core.crafter.cli import crafter_train_defaults
+from ellm_core.crafter.env import CrafterEnv
+from ellm_core.crafter.prewarm import prewarm
+from ellm_core.embed import SentenceTransformerEmbedder
+from ellm_core.llm_ct2 import CTranslate2LM
+from ellm_core.llm_local import TransformersLM
+from ellm_core.train import train
+
+SECONDS: dict[str, float] = defaultdict(float)
+
+
+def timed(owner, name: str, label: str) -> None:
+    """Accumulate the wall-clock seconds spent in ``owner.name`` under ``label``."""
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            SECONDS[label] += time.perf_counter() - start
+
+    setattr(owner, name, wrapper)
+
+
+def instrument() -> None:
+    timed(CrafterEnv, "step", "env")
+    timed(CrafterEnv, "reset", "env")
+    timed(SentenceTransformerEmbedder, "encode", "embedder")
+    timed(DQNAgent, "update", "learner")
+    timed(DQNAgent, "act", "learner")
+    for backend in (CTranslate2LM, TransformersLM):
+        timed(backend, "generate", "LM")
+    try:
+        from ellm_core.llm_llamacpp import LlamaCppLM
+
+        timed(LlamaCppLM, "generate", "LM")
+    except ImportError:
+        pass
+
+
+def has_llamacpp() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def raw_crafter_steps_per_s(steps: int, length: int) -> float:
+    """A random agent on ``crafter.Env`` as it ships (image drawn every step), resets included."""
+    env = crafter.Env(length=length, seed=0)
+    actions = np.random.default_rng(0).integers(0, 17, steps)
+    env.reset()
+    start = time.perf_counter()
+    for action in actions:
+        if env.step(int(action))[2]:
+            env.reset()
+    return steps / (time.perf_counter() - start)
+
+
+def run(name: str, config, folder: Path, prewarm_steps: int = 0) -> dict:
+    """One training run with a fresh cache; steps/s of its loop and where its time went."""
+    config = dataclasses.replace(config, cache=str(folder / f"{name}.sqlite"), out=str(folder / name))
+    row = {"name": name}
+    if prewarm_steps:
+        report = prewarm(dataclasses.replace(config, steps=prewarm_steps), check_steps=0)
+        row.update(prewarm_s=round(report["play_s"] + report["generate_s"], 1),
+                   prewarm_situations=report["unique_situations"])
+    SECONDS.clear()
+    start = time.perf_counter()
+    summary = train(config)
+    row.update(wall_s=round(time.perf_counter() - start, 1), steps_per_s=summary["steps_per_s"],
+               llm_hit_rate=summary.get("llm_hit_rate"), goal_miss_rate=summary.get("goal_miss_rate"),
+               seconds={key: round(value, 1) for key, value in SECONDS.items()})
+    print(f"  {name}: {row['steps_per_s']} steps/s, {json.dumps(row['seconds'])}", flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=2000, help="training steps per contender")
+    parser.add_argument("--quick", action="store_true", help="600 steps per contender")
+    parser.add_argument("--prewarm-steps", type=int, default=2_000,
+                        help="steps of random play for pre-warming (the run's seed: the same worlds)")
+    parser.add_argument("--only", nargs="*", default=None, help="run only these contenders (by name)")
+    args = parser.parse_args()
+    steps = 600 if args.quick else args.steps
+    base = dataclasses.replace(crafter_train_defaults("demo"), steps=steps, eval_every=0, eval_episodes=1,
+                               checkpoint_every=10 * steps, tensorboard=False,
+                               env_kwargs=json.dumps({"length": 400, "pixels": False}))
+    lm_default = base.lm
+    contenders = {
+        "none": (dataclasses.replace(base, reward="none"), 0),
+        "ellm default": (dataclasses.replace(base, reward="ellm"), 0),
+        "ellm ctranslate2 sync": (dataclasses.replace(base, reward="ellm", lm_async=False,
+                                                      lm=dataclasses.replace(lm_default, backend="ctranslate2")), 0),
+        "ellm ctranslate2 background": (dataclasses.replace(base, reward="ellm", lm_async=True,
+                                                            lm=dataclasses.replace(lm_default, backend="ctranslate2")),
+                                        0),
+        "ellm transformers sync": (dataclasses.replace(base, reward="ellm", lm_async=False,
+                                                       lm=dataclasses.replace(lm_default, backend="transformers")), 0),
+        "ellm default after prewarm": (dataclasses.replace(base, reward="ellm"), args.prewarm_steps),
+    }
+    if lm_default.backend == "ctranslate2" and not base.lm_async:
+        del contenders["ellm ctranslate2 sync"]  # the same run as "ellm default"
+    if has_llamacpp():
+        contenders["ellm llamacpp sync"] = (dataclasses.replace(
+            base, reward="ellm", lm_async=False, lm=dataclasses.replace(lm_default, backend="llamacpp")), 0)
+    if args.only:
+        contenders = {name: value for name, value in contenders.items() if name in args.only or name == "none"}
+    instrument()
+    raw = raw_crafter_steps_per_s(steps, 400)
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        threads = torch.get_num_threads()
+        for name, (config, prewarm_steps) in contenders.items():
+            torch.set_num_threads(threads)  # as a fresh process has them (the background mode changes it)
+            rows.append(run(name, config, Path(folder), prewarm_steps))
+    none = rows[0]["steps_per_s"]
+    print(f"\nCrafter, --preset demo, {steps} steps, one seed, fresh cache each; default LM backend "
+          f"{lm_default.backend}, default mode {'background' if base.lm_async else 'synchronous'}")
+    print(f"{'contender':<30}{'steps/s':>9}{'÷ none':>8}{'LLM hits':>9}{'misses':>8}  seconds in LM / embedder / "
+          "env / learner")
+    for row in rows:
+        parts = " / ".join(f"{row['seconds'].get(key, 0.0):.1f}" for key in ("LM", "embedder", "env", "learner"))
+        hits = "-" if row["llm_hit_rate"] is None else f"{row['llm_hit_rate']:.2f}"
+        misses = "-" if row["goal_miss_rate"] is None else f"{row['goal_miss_rate']:.2f}"
+        print(f"{row['name']:<30}{row['steps_per_s']:>9.1f}{row['steps_per_s'] / none:>8.2f}{hits:>9}{misses:>8}  "
+              f"{parts}")
+        if "prewarm_s" in row:
+            print(f"{'  (prewarm, separately)':<30} {row['prewarm_s']} s for {row['prewarm_situations']} situations "
+                  f"of {args.prewarm_steps} random steps")
+    print(f"raw crafter random agent: {raw:.1f} steps/s; none ÷ raw = {none / raw:.2f}")
+    default = next(row for row in rows if row["name"] == "ellm default") if any(
+        row["name"] == "ellm default" for row in rows) else rows[-1]
+    print(json.dumps({"benchmark": "ellm_loop", "ratio": round(default["steps_per_s"] / none, 3), "goal": ">= 0.5",
+                      "none_vs_raw_crafter": round(none / raw, 2), "steps": steps,
+                      "rows": {row["name"]: row for row in rows}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""``ellm crafter prewarm``: the cache it fills is the one a training run reads (same keys), and its report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import ellm_core.rollout
+from ellm_core.cache import SQLiteCache
+from ellm_core.cli import main
+from ellm_core.crafter.cli import crafter_train_defaults
+from ellm_core.crafter.prewarm import play_situations, prewarm
+from ellm_core.llm import CachedLM, ScriptedLM, last_user_message
+from ellm_core.train import train
+
+
+def test_play_collects_unique_situations_reproducibly():
+    first = play_situations(300, seed=1, policy="scripted", length=100)
+    assert first == play_situations(300, seed=1, policy="scripted", length=100)
+    assert 10 < len(first) <= 300 and sum(first.values()) == 300
+    assert all(len(actions) == 17 for _, actions in first)
+
+
+def test_a_run_after_prewarm_hits_the_cache_on_every_situation_prewarm_saw(tmp_path, monkeypatch):
+    made: list[CachedLM] = []
+
+    def recording_lm(config, cache):  # the scripted LM behind the real cache, remembering what it computed
+        inner = ScriptedLM(lambda text: "- collect wood" if "tree" in text else "- explore")
+        made.append(CachedLM(inner, cache))
+        return made[-1]
+
+    monkeypatch.setattr(ellm_core.rollout, "make_language_model", recording_lm)
+    config = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", steps=400, seed=3,
+                                 env_kwargs=json.dumps({"length": 100, "pixels": False}), embedder="hashing:64",
+                                 cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"), tensorboard=False,
+                                 eval_episodes=1)
+    report = prewarm(config, policy="random", check_steps=300, batch_size=16)
+    seen = {obs for obs, _ in play_situations(400, seed=3, policy="random", length=100)}
+    assert report["unique_situations"] == report["generated"] == len(seen)
+    assert report["check_hit_rate_after"] > report["check_hit_rate_before"] == 0.0
+
+    again = ellm_core.rollout.default_goal_generator(config, SQLiteCache(config.cache))
+    again.suggest_batch(sorted(seen), [list(actions) for _, actions in play_situations(400, 3, "random", 100)][:1]
+                        * len(seen))
+    assert made[-1].hits == len(seen) and made[-1].misses == 0  # same keys as training's generator
+
+    train(config)
+    run_lm = made[-1]
+    computed = {last_user_message(chat).split("\n")[1] for chat in run_lm.lm.calls}
+    assert run_lm.hits > 0 and not computed & seen  # nothing prewarm saw was asked of the LM again
+
+
+def test_prewarm_command_prints_its_report(tmp_path, capsys):
+    argv = ["crafter", "prewarm", "--steps", "150", "--length", "60", "--check-steps", "100", "--lm-backend",
+            "scripted", "--cache", str(tmp_path / "c.sqlite"), "--json"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["unique_situations"] == report["generated"] > 0 and report["check_situations"] > 0
+    assert main([*argv[:-1]]) == 0  # a second time everything is cached already
+    assert "0 situations" in capsys.readouterr().out
