@@ -7,3 +7,7 @@ opened; because real ratings exist, the reward is validated against held-out rat
 """
 
 __version__ = "0.1.0"
+
+# `import recrl` registers recrl/ProductBrowse-v0 (a string entry point: nothing heavy is imported until
+# gymnasium.make); `gymnasium.make("recrl:recrl/ProductBrowse-v0", ...)` does the import itself.
+from recrl import browse as _browse  # noqa: F401,E402

@@ -163,13 +163,26 @@ def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--situations", type=int, default=60, help="eval: how many situations")
     group.add_argument("--seed", type=int, default=0, help="eval: seed of the play that yields the situations")
     group.add_argument("--situations-file", default=None,
-                       help="eval: JSONL of situations to score (written there first if missing; default "
-                            "results/goal_quality/crafter_situations_seed<S>_n<N>.jsonl)")
+                       help="eval: JSONL of situations to score (written there first if missing; default: the "
+                            "committed set results/goal_quality/crafter_situations_seed<S>_n<N>.jsonl if it is "
+                            "that one, else beside --out, else in the cache directory)")
     group.add_argument("--threshold", type=float, default=None, help="eval: similarity that counts as a match "
                        "(default: the reward's DEFAULT_THRESHOLD)")
     group.add_argument("--embedder", default="default", help="eval: default (all-MiniLM-L6-v2), hashing[:DIM], path")
     group.add_argument("--name", default=None, help="eval: row label (default: generator, mode, backend)")
     group.add_argument("--out", default=None, help="eval: JSON file to write the result to")
+
+
+def situations_path(seed: int, count: int, out: str | None = None) -> Path:
+    """Where ``ellm goals eval`` keeps a situation set: the committed evaluation set in results/goal_quality when
+    it is that one, else beside ``--out``, else in the cache directory (never a new file in the source tree)."""
+    from ellm_core.resources import cache_dir
+
+    name = f"crafter_situations_seed{seed}_n{count}.jsonl"
+    committed = data_dir().parent / "results" / "goal_quality" / name
+    if committed.is_file():
+        return committed
+    return (Path(out).parent if out else cache_dir() / "situations") / name
 
 
 def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
@@ -187,8 +200,8 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     )
     from ellm_core.reward import DEFAULT_THRESHOLD
 
-    path = Path(args.situations_file or data_dir().parent / "results" / "goal_quality" /
-                f"crafter_situations_seed{args.seed}_n{args.situations}.jsonl")
+    path = Path(args.situations_file) if args.situations_file else situations_path(args.seed, args.situations,
+                                                                                   args.out)
     if path.is_file():
         situations = load_situations(path)
     else:

@@ -84,3 +84,16 @@ def test_cli_eval_records_the_variant_and_scores_the_saved_situations(tmp_path, 
     oracle = json.loads((tmp_path / "o.json").read_text())
     assert oracle["precision"] == 1.0 and oracle["precision_in_view"] == pytest.approx(3 / 5)
     assert "precision" in capsys.readouterr().out
+
+
+def test_new_situation_sets_stay_out_of_the_source_tree(tmp_path, monkeypatch):
+    from ellm_core.crafter.cli import situations_path
+    from ellm_core.resources import data_dir
+
+    committed = situations_path(1, 40)
+    assert committed == data_dir().parent / "results" / "goal_quality" / "crafter_situations_seed1_n40.jsonl"
+    assert committed.is_file()
+    monkeypatch.setenv("ELLM_CACHE_DIR", str(tmp_path / "cache"))
+    assert situations_path(7, 12) == tmp_path / "cache" / "situations" / "crafter_situations_seed7_n12.jsonl"
+    assert situations_path(7, 12, out=str(tmp_path / "rows" / "x.json")) == tmp_path / "rows" / \
+        "crafter_situations_seed7_n12.jsonl"
