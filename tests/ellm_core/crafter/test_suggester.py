@@ -47,3 +47,16 @@ def test_a_few_lora_steps_fit_the_held_out_goals_and_the_adapter_serves_goals(tm
     prompts = PromptConfig.load(data_dir() / "crafter" / "prompts.yaml").without_few_shot()
     answers = OpenEndedGoals(lm, prompts).suggest_batch(["You see a tree nearby to the west and grass."], [["do"]])
     assert len(answers) == 1 and all(isinstance(goal, str) and goal for goal in answers[0])
+    # the CTranslate2 backend merges the adapter into its converted copy and answers the same
+    import shutil
+
+    from ellm_core.llm_ct2 import CTranslate2LM, converted_model
+
+    adapter = str(tmp_path / "run" / "adapter")
+    try:
+        merged = CTranslate2LM(adapter=adapter, max_new_tokens=12)
+        assert "adapter=" in merged.identity
+        assert OpenEndedGoals(merged, prompts).suggest_batch(["You see a tree nearby to the west and grass."],
+                                                              [["do"]]) == answers
+    finally:
+        shutil.rmtree(converted_model(adapter=adapter), ignore_errors=True)  # keep the user's cache small
