@@ -58,11 +58,28 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     prewarm.add_argument("--batch", type=int, default=64, help="situations per goal-generation call")
     prewarm.add_argument("--json", action="store_true", help="print the report as JSON")
     prewarm.set_defaults(handler=cmd_prewarm)
+    record = actions.add_parser("record", help="episode videos with goals, captions and rewards drawn on the frames",
+                                description=cmd_record.__doc__)
+    record.add_argument("run", nargs="?", default=None, help="a training run directory (its config and last "
+                        "checkpoint); without one, --policy random or scripted under --reward")
+    record.add_argument("--episodes", type=int, default=1, help="episodes to record")
+    record.add_argument("--seed", type=int, default=0, help="seed of the recorded worlds and the policy")
+    record.add_argument("--policy", choices=("agent", "random", "scripted"), default=None,
+                        help="who plays (default: agent with a run, random without)")
+    record.add_argument("--reward", choices=("ellm", "oracle", "none"), default="oracle",
+                        help="without a run: whose goals and reward are shown (ellm asks the default LM)")
+    record.add_argument("--max-steps", type=int, default=None, help="stop each episode after this many steps")
+    record.add_argument("--fps", type=int, default=10, help="frames per second")
+    record.add_argument("--out", default=None, help="directory of the videos (default: RUN/videos or runs/videos)")
+    record.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    record.set_defaults(handler=cmd_record)
     evaluate = actions.add_parser("eval", help="success rate per achievement and the Crafter score",
                                   description=cmd_eval.__doc__)
     evaluate.add_argument("runs", nargs="+", help="run directories (each with stats.jsonl); seeds are aggregated")
     evaluate.add_argument("--out", default=None, help="where to write eval.json and the plots (default: first run)")
     evaluate.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
+    evaluate.add_argument("--video", type=int, default=0, metavar="N",
+                          help="also record N evaluation episodes of the first run (MP4, GIF fallback)")
     evaluate.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     evaluate.set_defaults(handler=cmd_eval)
     suggester = actions.add_parser("suggester", help="LoRA-fine-tune a goal suggester on (caption -> achievable "
@@ -119,6 +136,30 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_record(args: argparse.Namespace) -> int:
+    """Record episodes as MP4 (GIF fallback): the frame, the caption, the goals, what each step achieved, the
+    reward when a goal fires, the intrinsic return and the achievements so far."""
+    from ellm_core.config import load_config
+    from ellm_core.crafter.video import record_episodes, write_video
+    from ellm_core.train_config import TrainConfig
+
+    policy = args.policy or ("agent" if args.run else "random")
+    if args.run:
+        config = load_config(TrainConfig, Path(args.run) / "config.yaml")
+    else:
+        config = dataclasses.replace(crafter_train_defaults(None), reward=args.reward,
+                                     env_kwargs=json.dumps({"length": 400}))
+    out = Path(args.out or (Path(args.run) / "videos" if args.run else Path("runs") / "videos"))
+    try:
+        videos = record_episodes(config, args.episodes, args.seed, policy, args.run, args.max_steps)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"ellm crafter record: {error}") from error
+    for index, frames in enumerate(videos):
+        path = write_video(frames, out / f"{policy}-seed{args.seed}-episode{index}.mp4", fps=args.fps)
+        print(f"wrote {path} ({len(frames)} frames)")
+    return 0
+
+
 def cmd_suggester(args: argparse.Namespace) -> int:
     """Fine-tune the Crafter goal suggester; RUN/adapter then serves as `--lm-adapter RUN/adapter --no-few-shot`."""
     from ellm_core.config import dataclass_from_args
@@ -151,6 +192,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     plot_episode_curves(args.runs, out / "crafter_episodes.png")
     print(json.dumps(summary, indent=2) if args.json else format_table(summary))
     print(f"wrote {out / 'crafter_eval.json'}, crafter_success.png, crafter_episodes.png")
+    if getattr(args, "video", 0):
+        cmd_record(argparse.Namespace(run=args.runs[0], episodes=args.video, seed=0, policy="agent", reward=None,
+                                      max_steps=None, fps=10, out=str(out / "videos")))
     return 0
 
 
