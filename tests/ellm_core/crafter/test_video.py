@@ -10,7 +10,14 @@ import numpy as np
 
 from ellm_core.cli import main
 from ellm_core.crafter.cli import crafter_train_defaults
-from ellm_core.crafter.video import PANEL_COLOR, REWARD_COLOR, FrameText, overlay, record_episodes, write_video
+from ellm_core.crafter.video import (
+    PANEL_COLOR,
+    REWARD_COLOR,
+    FrameText,
+    overlay,
+    record_episodes,
+    write_video,
+)
 
 FRAME = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
 
