@@ -72,12 +72,13 @@ def goal_stats(goal_generator) -> dict[str, float]:
 
 
 def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embedder: Embedder | None = None,
-          episode_hook=None) -> dict[str, Any]:
+          episode_hook=None, step_hook=None) -> dict[str, Any]:
     """Train DQN with the configured reward; returns the final summary (also saved as ``summary.json``).
 
     ``goal_generator``/``embedder`` replace the configured LM/embedder (tests pass fakes). ``episode_hook``,
     if given, is called as ``episode_hook(final_info, step)`` for each finished training episode
-    (e.g. crafter's ``stats.jsonl`` writer).
+    (e.g. crafter's ``stats.jsonl`` writer); ``step_hook(step, agent)`` after every vector step (e.g. crafter's
+    periodic videos).
     """
     run_dir = Path(config.out)
     checkpoint_path = latest_checkpoint(run_dir) if config.resume else None
@@ -205,6 +206,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
             if step >= next_checkpoint:
                 checkpoint()
                 next_checkpoint += config.checkpoint_every
+            if step_hook is not None:
+                step_hook(step, agent)
             bar.update(n)
     checkpoint()
     final = evaluate(agent, config, embedder, goal_generator, step)

@@ -46,6 +46,8 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     add_train_arguments(train, train_defaults or crafter_train_defaults(None))
     train.add_argument("--length", type=int, default=None,
                        help="episode length (crafter's default 10000; the paper's config used 400)")
+    train.add_argument("--video-every", type=int, default=0, metavar="K",
+                       help="record an evaluation episode (MP4) every K steps into RUN/videos, to watch learning")
     train.set_defaults(handler=cmd_train)
     prewarm = actions.add_parser("prewarm", help="fill the LLM cache with the goals of situations met in cheap "
                                  "play, in large batches, so that an ELLM training run hits the cache",
@@ -114,7 +116,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     resume_step = int(checkpoint.stem.split("_")[1]) if checkpoint is not None else None
     if not config.resume and (Path(config.out) / "checkpoints").exists():
         raise SystemExit(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
-    train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step))
+    train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step),
+          step_hook=video_hook(config, args.video_every) if getattr(args, "video_every", 0) else None)
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
 
 
@@ -134,6 +137,22 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
         raise SystemExit(f"ellm crafter prewarm: {error}") from error
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
+
+
+def video_hook(config, every: int):
+    """A ``train`` step hook recording one evaluation episode of the current agent every ``every`` steps."""
+    from ellm_core.crafter.video import record_episodes, write_video
+
+    state = {"next": every}
+
+    def hook(step: int, agent) -> None:
+        if step < state["next"]:
+            return
+        state["next"] = (step // every + 1) * every
+        frames = record_episodes(config, 1, seed=step, policy="agent", agent=agent)[0]
+        write_video(frames, Path(config.out) / "videos" / f"step{step:08d}.mp4")
+
+    return hook
 
 
 def cmd_record(args: argparse.Namespace) -> int:

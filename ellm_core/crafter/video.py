@@ -98,10 +98,11 @@ def write_video(frames: list[np.ndarray], path: str | Path, fps: int = 10) -> Pa
 
 
 def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "agent", run_dir: str | Path | None = None,
-                    max_steps: int | None = None) -> list[list[np.ndarray]]:
+                    max_steps: int | None = None, agent=None) -> list[list[np.ndarray]]:
     """Frames with overlays of ``episodes`` episodes played by ``policy`` under ``config`` (a TrainConfig).
 
-    ``agent`` needs ``run_dir`` (its last checkpoint, ε = ``config.eval_epsilon``); ``random`` and ``scripted``
+    ``agent`` plays a given ``DQNAgent``, or the last checkpoint of ``run_dir`` (ε = ``config.eval_epsilon``);
+    ``random`` and ``scripted``
     (the purposeful hand-written policy of :mod:`ellm_core.crafter.situations`) need none. Goals and rewards are
     those of ``config.reward`` (ellm: the configured LM; oracle: crafter's rules).
     """
@@ -125,8 +126,7 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
     candidates = env.unwrapped.goal_candidates() if uses_lm and config.goals == "closed" else None
     rollout = build_rollout(config, envs, embedder, default_goal_generator(config, cache, candidates) if uses_lm else None)
     rollout.intrinsic = None  # baselines' bonuses are learnt online: not meaningful in a recording
-    agent = None
-    if policy == "agent":
+    if policy == "agent" and agent is None:
         checkpoint = latest_checkpoint(run_dir) if run_dir is not None else None
         if checkpoint is None:
             raise FileNotFoundError(f"{run_dir}: no checkpoint to record (train first, or use --policy random)")
@@ -140,7 +140,7 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
         while True:
             goals = list(rollout.goal_reward.goals[0]) if rollout.goal_reward else []
             frame = env.render()
-            if agent is not None:
+            if policy == "agent":
                 action = int(agent.act(states, config.eval_epsilon, rng, masks)[0])
             elif policy == "scripted":
                 action = scripted_action(info["observation_text"], info["inventory"], rng)

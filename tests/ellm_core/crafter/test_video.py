@@ -63,3 +63,11 @@ def test_eval_video_records_a_trained_run(tmp_path, capsys):
     videos = list((out / "videos").glob("agent-seed0-episode0.*"))
     assert len(videos) == 1 and sum(1 for _ in imageio.get_reader(videos[0])) == 30
     assert "wrote" in capsys.readouterr().out
+
+
+def test_video_every_records_learning_as_it_goes(tmp_path):
+    out = tmp_path / "run"
+    assert main(["crafter", "train", "--preset", "smoke", "--reward", "oracle", "--steps", "120", "--length", "20",
+                 "--embedder", "hashing:32", "--cache", "none", "--no-tensorboard", "--eval-episodes", "1",
+                 "--video-every", "50", "--out", str(out)]) == 0
+    assert sorted(path.stem for path in (out / "videos").iterdir()) == ["step00000050", "step00000100"]
