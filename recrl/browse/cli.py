@@ -37,6 +37,9 @@ def add_browse_command(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--episodes", type=int, default=100, help="test sessions per policy")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the sessions (the same for every policy)")
     evaluate.add_argument("--out", default=None, help="directory for browse_eval.json/.md/.png (default: first run)")
+    evaluate.add_argument("--trace", type=int, default=0, metavar="N",
+                          help="also write the first N test sessions of the first run step by step (traces.md, "
+                               "trace.png): history, goals, slates, choices, rewards, held-out ratings")
     evaluate.set_defaults(handler=cmd_eval)
 
 
@@ -58,7 +61,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score trained browse runs on held-out ratings of test users: liked share of opened items, mean held-out
     rating, session NDCG; the random and popularity policies browse the same sessions."""
-    return _evaluate(args.runs, args.episodes, args.seed, Path(args.out or args.runs[0]))
+    status = _evaluate(args.runs, args.episodes, args.seed, Path(args.out or args.runs[0]))
+    if args.trace:
+        from recrl.browse.trace import write_traces
+
+        paths = write_traces(args.runs[0], args.trace, Path(args.out or args.runs[0]) / "traces", args.seed)
+        print(f"wrote {', '.join(str(path) for path in paths)}")
+    return status
 
 
 def _evaluate(runs: list[str], episodes: int, seed: int, out: Path) -> int:

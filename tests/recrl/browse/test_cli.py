@@ -30,6 +30,16 @@ def test_train_then_eval_through_the_cli(tmp_path, capsys):
     assert set(report["policies"]) == {"DQN + ellm", "DQN + none", "random policy", "popularity policy"}
     assert all(0 <= p["ndcg"]["mean"] <= 1 for p in report["policies"].values())
     assert "| random policy | 1 |" in capsys.readouterr().out
+    assert main(["browse", "eval", runs[0], "--episodes", "2", "--trace", "2", "--out", str(tmp_path / "t")]) == 0
+    traces = json.loads((tmp_path / "t" / "traces" / "traces.json").read_text())
+    assert len(traces) == 2 and all(len(trace["steps"]) == 5 for trace in traces)
+    for trace in traces:
+        assert trace["goals"]  # the session user's rationale
+        for step in trace["steps"]:
+            assert len(step["slate"]) == 3 and len(set(step["slate"])) == 3  # distinct items in every slate
+    markdown = (tmp_path / "t" / "traces" / "traces.md").read_text()
+    assert markdown.count("## Session") == 2 and "| step | slate |" in markdown
+    assert (tmp_path / "t" / "traces" / "trace.png").stat().st_size > 0
 
 
 def test_oracle_and_missing_rationales_are_clear_errors(tmp_path):
