@@ -18,13 +18,7 @@ from ellm_core.reward import DEFAULT_THRESHOLD
 
 logger = logging.getLogger("ellm_core")
 
-DEMO_OBSERVATION = "You see grass, a tree to your left and water below you. You have nothing. You are thirsty."
-DEMO_ACTIONS = [
-    "noop", "move left", "move right", "move up", "move down", "do", "sleep", "place stone", "place table",
-    "place furnace", "place plant", "make wood pickaxe", "make stone pickaxe", "make iron pickaxe",
-    "make wood sword", "make stone sword", "make iron sword",
-]
-DEMO_CAPTIONS = ["you collect wood", "you drink water", "you collect wood", "you place a table", ""]
+DEMO_SITUATIONS = 4  # situations shown by `ellm demo`
 
 
 def setup_logging(verbose: int = 0) -> None:
@@ -90,34 +84,56 @@ def cmd_goals(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_situations(count: int = DEMO_SITUATIONS):
+    """Real Crafter situations from seeded play (the committed goal-quality set) where something is achievable in
+    view, of different kinds."""
+    from ellm_core.crafter.cli import situations_path
+    from ellm_core.crafter.situations import collect_situations
+    from ellm_core.goal_quality import load_situations
+
+    path = situations_path(1, 40)
+    situations = load_situations(path) if path.is_file() else collect_situations(40, seed=1)
+    chosen, kinds = [], set()
+    for situation in situations:
+        kind = tuple(situation.in_view or ())
+        if kind and kind not in kinds:
+            chosen.append(situation)
+            kinds.add(kind)
+        if len(chosen) == count:
+            break
+    return chosen
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Goals from the real LM for a Crafter-like observation, then the ELLM reward of a few transitions."""
+    """Goals from the real LM for real Crafter situations, beside what is achievable there, and the ELLM reward the
+    agent would earn by achieving each of those things."""
     from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.resources import data_dir
     from ellm_core.reward import EpisodeReward
 
+    args.prompts = args.prompts or str(data_dir() / "crafter" / "prompts.yaml")
     cache = open_cache(args.cache)
     generator = _goal_generator(args, cache, "open")
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)
-    print(f"Observation: {DEMO_OBSERVATION}")
-    goals = generator.suggest(DEMO_OBSERVATION, DEMO_ACTIONS)
-    print("Suggested goals:" if goals else "Suggested goals: (none parsed from the answer)")
-    for goal in goals:
-        print(f"  - {goal}")
-    episode = EpisodeReward(embedder, threshold=args.threshold)
-    print(f"\nELLM reward per transition (threshold {args.threshold}, achieved goals removed):")
-    print(f"  {'caption':<22} {'best goal':<40} {'cosine':>7} {'reward':>7}")
-    for caption in DEMO_CAPTIONS:
-        active = episode.active_goals(goals)
-        best, score = "-", 0.0
-        if active and caption:
-            vectors = embedder.encode([*active, caption])
-            scores = vectors[:-1] @ vectors[-1]
-            best, score = active[int(scores.argmax())], float(scores.max())
-        reward, _, _ = episode.step(goals, caption)
-        print(f"  {caption or '(nothing happened)':<22} {best[:40]:<40} {score:7.3f} {reward:7.3f}")
+    situations = demo_situations()
+    answers = [generator.suggest(s.observation, s.actions) for s in situations]
+    matched = 0
+    for number, (situation, goals) in enumerate(zip(situations, answers), 1):
+        print(f"Situation {number} (seeded Crafter play): {situation.observation}")
+        print(f"  LM goals:            {'; '.join(goals) or '(none parsed from the answer)'}")
+        print(f"  achievable in view:  {'; '.join(situation.in_view or [])}")
+        print(f"  ELLM reward if the agent now does each achievable thing (threshold {args.threshold}):")
+        for caption in situation.in_view or []:
+            reward, goal, _ = EpisodeReward(embedder, threshold=args.threshold).step(goals, caption)
+            matched += bool(goal)
+            verdict = f"{reward:.2f}  (matches the goal '{goal}')" if goal else "0     (no goal matches)"
+            print(f"    {caption:<20} -> {verdict}")
+        print()
+    print(f"{matched} achievable things would be rewarded in {len(situations)} situations. Goal quality on 40 "
+          "situations: results/goal_quality/table.md; training: `ellm crafter train --reward ellm`.")
     if cache is not None:
         stats = cache.stats()
-        print(f"\ncache: {stats['hits']} hits, {stats['misses']} misses ({cache.path})")
+        print(f"cache: {stats['hits']} hits, {stats['misses']} misses ({cache.path})")
     return 0
 
 
