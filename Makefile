@@ -30,12 +30,15 @@ demo: $(STAMP)
 	rm -rf runs/demo-crafter
 	$(BIN)/ellm crafter train --preset smoke --reward ellm --steps 300 --length 100 --eval-episodes 1 \
 		--out runs/demo-crafter
+	$(BIN)/ellm crafter record runs/demo-crafter --episodes 1 --max-steps 120
 	$(BIN)/recrl data prepare --source sample --out data/prepared/sample --overwrite
 	$(BIN)/recrl data stats data/prepared/sample
 	rm -rf runs/demo-rationale runs/demo-browse
 	$(BIN)/recrl rationale train --preset smoke --data data/prepared/sample --out runs/demo-rationale --samples 3
 	$(BIN)/recrl browse train --preset smoke --data data/prepared/sample --rationale runs/demo-rationale \
 		--reward ellm --max-users 10 --num-rationales 2 --steps 500 --eval-sessions 20 --out runs/demo-browse
+	$(BIN)/recrl browse eval runs/demo-browse --episodes 20 --trace 2
+	$(BIN)/python -m ellm_core.demo_summary
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbmake tests notebooks -q

@@ -71,6 +71,9 @@ def run_train(args: argparse.Namespace) -> int:
                                                                 config.max_history), 3)
         table = samples_table(frame, data, chosen, config.liked_threshold)
         (Path(config.out) / "samples.md").write_text(table, encoding="utf-8")
+        if config.steps < 50:
+            print(f"Samples of a {config.steps}-step smoke adapter: expect little sense. The committed samples of the "
+                  "full run are in results/recrl/rationale/samples.md.")
         print(table)
     return 0
 
