@@ -1,6 +1,7 @@
 """Browse-session traces: what a trained agent saw, chose and got, step by step, on held-out test sessions.
 
-For each of the first N test sessions (the sessions ``recrl browse eval`` scores, same seeds): the user's liked
+For each of the first N test sessions (the sessions ``recrl browse eval`` scores, same seeds; when the run has
+rationales for some users only, sessions of users without any are skipped): the user's liked
 history, the rationale goals, and per step the slate shown, the action, the product opened, the ELLM reward of
 its description against the goals (the run's embedder, threshold and achieved-goal filter) and the user's
 held-out rating of it. Written as Markdown (``traces.md``) and as a PNG of the first session (``trace.png``).
@@ -36,10 +37,14 @@ def trace_sessions(run_dir: str | Path, episodes: int = 3, seed: int = 0) -> lis
     policy = agent_policy(run_dir)
     embedder = CachedEmbedder(make_embedder(config.embedder, config.device), open_cache(config.cache))
     titles, traces = env.catalog.titles, []
-    for episode in range(episodes):
-        _, info = env.reset(seed=seed + episode)
-        reward = EpisodeReward(embedder, config.threshold, config.metric, config.filter_achieved)
+    episode = seed - 1
+    while len(traces) < episodes and episode < seed + 50 * episodes:
+        episode += 1
+        _, info = env.reset(seed=episode)
         goals = env.suggested_goals()
+        if env.rationales and not goals and episode < seed + 50 * episodes - 1:
+            continue  # prefer sessions of users with rationales (a run may have them for a few users only)
+        reward = EpisodeReward(embedder, config.threshold, config.metric, config.filter_achieved)
         history, _ = env.catalog.histories.get(env.user, ((), ""))
         steps, truncated = [], False
         while not truncated:
