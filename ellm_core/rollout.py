@@ -8,7 +8,6 @@ transition is read from ``info["final_info"]`` while the returned observation al
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from ellm_core.embed import Embedder
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
 from ellm_core.llm import LMConfig, make_language_model
 from ellm_core.prompts import PromptConfig
+from ellm_core.resources import cpu_threads
 from ellm_core.reward import VectorGoalReward
 from ellm_core.train_config import TrainConfig
 from ellm_core.wrappers import require_text_info
@@ -141,7 +141,7 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
 def lm_config(config: TrainConfig) -> LMConfig:
     """The run's LM config; in the background mode an LM left on all cores gets half of them (the loop the rest)."""
     if config.lm_async and config.lm.threads == 0:
-        return dataclasses.replace(config.lm, threads=max(1, len(os.sched_getaffinity(0)) // 2))
+        return dataclasses.replace(config.lm, threads=max(1, cpu_threads() // 2))
     return config.lm
 
 

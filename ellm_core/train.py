@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
 from ellm_core.goals import GoalGenerator
 from ellm_core.llm import CachedLM
+from ellm_core.resources import cpu_threads
 from ellm_core.rollout import build_rollout, default_goal_generator, lm_config, make_envs
 from ellm_core.runlog import RunLog, plot_curves
 from ellm_core.train_config import TrainConfig
@@ -71,6 +71,21 @@ def goal_stats(goal_generator) -> dict[str, float]:
     return stats
 
 
+def init_from_run(agent: DQNAgent, run_dir: str | Path) -> Path:
+    """Load a pretrained run's Q-network into ``agent`` (online and target); returns the checkpoint used."""
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise FileNotFoundError(f"--init-from {run_dir}: no checkpoint there (a finished or checkpointed run needed)")
+    weights = load_checkpoint(path)["agent"]["q"]
+    try:
+        agent.q.load_state_dict(weights)
+    except RuntimeError as error:
+        raise ValueError(f"--init-from {run_dir}: its Q-network does not fit this run's (same embedder, frame "
+                         f"stack, goal conditioning, hidden sizes and actions needed): {error}") from None
+    agent.sync_target()
+    return path
+
+
 def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embedder: Embedder | None = None,
           episode_hook=None, step_hook=None) -> dict[str, Any]:
     """Train DQN with the configured reward; returns the final summary (also saved as ``summary.json``).
@@ -100,7 +115,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals == "closed" else None
     goal_generator = default_goal_generator(config, cache, candidates) if needs_lm else goal_generator
     if needs_lm and config.lm_async:  # the background LM and the loop share the cores instead of fighting for them
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) - lm_config(config).threads))
+        torch.set_num_threads(max(1, cpu_threads() - lm_config(config).threads))
     rollout = build_rollout(config, envs, embedder, goal_generator)
     dqn = config.dqn
     agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, dqn, config.device)
@@ -136,6 +151,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
         log.truncate_after(step)
         logger.info("resumed %s at step %d", run_dir, step)
     else:
+        if config.init_from:
+            logger.info("initialised the Q-network from %s", init_from_run(agent, config.init_from))
         states, masks, _ = rollout.reset(seed=config.seed)
 
     def schedule(every: int) -> int:  # the first multiple of ``every`` after the current step

@@ -53,6 +53,9 @@ class TrainConfig:
     cache: str | None = option(None, "SQLite cache file ('none' disables; default ~/.cache/ellm/cache.sqlite)")
     out: str = option("runs/latest", "run directory")
     resume: bool = option(False, "continue from the run directory's last checkpoint")
+    init_from: str | None = option(None, "start from the Q-network of this run directory's last checkpoint "
+                                   "(pretrain -> fine-tune): network weights only, not its replay buffer, "
+                                   "optimiser state, exploration schedule or step count")
     tensorboard: bool = option(True, "write TensorBoard scalars")
     dqn: DQNConfig = field(default_factory=DQNConfig, metadata={"cli": False})
     lm: LMConfig = field(default_factory=LMConfig, metadata={"cli": False})

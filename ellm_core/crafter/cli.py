@@ -84,6 +84,17 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
                           help="also record N evaluation episodes of the first run (MP4, GIF fallback)")
     evaluate.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     evaluate.set_defaults(handler=cmd_eval)
+    from ellm_core.crafter.compare import cmd_compare
+
+    comparison = actions.add_parser("compare", help="compare methods over seeds: Crafter score with bootstrap CIs, "
+                                    "Welch tests, success rates, achievement curves", description=cmd_compare.__doc__)
+    comparison.add_argument("dirs", nargs="+", help="folders of <method>-seed<S> run directories (a sweep's out)")
+    comparison.add_argument("--methods", nargs="+", default=None, help="these methods, in this order (default: all)")
+    comparison.add_argument("--baseline", nargs="+", default=["none", "novelty"], help="reference methods of the tests")
+    comparison.add_argument("--bins", type=int, default=20, help="step bins of the achievement curves")
+    comparison.add_argument("--out", default=None, help="output folder (default: FIRST_DIR/compare)")
+    comparison.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    comparison.set_defaults(handler=cmd_compare)
     suggester = actions.add_parser("suggester", help="LoRA-fine-tune a goal suggester on (caption -> achievable "
                                    "goals) from seeded play (its own baseline, not ELLM)",
                                    description=cmd_suggester.__doc__)
@@ -104,6 +115,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ellm_core.checkpoint import latest_checkpoint
     from ellm_core.cli import train_config_from_args
     from ellm_core.crafter.stats import StatsWriter
+    from ellm_core.crafter.video import periodic_videos
     from ellm_core.train import train
 
     config = train_config_from_args(args)
@@ -117,7 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not config.resume and (Path(config.out) / "checkpoints").exists():
         raise SystemExit(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
     train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step),
-          step_hook=video_hook(config, args.video_every) if getattr(args, "video_every", 0) else None)
+          step_hook=periodic_videos(config, args.video_every) if getattr(args, "video_every", 0) else None)
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
 
 
@@ -137,22 +149,6 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
         raise SystemExit(f"ellm crafter prewarm: {error}") from error
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
-
-
-def video_hook(config, every: int):
-    """A ``train`` step hook recording one evaluation episode of the current agent every ``every`` steps."""
-    from ellm_core.crafter.video import record_episodes, write_video
-
-    state = {"next": every}
-
-    def hook(step: int, agent) -> None:
-        if step < state["next"]:
-            return
-        state["next"] = (step // every + 1) * every
-        frames = record_episodes(config, 1, seed=step, policy="agent", agent=agent)[0]
-        write_video(frames, Path(config.out) / "videos" / f"step{step:08d}.mp4")
-
-    return hook
 
 
 def cmd_record(args: argparse.Namespace) -> int:

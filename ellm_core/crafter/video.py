@@ -167,3 +167,17 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
 def rollout_text(rollout) -> str:
     """The observation text the rollout's single env starts its new episode from."""
     return rollout.envs.envs[0].unwrapped.observation_text()
+
+
+def periodic_videos(config, every: int):
+    """A ``train`` step hook recording one evaluation episode of the current agent every ``every`` steps."""
+    state = {"next": every}
+
+    def hook(step: int, agent) -> None:
+        if step < state["next"]:
+            return
+        state["next"] = (step // every + 1) * every
+        frames = record_episodes(config, 1, seed=step, policy="agent", agent=agent)[0]
+        write_video(frames, Path(config.out) / "videos" / f"step{step:08d}.mp4")
+
+    return hook

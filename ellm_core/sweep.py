@@ -1,0 +1,313 @@
+"""``ellm sweep SPEC.yaml``: a grid of methods × seeds of one training command, run to completion.
+
+A spec is one YAML file (:class:`SweepSpec`)::
+
+    command: ellm crafter train        # any `ellm …` / `recrl …` train command that takes --seed/--out/--resume
+    out: runs/crafter-100k             # cell (method, seed) runs in OUT/<method>-seed<seed>
+    seeds: [0, 1, 2]
+    parallel: 2                        # cells at once (0: as many as the cores allow at `threads` each)
+    threads: 1                         # CPU threads per cell (0: cores // parallel)
+    args: {preset: demo, steps: 100000, length: 400}     # flags of every cell
+    methods:                                             # flags of each method (override args)
+      none: {reward: none}
+      ellm-nofilter: {reward: ellm, filter-achieved: false}
+      from-ellm: {init-from: "runs/crafter-100k/ellm-seed{seed}"}  # {seed}, {method}, {out} are filled in
+    setup:                             # commands run once before the cells, skipped when `creates` exists
+      - {run: "ellm crafter suggester --out runs/crafter-suggester", creates: runs/crafter-suggester/adapter}
+    compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
+
+Flags: ``key: value`` becomes ``--key value``; ``true`` becomes ``--key``, ``false`` ``--no-key``; a list
+gives the values after one flag. A cell whose run directory holds ``summary.json`` is done and skipped; one
+with a checkpoint is resumed (``--resume``). Each cell's output goes to ``OUT/<method>-seed<seed>.log``.
+
+Cores are never oversubscribed: each local cell is pinned to its own ``threads`` cores (CPU affinity) and
+its torch/OpenMP threads are set to match. With ``--backend ray`` every cell is a Ray task reserving
+``threads`` CPUs, so the same spec runs on a cluster whose nodes share the working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import queue
+import shlex
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ellm_core.config import from_dict
+
+logger = logging.getLogger(__name__)
+
+#: Programs run through the interpreter of this environment (no console script needed on PATH).
+PROGRAMS = {"ellm": "ellm_core.cli", "recrl": "recrl.cli"}
+
+
+@dataclass
+class SweepSpec:
+    """One sweep: the command, the grid, the budget of the machine, and the aggregation at the end."""
+
+    command: str
+    out: str
+    methods: dict[str, dict[str, Any]]
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    args: dict[str, Any] = field(default_factory=dict)
+    parallel: int = 1
+    threads: int = 0
+    setup: list[dict[str, str]] = field(default_factory=list)
+    compare: dict[str, Any] | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> SweepSpec:
+        """Read and check a spec file; errors name the file and the problem."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no sweep spec at {path}")
+        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: a sweep spec is a YAML mapping")
+        missing = [key for key in ("command", "out", "methods") if key not in values]
+        if missing:
+            raise ValueError(f"{path}: missing keys {missing}")
+        spec = from_dict(cls, values, str(path))
+        if not isinstance(spec.methods, dict) or not spec.methods:
+            raise ValueError(f"{path}: methods must map names to flag mappings")
+        for name, flags in spec.methods.items():
+            if flags is not None and not isinstance(flags, dict):
+                raise ValueError(f"{path}: method {name!r} must map flags to values, got {flags!r}")
+        return spec
+
+
+@dataclass
+class Cell:
+    """One (method, seed) run of a sweep."""
+
+    method: str
+    seed: int
+    out: Path
+    argv: list[str]
+    steps: int | None = None  # the budget, when the spec sets ``steps``
+
+    @property
+    def status(self) -> str:
+        """``done`` (summary.json written, at the budget), ``partial`` (a checkpoint to resume: also a finished
+        run whose budget the spec has since raised) or ``new``."""
+        summary = self.out / "summary.json"
+        if summary.is_file() and (self.steps is None or json.loads(summary.read_text())["step"] >= self.steps):
+            return "done"
+        return "partial" if (self.out / "checkpoints" / "latest").is_file() else "new"
+
+    @property
+    def log(self) -> Path:
+        return self.out.with_name(self.out.name + ".log")
+
+
+def command_argv(command: str) -> list[str]:
+    """``ellm crafter train`` → ``[python, -m, ellm_core.cli, crafter, train]`` (other programs as written)."""
+    words = shlex.split(command)
+    if words and words[0] in PROGRAMS:
+        return [sys.executable, "-m", PROGRAMS[words[0]], *words[1:]]
+    return words
+
+
+def flags(values: dict[str, Any], context: dict[str, Any]) -> list[str]:
+    """Command-line flags of a ``{flag: value}`` mapping; ``{seed}``-style fields of strings are filled in."""
+    argv = []
+    for key, value in values.items():
+        flag = "--" + str(key).replace("_", "-")
+        if value is None:
+            continue
+        if value is True:
+            argv.append(flag)
+        elif value is False:
+            argv.append("--no-" + flag[2:])
+        elif isinstance(value, (list, tuple)):
+            argv += [flag, *(str(v).format(**context) for v in value)]
+        else:
+            argv += [flag, str(value).format(**context)]
+    return argv
+
+
+def cells(spec: SweepSpec) -> list[Cell]:
+    """The grid, method-major in the spec's order, with each cell's full command line."""
+    grid = []
+    for method, overrides in spec.methods.items():
+        for seed in spec.seeds:
+            out = Path(spec.out) / f"{method}-seed{seed}"
+            context = {"seed": seed, "method": method, "out": spec.out}
+            values = {**spec.args, **(overrides or {}), "seed": seed, "out": str(out)}
+            steps = int(values["steps"]) if values.get("steps") is not None else None
+            grid.append(Cell(method, seed, out, command_argv(spec.command) + flags(values, context), steps))
+    return grid
+
+
+def core_slots(parallel: int, threads: int) -> tuple[list[list[int]], int]:
+    """Disjoint core sets for ``parallel`` cells of ``threads`` cores each, fitted to this machine's cores."""
+    cores = sorted(os.sched_getaffinity(0))
+    parallel = parallel if parallel > 0 else max(1, len(cores) // max(threads, 1))
+    threads = threads if threads > 0 else max(1, len(cores) // parallel)
+    if parallel * threads > len(cores):
+        fitted = max(1, len(cores) // threads)
+        logger.warning("%d cells × %d threads > %d cores: running %d at a time", parallel, threads, len(cores),
+                       fitted)
+        parallel = fitted
+    threads = min(threads, len(cores))
+    return [cores[i * threads:(i + 1) * threads] for i in range(parallel)], threads
+
+
+def cell_environment(threads: int) -> dict[str, str]:
+    """The environment of a cell: its thread counts and the offline model hubs."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1"}
+
+
+#: Exit status of a cell another sweep is running (its lock is held): skipped, not failed.
+BUSY = -1
+
+
+def run_cell(argv: list[str], log: str, threads: int, cores: list[int] | None = None, cwd: str | None = None) -> int:
+    """Run one cell's command with its output appended to ``log``; returns the exit status (:data:`BUSY` when
+    another sweep holds the cell's lock file, ``LOG`` with ``.lock``)."""
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
+    with open(Path(log).with_suffix(".lock"), "w") as lock, open(log, "a", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return BUSY
+        handle.write(f"$ {shlex.join(argv)}\n")
+        handle.flush()
+        return subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env=cell_environment(threads),
+                              preexec_fn=pin, cwd=cwd).returncode
+
+
+def run_setup(spec: SweepSpec) -> None:
+    """Run the spec's setup commands whose ``creates`` path is missing (a failure stops the sweep)."""
+    for step in spec.setup:
+        if "run" not in step:
+            raise ValueError(f"setup step without 'run': {step}")
+        if step.get("creates") and Path(step["creates"]).exists():
+            continue
+        logger.info("setup: %s", step["run"])
+        subprocess.run(command_argv(step["run"]), check=True, env=cell_environment(len(os.sched_getaffinity(0))))
+
+
+def _argv(cell: Cell) -> list[str]:
+    return cell.argv + (["--resume"] if cell.status == "partial" else [])
+
+
+def run_local(todo: list[Cell], parallel: int, threads: int) -> dict[str, int]:
+    """Run cells as local processes, each pinned to its own cores; ``{cell out: exit status}``."""
+    slots, threads = core_slots(parallel, threads)
+    free: queue.Queue = queue.Queue()
+    for slot in slots:
+        free.put(slot)
+
+    def work(cell: Cell) -> int:
+        slot = free.get()
+        try:
+            logger.info("start %s (%s) on cores %s", cell.out, cell.status, slot)
+            return run_cell(_argv(cell), str(cell.log), threads, slot)
+        finally:
+            free.put(slot)
+
+    with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+        codes = dict(zip((str(cell.out) for cell in todo), pool.map(work, todo)))
+    return codes
+
+
+def run_ray(todo: list[Cell], threads: int, address: str | None = None) -> dict[str, int]:
+    """Run cells as Ray tasks of ``threads`` CPUs each (a local instance when ``address`` is None)."""
+    try:
+        import ray
+    except ImportError as error:
+        raise SystemExit("ellm sweep --backend ray needs Ray: pip install 'ellm-recrl[ray]'") from error
+    threads = threads if threads > 0 else 1
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=len(os.sched_getaffinity(0)), include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(num_cpus=threads)(run_cell)
+        cwd = os.getcwd()
+        futures = [task.remote(_argv(cell), str(Path(cwd) / cell.log), threads, None, cwd) for cell in todo]
+        return dict(zip((str(cell.out) for cell in todo), ray.get(futures)))
+    finally:
+        ray.shutdown()
+
+
+def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = None,
+              methods: list[str] | None = None) -> dict[str, Any]:
+    """Run every unfinished cell (of ``methods`` if given), then the spec's comparison; returns a report."""
+    if methods:
+        unknown = sorted(set(methods) - set(spec.methods))
+        if unknown:
+            raise ValueError(f"unknown methods {unknown}; the spec has {sorted(spec.methods)}")
+        spec = dataclasses.replace(spec, methods={m: spec.methods[m] for m in methods})
+    grid = cells(spec)
+    todo = [cell for cell in grid if cell.status != "done"]
+    logger.info("%d cells, %d to run (%d to resume)", len(grid), len(todo),
+                sum(cell.status == "partial" for cell in todo))
+    if todo:
+        run_setup(spec)
+    codes = run_ray(todo, spec.threads, address) if backend == "ray" else run_local(todo, spec.parallel, spec.threads)
+    failed = [out for out, code in codes.items() if code not in (0, BUSY)]
+    busy = [out for out, code in codes.items() if code == BUSY]
+    for out in failed:
+        logger.error("cell %s failed (exit %d): see %s.log", out, codes[out], out)
+    for out in busy:
+        logger.warning("cell %s is being run by another sweep: skipped", out)
+    report = {"cells": len(grid), "ran": len(todo) - len(busy), "failed": failed, "busy": busy,
+              "done": [str(cell.out) for cell in grid if cell.status == "done"]}
+    if spec.compare:
+        from ellm_core.sweep_compare import run_comparison
+
+        report["compare"] = run_comparison(spec, grid)
+    return report
+
+
+def add_sweep_command(commands) -> None:
+    """Add ``ellm sweep SPEC.yaml`` to the ``ellm`` subcommands."""
+    import argparse
+
+    sweep = commands.add_parser("sweep", help="run a grid of methods × seeds from a YAML spec (local processes "
+                                "or Ray), resuming unfinished cells, then compare", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.add_argument("spec", help="the sweep's YAML file")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local",
+                       help="local processes pinned to disjoint cores, or Ray tasks")
+    sweep.add_argument("--address", default=None, help="ray: a cluster's address (default: a local instance)")
+    sweep.add_argument("--methods", nargs="+", default=None, help="only these methods of the spec")
+    sweep.add_argument("--parallel", type=int, default=None, help="override the spec's cells at once")
+    sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
+    sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status and command; run nothing")
+    sweep.add_argument("--no-compare", action="store_true", help="skip the comparison at the end")
+    sweep.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sweep.set_defaults(handler=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    """Run the sweep; exit status 1 when a cell failed (the others still ran and were compared)."""
+    try:
+        spec = SweepSpec.load(args.spec)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"ellm sweep: {error}") from error
+    overrides = {key: getattr(args, key) for key in ("parallel", "threads") if getattr(args, key) is not None}
+    spec = dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
+    if args.dry_run:
+        for cell in cells(spec):
+            if not args.methods or cell.method in args.methods:
+                print(f"{cell.status:<8} {cell.out}  $ {shlex.join(_argv(cell))}")
+        return 0
+    report = run_sweep(spec, args.backend, args.address, args.methods)
+    print(json.dumps(report, indent=2))
+    return 1 if report["failed"] else 0

@@ -1,0 +1,48 @@
+"""The aggregation that ends a sweep, chosen by name in the spec (``compare: {kind: crafter, ...}``).
+
+Each kind is one function ``(methods: {name: run dirs}, options, out) -> report`` registered in
+:data:`COMPARISONS`; cells without output yet are left out, so a partial sweep still gets its table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def crafter_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The Crafter comparison (:mod:`ellm_core.crafter.compare`) of runs with a ``stats.jsonl``."""
+    from ellm_core.crafter.compare import compare, write_comparison
+
+    runs = {method: [run for run in paths if (run / "stats.jsonl").is_file()] for method, paths in methods.items()}
+    runs = {method: paths for method, paths in runs.items() if paths}
+    if not runs:
+        return {"skipped": "no run has a stats.jsonl yet"}
+    result = compare(runs, baselines=options.get("baselines", ("none", "novelty")), bins=options.get("bins", 20))
+    files = write_comparison(result, out)
+    return {"out": str(out), "files": [str(path) for path in files],
+            "score": {method: row["score"]["mean"] for method, row in result["methods"].items()}}
+
+
+COMPARISONS: dict[str, Callable[[dict[str, list[Path]], dict[str, Any], Path], dict[str, Any]]] = {
+    "crafter": crafter_comparison,
+}
+
+
+def run_comparison(spec, grid) -> dict[str, Any]:
+    """Aggregate a sweep's cells with the comparison its spec names (default out: ``OUT/compare``)."""
+    options = dict(spec.compare)
+    kind = options.pop("kind", "crafter")
+    if kind not in COMPARISONS:
+        raise ValueError(f"unknown comparison kind {kind!r}; known: {sorted(COMPARISONS)}")
+    methods: dict[str, list[Path]] = {}
+    for cell in grid:
+        methods.setdefault(cell.method, []).append(cell.out)
+    out = Path(options.pop("out", Path(spec.out) / "compare"))
+    report = COMPARISONS[kind](methods, options, out)
+    logger.info("comparison (%s) written to %s", kind, out)
+    return report

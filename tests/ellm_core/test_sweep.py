@@ -1,0 +1,106 @@
+"""``ellm sweep``: spec checks, the command lines of the grid, and real sweeps of tiny Crafter cells."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+from ellm_core.cli import main
+from ellm_core.sweep import PROGRAMS, SweepSpec, cells, core_slots, flags
+
+SMOKE = {"preset": "smoke", "steps": 120, "length": 40, "embedder": "hashing:32", "cache": "none",
+         "tensorboard": False, "eval-episodes": 1, "checkpoint-every": 60}
+
+
+def write_spec(path, **values):
+    spec = {"command": "ellm crafter train", "out": str(path.parent / "sweep"), "seeds": [0],
+            "methods": {"none": {"reward": "none"}, "novelty": {"reward": "novelty"}}, "args": SMOKE,
+            "parallel": 2, "threads": 1, "compare": {"kind": "crafter", "baselines": ["none"], "bins": 2}, **values}
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def test_flags_from_a_mapping():
+    assert flags({"steps": 10, "tensorboard": False, "goal-conditioned": True, "lm_model": "m", "x": None,
+                  "methods": ["a", "b"], "init-from": "runs/{method}-seed{seed}"}, {"seed": 2, "method": "ellm"}) \
+        == ["--steps", "10", "--no-tensorboard", "--goal-conditioned", "--lm-model", "m", "--methods", "a", "b",
+            "--init-from", "runs/ellm-seed2"]
+
+
+def test_cells_are_method_major_with_overrides_and_seeds(tmp_path):
+    spec = SweepSpec.load(write_spec(tmp_path / "spec.yaml", seeds=[0, 1],
+                                     methods={"a": {"reward": "none", "steps": 50}, "b": {"init-from": "{out}/a-seed{seed}"}}))
+    grid = cells(spec)
+    assert [(c.method, c.seed) for c in grid] == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
+    assert grid[0].argv[1:5] == ["-m", PROGRAMS["ellm"], "crafter", "train"]
+    assert grid[0].argv[grid[0].argv.index("--steps") + 1] == "50" and grid[0].steps == 50
+    assert grid[2].steps == 120 and f"{spec.out}/a-seed0" in grid[2].argv
+    assert grid[3].argv[-4:] == ["--seed", "1", "--out", f"{spec.out}/b-seed1"]
+    assert all(cell.status == "new" for cell in grid)
+
+
+@pytest.mark.parametrize("content, message", [("- a\n- b\n", "YAML mapping"), ("out: x\nmethods: {a: {}}\n", "missing"),
+                                              ("command: c\nout: x\nmethods: {a: 3}\n", "must map flags"),
+                                              ("command: c\nout: x\nmethods: {a: {}}\nbogus: 1\n", "unknown")])
+def test_bad_specs_are_clear_errors(tmp_path, content, message):
+    path = tmp_path / "spec.yaml"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        SweepSpec.load(path)
+    with pytest.raises(SystemExit, match="ellm sweep"):
+        main(["sweep", str(path)])
+
+
+def test_core_slots_never_oversubscribe():
+    cores = len(os.sched_getaffinity(0))
+    slots, threads = core_slots(parallel=cores + 3, threads=1)
+    assert len(slots) == cores and threads == 1 and len({c for s in slots for c in s}) == cores
+    slots, threads = core_slots(parallel=1, threads=0)
+    assert len(slots) == 1 and threads == cores
+
+
+def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
+    spec = write_spec(tmp_path / "spec.yaml")
+    assert main(["sweep", str(spec), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("new ") == 2
+    assert main(["sweep", str(spec)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ran"] == 2 and report["failed"] == []
+    for method in ("none", "novelty"):
+        run = tmp_path / "sweep" / f"{method}-seed0"
+        assert json.loads((run / "summary.json").read_text())["step"] == 120
+        log = (tmp_path / "sweep" / f"{method}-seed0.log").read_text()
+        assert log.startswith("$ ") and f"--reward {method}" in log
+    compare = json.loads((tmp_path / "sweep" / "compare" / "compare.json").read_text())
+    assert set(compare["methods"]) == {"none", "novelty"} and "novelty" in compare["tests"]["none"]
+    assert main(["sweep", str(spec)]) == 0  # everything done: nothing runs
+    assert json.loads(capsys.readouterr().out)["ran"] == 0
+    # a raised budget resumes the finished cells from their last checkpoint
+    write_spec(spec, args={**SMOKE, "steps": 180}, methods={"none": {"reward": "none"}})
+    assert main(["sweep", str(spec), "--no-compare"]) == 0
+    assert json.loads(capsys.readouterr().out)["ran"] == 1
+    assert json.loads((tmp_path / "sweep" / "none-seed0" / "summary.json").read_text())["step"] == 180
+    commands = [line for line in (tmp_path / "sweep" / "none-seed0.log").read_text().splitlines() if line[:2] == "$ "]
+    assert len(commands) == 2 and "--resume" not in commands[0] and commands[1].endswith("--resume")
+
+
+def test_a_failing_cell_is_reported_and_the_others_still_run(tmp_path, capsys):
+    spec = write_spec(tmp_path / "spec.yaml", methods={"bad": {"reward": "nonsense"}, "none": {"reward": "none"}})
+    assert main(["sweep", str(spec)]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["failed"] == [str(tmp_path / "sweep" / "bad-seed0")]
+    assert (tmp_path / "sweep" / "none-seed0" / "summary.json").is_file()
+    assert "invalid choice" in (tmp_path / "sweep" / "bad-seed0.log").read_text()
+
+
+def test_ray_sweep_on_a_local_instance(tmp_path, capsys):
+    pytest.importorskip("ray", reason="Ray is the optional 'ray' extra (also in 'test')")
+    spec = write_spec(tmp_path / "spec.yaml", compare=None)
+    assert main(["sweep", str(spec), "--backend", "ray"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ran"] == 2 and report["failed"] == []
+    for method in ("none", "novelty"):
+        assert json.loads((tmp_path / "sweep" / f"{method}-seed0" / "summary.json").read_text())["step"] == 120
