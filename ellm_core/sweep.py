@@ -12,8 +12,8 @@ A spec is one YAML file (:class:`SweepSpec`)::
       none: {reward: none}
       ellm-nofilter: {reward: ellm, filter-achieved: false}
       from-ellm: {init-from: "runs/crafter-100k/ellm-seed{seed}"}  # {seed}, {method}, {out} are filled in
-    setup:                             # commands run once before the cells, skipped when `creates` exists
-      - {run: "ellm crafter suggester --out runs/crafter-suggester", creates: runs/crafter-suggester/adapter}
+    setup:     # run before the first cell of `methods` (of every method when absent), unless `creates` exists
+      - {run: "ellm crafter suggester --out runs/s", creates: runs/s/adapter, methods: [suggester]}
     compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
 
 Flags: ``key: value`` becomes ``--key value``; ``true`` becomes ``--key``, ``false`` ``--no-key``; a list
@@ -36,6 +36,7 @@ import queue
 import shlex
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any
 import yaml
 
 from ellm_core.config import from_dict
+from ellm_core.resources import cpu_threads
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,9 @@ class SweepSpec:
         for name, flags in spec.methods.items():
             if flags is not None and not isinstance(flags, dict):
                 raise ValueError(f"{path}: method {name!r} must map flags to values, got {flags!r}")
+        for step in spec.setup:
+            if not isinstance(step, dict) or "run" not in step or set(step) - {"run", "creates", "methods"}:
+                raise ValueError(f"{path}: a setup step is {{run: COMMAND, creates: PATH, methods: [...]}}, got {step!r}")
         return spec
 
 
@@ -95,15 +100,19 @@ class Cell:
     out: Path
     argv: list[str]
     steps: int | None = None  # the budget, when the spec sets ``steps``
+    init_from: Path | None = None  # the pretrained run it starts from, when the spec sets ``init-from``
 
     @property
     def status(self) -> str:
         """``done`` (summary.json written, at the budget), ``partial`` (a checkpoint to resume: also a finished
-        run whose budget the spec has since raised) or ``new``."""
+        run whose budget the spec has since raised), ``waiting`` (its ``init-from`` run is not finished) or
+        ``new``."""
         summary = self.out / "summary.json"
         if summary.is_file() and (self.steps is None or json.loads(summary.read_text())["step"] >= self.steps):
             return "done"
-        return "partial" if (self.out / "checkpoints" / "latest").is_file() else "new"
+        if (self.out / "checkpoints" / "latest").is_file():
+            return "partial"
+        return "waiting" if self.init_from and not (self.init_from / "summary.json").is_file() else "new"
 
     @property
     def log(self) -> Path:
@@ -145,7 +154,9 @@ def cells(spec: SweepSpec) -> list[Cell]:
             context = {"seed": seed, "method": method, "out": spec.out}
             values = {**spec.args, **(overrides or {}), "seed": seed, "out": str(out)}
             steps = int(values["steps"]) if values.get("steps") is not None else None
-            grid.append(Cell(method, seed, out, command_argv(spec.command) + flags(values, context), steps))
+            source = values.get("init-from", values.get("init_from"))
+            grid.append(Cell(method, seed, out, command_argv(spec.command) + flags(values, context), steps,
+                             Path(str(source).format(**context)) if source else None))
     return grid
 
 
@@ -190,23 +201,36 @@ def run_cell(argv: list[str], log: str, threads: int, cores: list[int] | None = 
                               preexec_fn=pin, cwd=cwd).returncode
 
 
-def run_setup(spec: SweepSpec) -> None:
-    """Run the spec's setup commands whose ``creates`` path is missing (a failure stops the sweep)."""
-    for step in spec.setup:
-        if "run" not in step:
-            raise ValueError(f"setup step without 'run': {step}")
-        if step.get("creates") and Path(step["creates"]).exists():
-            continue
-        logger.info("setup: %s", step["run"])
-        subprocess.run(command_argv(step["run"]), check=True, env=cell_environment(len(os.sched_getaffinity(0))))
+_SETUP_LOCK = threading.Lock()
 
 
-def _argv(cell: Cell) -> list[str]:
+def run_setup(steps: list[dict[str, Any]], method: str, cores: list[int] | None = None) -> int:
+    """Run the setup commands ``method`` needs (a step's ``methods``, or every method) whose ``creates`` path is
+    missing, one at a time across the sweep; returns the first failing exit status, else 0."""
+    with _SETUP_LOCK:
+        for step in steps:
+            if step.get("methods") and method not in step["methods"]:
+                continue
+            if step.get("creates") and Path(step["creates"]).exists():
+                continue
+            logger.info("setup for %s: %s", method, step["run"])
+            pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
+            code = subprocess.run(command_argv(step["run"]), env=cell_environment(len(cores) if cores else cpu_threads()),
+                                  preexec_fn=pin).returncode
+            if code:
+                logger.error("setup %r failed (exit %d)", step["run"], code)
+                return code
+    return 0
+
+
+def command_line(cell: Cell) -> list[str]:
+    """The cell's command, resuming when it has a checkpoint."""
     return cell.argv + (["--resume"] if cell.status == "partial" else [])
 
 
-def run_local(todo: list[Cell], parallel: int, threads: int) -> dict[str, int]:
-    """Run cells as local processes, each pinned to its own cores; ``{cell out: exit status}``."""
+def run_local(todo: list[Cell], parallel: int, threads: int, setup: list[dict[str, Any]] = ()) -> dict[str, int]:
+    """Run cells as local processes, each pinned to its own cores, after the setup its method needs;
+    ``{cell out: exit status}``."""
     slots, threads = core_slots(parallel, threads)
     free: queue.Queue = queue.Queue()
     for slot in slots:
@@ -215,8 +239,11 @@ def run_local(todo: list[Cell], parallel: int, threads: int) -> dict[str, int]:
     def work(cell: Cell) -> int:
         slot = free.get()
         try:
+            code = run_setup(setup, cell.method, slot)
+            if code:
+                return code
             logger.info("start %s (%s) on cores %s", cell.out, cell.status, slot)
-            return run_cell(_argv(cell), str(cell.log), threads, slot)
+            return run_cell(command_line(cell), str(cell.log), threads, slot)
         finally:
             free.put(slot)
 
@@ -225,13 +252,18 @@ def run_local(todo: list[Cell], parallel: int, threads: int) -> dict[str, int]:
     return codes
 
 
-def run_ray(todo: list[Cell], threads: int, address: str | None = None) -> dict[str, int]:
-    """Run cells as Ray tasks of ``threads`` CPUs each (a local instance when ``address`` is None)."""
+def run_ray(todo: list[Cell], threads: int, address: str | None = None,
+            setup: list[dict[str, Any]] = ()) -> dict[str, int]:
+    """Run cells as Ray tasks of ``threads`` CPUs each (a local instance when ``address`` is None), after the
+    setup their methods need (run here, on the driver)."""
     try:
         import ray
     except ImportError as error:
         raise SystemExit("ellm sweep --backend ray needs Ray: pip install 'ellm-recrl[ray]'") from error
     threads = threads if threads > 0 else 1
+    for method in dict.fromkeys(cell.method for cell in todo):
+        if run_setup(setup, method):
+            raise SystemExit(f"ellm sweep: the setup of {method} failed")
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
@@ -239,7 +271,7 @@ def run_ray(todo: list[Cell], threads: int, address: str | None = None) -> dict[
     try:
         task = ray.remote(num_cpus=threads)(run_cell)
         cwd = os.getcwd()
-        futures = [task.remote(_argv(cell), str(Path(cwd) / cell.log), threads, None, cwd) for cell in todo]
+        futures = [task.remote(command_line(cell), str(Path(cwd) / cell.log), threads, None, cwd) for cell in todo]
         return dict(zip((str(cell.out) for cell in todo), ray.get(futures)))
     finally:
         ray.shutdown()
@@ -254,60 +286,24 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
             raise ValueError(f"unknown methods {unknown}; the spec has {sorted(spec.methods)}")
         spec = dataclasses.replace(spec, methods={m: spec.methods[m] for m in methods})
     grid = cells(spec)
-    todo = [cell for cell in grid if cell.status != "done"]
+    waiting = [str(cell.out) for cell in grid if cell.status == "waiting"]
+    if waiting:
+        logger.warning("%d cells wait for their --init-from run to finish: %s", len(waiting), ", ".join(waiting))
+    todo = [cell for cell in grid if cell.status in ("new", "partial")]
     logger.info("%d cells, %d to run (%d to resume)", len(grid), len(todo),
                 sum(cell.status == "partial" for cell in todo))
-    if todo:
-        run_setup(spec)
-    codes = run_ray(todo, spec.threads, address) if backend == "ray" else run_local(todo, spec.parallel, spec.threads)
+    codes = (run_ray(todo, spec.threads, address, spec.setup) if backend == "ray"
+             else run_local(todo, spec.parallel, spec.threads, spec.setup))
     failed = [out for out, code in codes.items() if code not in (0, BUSY)]
     busy = [out for out, code in codes.items() if code == BUSY]
     for out in failed:
         logger.error("cell %s failed (exit %d): see %s.log", out, codes[out], out)
     for out in busy:
         logger.warning("cell %s is being run by another sweep: skipped", out)
-    report = {"cells": len(grid), "ran": len(todo) - len(busy), "failed": failed, "busy": busy,
+    report = {"cells": len(grid), "ran": len(todo) - len(busy), "failed": failed, "busy": busy, "waiting": waiting,
               "done": [str(cell.out) for cell in grid if cell.status == "done"]}
     if spec.compare:
         from ellm_core.sweep_compare import run_comparison
 
         report["compare"] = run_comparison(spec, grid)
     return report
-
-
-def add_sweep_command(commands) -> None:
-    """Add ``ellm sweep SPEC.yaml`` to the ``ellm`` subcommands."""
-    import argparse
-
-    sweep = commands.add_parser("sweep", help="run a grid of methods × seeds from a YAML spec (local processes "
-                                "or Ray), resuming unfinished cells, then compare", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sweep.add_argument("spec", help="the sweep's YAML file")
-    sweep.add_argument("--backend", choices=("local", "ray"), default="local",
-                       help="local processes pinned to disjoint cores, or Ray tasks")
-    sweep.add_argument("--address", default=None, help="ray: a cluster's address (default: a local instance)")
-    sweep.add_argument("--methods", nargs="+", default=None, help="only these methods of the spec")
-    sweep.add_argument("--parallel", type=int, default=None, help="override the spec's cells at once")
-    sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
-    sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status and command; run nothing")
-    sweep.add_argument("--no-compare", action="store_true", help="skip the comparison at the end")
-    sweep.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
-    sweep.set_defaults(handler=cmd_sweep)
-
-
-def cmd_sweep(args) -> int:
-    """Run the sweep; exit status 1 when a cell failed (the others still ran and were compared)."""
-    try:
-        spec = SweepSpec.load(args.spec)
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f"ellm sweep: {error}") from error
-    overrides = {key: getattr(args, key) for key in ("parallel", "threads") if getattr(args, key) is not None}
-    spec = dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
-    if args.dry_run:
-        for cell in cells(spec):
-            if not args.methods or cell.method in args.methods:
-                print(f"{cell.status:<8} {cell.out}  $ {shlex.join(_argv(cell))}")
-        return 0
-    report = run_sweep(spec, args.backend, args.address, args.methods)
-    print(json.dumps(report, indent=2))
-    return 1 if report["failed"] else 0

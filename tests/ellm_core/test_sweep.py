@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from ellm_core.cli import main
-from ellm_core.sweep import PROGRAMS, SweepSpec, cells, core_slots, flags
+from ellm_core.sweep import PROGRAMS, SweepSpec, cells, core_slots, flags, run_setup
 
 SMOKE = {"preset": "smoke", "steps": 120, "length": 40, "embedder": "hashing:32", "cache": "none",
          "tensorboard": False, "eval-episodes": 1, "checkpoint-every": 60}
@@ -39,7 +39,7 @@ def test_cells_are_method_major_with_overrides_and_seeds(tmp_path):
     assert grid[0].argv[grid[0].argv.index("--steps") + 1] == "50" and grid[0].steps == 50
     assert grid[2].steps == 120 and f"{spec.out}/a-seed0" in grid[2].argv
     assert grid[3].argv[-4:] == ["--seed", "1", "--out", f"{spec.out}/b-seed1"]
-    assert all(cell.status == "new" for cell in grid)
+    assert [cell.status for cell in grid] == ["new", "new", "waiting", "waiting"]  # b starts from a's runs
 
 
 @pytest.mark.parametrize("content, message", [("- a\n- b\n", "YAML mapping"), ("out: x\nmethods: {a: {}}\n", "missing"),
@@ -104,3 +104,28 @@ def test_ray_sweep_on_a_local_instance(tmp_path, capsys):
     assert report["ran"] == 2 and report["failed"] == []
     for method in ("none", "novelty"):
         assert json.loads((tmp_path / "sweep" / f"{method}-seed0" / "summary.json").read_text())["step"] == 120
+
+
+def test_fine_tune_cells_wait_for_their_pretrained_run(tmp_path, capsys):
+    spec = write_spec(tmp_path / "spec.yaml", methods={"from-none": {"init-from": str(tmp_path / "pre" / "none-seed{seed}")}})
+    (cell,) = cells(SweepSpec.load(spec))
+    assert cell.init_from == tmp_path / "pre" / "none-seed0" and cell.status == "waiting"
+    assert main(["sweep", str(spec), "--no-compare"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ran"] == 0 and report["waiting"] == [str(cell.out)]
+    (tmp_path / "pre" / "none-seed0").mkdir(parents=True)
+    (tmp_path / "pre" / "none-seed0" / "summary.json").write_text('{"step": 100}')
+    assert cell.status == "new"
+
+
+def test_setup_runs_once_for_the_methods_that_need_it(tmp_path):
+    marker = tmp_path / "adapter"
+    steps = [{"run": f"sh -c 'echo x >> {marker}'", "creates": str(marker), "methods": ["suggester"]}]
+    assert run_setup(steps, "none") == 0 and not marker.exists()
+    assert run_setup(steps, "suggester") == 0 and run_setup(steps, "suggester") == 0
+    assert marker.read_text() == "x\n"  # created once, then skipped
+    assert run_setup([{"run": "false"}], "none") == 1
+    spec = tmp_path / "spec.yaml"
+    write_spec(spec, setup=[{"run": "true", "when": "always"}])
+    with pytest.raises(ValueError, match="setup step"):
+        SweepSpec.load(spec)

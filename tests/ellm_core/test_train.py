@@ -136,3 +136,32 @@ def test_async_vector_envs_train_too(tmp_path):
     cfg = config(tmp_path, "async", reward="oracle", steps=200, num_envs=2, async_envs=True)
     summary = train(cfg, embedder=HashingEmbedder())
     assert summary["step"] == 200 and summary["episodes"] >= 2
+
+
+def test_init_from_a_pretrained_run_loads_its_q_network_only(tmp_path):
+    pretrained = config(tmp_path, "pretrain", reward="none", env_kwargs='{"length": 4}', steps=3000, eval_episodes=5,
+                        dqn={"eps_decay_steps": 1500})
+    assert train(pretrained, embedder=HashingEmbedder())["final_eval"]["extrinsic_return_mean"] == 1.0
+    # no updates in the fine-tuning run (learning starts after it ends): only the loaded network can solve it
+    short = {"reward": "none", "env_kwargs": '{"length": 4}', "steps": 200, "eval_episodes": 5,
+             "dqn": {"learning_starts": 10_000, "eps_start": 0.05, "eps_end": 0.05}}
+    finetuned = train(config(tmp_path, "finetune", init_from=pretrained.out, **short), embedder=HashingEmbedder())
+    scratch = train(config(tmp_path, "scratch", **short), embedder=HashingEmbedder())
+    assert finetuned["final_eval"]["extrinsic_return_mean"] == 1.0
+    assert scratch["final_eval"]["extrinsic_return_mean"] < 1.0
+    weights = load_checkpoint(latest_checkpoint(tmp_path / "finetune"))["agent"]
+    source = load_checkpoint(latest_checkpoint(tmp_path / "pretrain"))["agent"]
+    assert all(torch.equal(weights["q"][k], source["q"][k]) and torch.equal(weights["target"][k], source["q"][k])
+               for k in source["q"])
+    assert weights["updates"] == 0  # the step count and optimiser are the new run's
+    assert load_checkpoint(latest_checkpoint(tmp_path / "finetune"))["step"] == 200
+
+
+def test_init_from_errors_name_the_run(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        train(config(tmp_path, "a", reward="none", steps=50, init_from=str(tmp_path / "missing")),
+              embedder=HashingEmbedder())
+    train(config(tmp_path, "small", reward="none", steps=100), embedder=HashingEmbedder())
+    with pytest.raises(ValueError, match="does not fit"):
+        train(config(tmp_path, "big", reward="none", steps=50, init_from=str(tmp_path / "small"),
+                     dqn={"hidden": 32}), embedder=HashingEmbedder())

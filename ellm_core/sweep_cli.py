@@ -1,0 +1,47 @@
+"""The ``ellm sweep`` command (the sweep itself is :mod:`ellm_core.sweep`)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shlex
+
+from ellm_core import sweep as sweep_module
+from ellm_core.sweep import SweepSpec, cells, run_sweep
+
+
+def add_sweep_command(commands) -> None:
+    """Add ``ellm sweep SPEC.yaml`` to the ``ellm`` subcommands."""
+    sweep = commands.add_parser("sweep", help="run a grid of methods × seeds from a YAML spec (local processes "
+                                "or Ray), resuming unfinished cells, then compare", description=sweep_module.__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep.add_argument("spec", help="the sweep's YAML file")
+    sweep.add_argument("--backend", choices=("local", "ray"), default="local",
+                       help="local processes pinned to disjoint cores, or Ray tasks")
+    sweep.add_argument("--address", default=None, help="ray: a cluster's address (default: a local instance)")
+    sweep.add_argument("--methods", nargs="+", default=None, help="only these methods of the spec")
+    sweep.add_argument("--parallel", type=int, default=None, help="override the spec's cells at once")
+    sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
+    sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status and command; run nothing")
+    sweep.add_argument("--no-compare", action="store_true", help="skip the comparison at the end")
+    sweep.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    sweep.set_defaults(handler=cmd_sweep)
+
+
+def cmd_sweep(args) -> int:
+    """Run the sweep; exit status 1 when a cell failed (the others still ran and were compared)."""
+    try:
+        spec = SweepSpec.load(args.spec)
+    except (FileNotFoundError, ValueError) as error:
+        raise SystemExit(f"ellm sweep: {error}") from error
+    overrides = {key: getattr(args, key) for key in ("parallel", "threads") if getattr(args, key) is not None}
+    spec = dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
+    if args.dry_run:
+        for cell in cells(spec):
+            if not args.methods or cell.method in args.methods:
+                print(f"{cell.status:<8} {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
+        return 0
+    report = run_sweep(spec, args.backend, args.address, args.methods)
+    print(json.dumps(report, indent=2))
+    return 1 if report["failed"] else 0
