@@ -33,7 +33,7 @@ from recrl.data.prepared import PreparedData, load_prepared
 from recrl.learned_metric import goal_text, train_learned_metric
 from recrl.metrics import metric
 from recrl.rationale.generate import read_rationales
-from recrl.validation_stats import STATISTICS, evaluate_scores, threshold_curve
+from recrl.validation_stats import STATISTICS, evaluate_scores, personal_signal, threshold_curve
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,8 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
     texts = data.item_text()
     sources = goal_sources(config, data, users)
     popularity = data.part("train")["item_id"].value_counts()
-    rows, scores_for_plots, curves = [], {}, {}
+    pair_popularity = pairs["item_id"].map(popularity).fillna(0).to_numpy(dtype=float)
+    rows, personal, scores_for_plots, curves = [], [], {}, {}
     for spec in config.metrics:
         if spec == "learned":
             spec = "learned:" + str(train_learned_metric(data, out / "learned-metric", config.learned_steps,
@@ -156,14 +157,16 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
         for label, goals in tqdm(sources.items(), desc=f"metric {spec}", unit="source"):
             scores = pair_scores(scorer, goals, pairs, texts, config.chunk_users)
             rows.append(_row(spec, label, scores, pairs, config))
+            if label != "shuffled":  # the personal part: these goals against the same goals dealt to other users
+                control = pair_scores(scorer, shuffled(goals, config.seed), pairs, texts, config.chunk_users)
+                personal.append(_personal_row(spec, label, scores, control, pairs, pair_popularity, config))
             if label == next(iter(sources)):
                 scores_for_plots[spec] = scores
                 curves[spec] = threshold_curve(scores, pairs["rating"].to_numpy(), liked=config.liked_threshold,
                                                disliked=config.disliked_threshold)
-    pop_scores = pairs["item_id"].map(popularity).fillna(0).to_numpy(dtype=float)
-    rows.append(_row("popularity", "no goals", pop_scores, pairs, config))
+    rows.append(_row("popularity", "no goals", pair_popularity, pairs, config))
     report = {"config": dataclasses.asdict(config), "pairs": len(pairs), "users": len(users),
-              "primary_goals": next(iter(sources)), "table": rows, "threshold_curves": curves,
+              "primary_goals": next(iter(sources)), "personal": personal, "table": rows, "threshold_curves": curves,
               "users_without_goals": {label: len(set(users) - set(goals)) for label, goals in sources.items()}}
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
     (out / "report.md").write_text(format_table(report), encoding="utf-8")
@@ -179,10 +182,34 @@ def _row(spec: str, label: str, scores: np.ndarray, pairs: pd.DataFrame, config:
     return {"metric": name, "goals": label, **result}
 
 
+def _personal_row(spec: str, label: str, scores: np.ndarray, control: np.ndarray, pairs: pd.DataFrame,
+                  popularity: np.ndarray, config: ValidateConfig) -> dict:
+    result = personal_signal(scores, control, pairs["rating"].to_numpy(), pairs["user_id"].to_numpy(), popularity,
+                             config.bootstrap, config.seed, config.liked_threshold, config.disliked_threshold)
+    return {"metric": "learned" if spec.startswith("learned:") else spec, "goals": label, **result}
+
+
+PERSONAL_HEADERS = {"own_minus_shuffled_spearman": "own − shuffled ρ", "own_minus_shuffled_auc": "own − shuffled AUC",
+                    "own_minus_shuffled_ndcg10": "own − shuffled NDCG@10", "partial_spearman": "ρ given popularity",
+                    "auc_within_popularity": "AUC within popularity quintiles",
+                    "incremental_auc": "AUC gain over popularity"}
+
+
 def format_table(report: dict[str, Any]) -> str:
-    """Markdown: metric × goal source × {Spearman, Kendall, AUC, NDCG@10} as value [95% CI]."""
-    lines = ["| metric | goals | pairs | Spearman ρ | Kendall τ | ROC-AUC | NDCG@10 |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    """Markdown: first how much of the reward is personal (per metric × goal source, value [95% CI]), then
+    metric × goal source × {Spearman, Kendall, AUC, NDCG@10}."""
+    lines = []
+    if report.get("personal"):
+        lines += ["How much of the reward is personal (95 % bootstrap intervals over users; an interval above 0, or "
+                  "above 0.5 for the within-quintile AUC, is a personal signal):", "",
+                  "| metric | goals | " + " | ".join(PERSONAL_HEADERS.values()) + " |",
+                  "| --- | --- |" + " --- |" * len(PERSONAL_HEADERS)]
+        for row in report["personal"]:
+            cells = [f"{row[s]['value']:.3f} [{row[s]['low']:.3f}, {row[s]['high']:.3f}]" for s in PERSONAL_HEADERS]
+            lines.append(f"| {row['metric']} | {row['goals']} | " + " | ".join(cells) + " |")
+        lines += ["", "The reward against held-out ratings (95 % bootstrap intervals over users):", ""]
+    lines += ["| metric | goals | pairs | Spearman ρ | Kendall τ | ROC-AUC | NDCG@10 |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
     for row in report["table"]:
         cells = [f"{row[s]['value']:.3f} [{row[s]['low']:.3f}, {row[s]['high']:.3f}]" for s in STATISTICS]
         lines.append(f"| {row['metric']} | {row['goals']} | {row['pairs']['value']} | " + " | ".join(cells) + " |")

@@ -61,7 +61,16 @@ def test_validate_cli_end_to_end(tmp_path, tiny_prepared, capsys):
     assert report["pairs"] == 8 and report["users"] == 4
     for name in ("report.md", "reward_by_rating.png", "roc.png", "threshold.png", "config.yaml"):
         assert (out / name).stat().st_size > 0
-    assert "| jaccard | rationales | 8 |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| jaccard | rationales | 8 |" in printed
+    # the report leads with the personal part: each goal source against the same goals dealt to other users
+    assert printed.index("How much of the reward is personal") < printed.index("| jaccard | rationales | 8 |")
+    personal = {(row["metric"], row["goals"]): row for row in report["personal"]}
+    assert set(personal) == {(m, g) for m in ("jaccard", "tfidf-cosine") for g in ("rationales", "own liked reviews")}
+    assert set(personal["jaccard", "rationales"]) >= {"own_minus_shuffled_auc", "partial_spearman", "incremental_auc",
+                                                       "auc_within_popularity"}
+    # every user has the same rationale: dealing them to other users changes nothing
+    assert personal["jaccard", "rationales"]["own_minus_shuffled_spearman"]["value"] == pytest.approx(0.0)
 
 
 @pytest.mark.real_model

@@ -3,7 +3,14 @@ import pytest
 from scipy import stats
 from sklearn.metrics import ndcg_score, roc_auc_score
 
-from recrl.validation_stats import evaluate_scores, statistics, threshold_curve, user_ndcg
+from recrl.validation_stats import (
+    evaluate_scores,
+    partial_spearman,
+    personal_signal,
+    statistics,
+    threshold_curve,
+    user_ndcg,
+)
 
 
 def synthetic(users: int, seed: int = 0, noise: float = 1.0):
@@ -53,3 +60,46 @@ def test_threshold_curve_fires_less_as_the_threshold_rises():
     points = threshold_curve(scores, ratings)
     fired = [p["fired"] for p in points]
     assert fired[0] > 0.99 and fired == sorted(fired, reverse=True) and fired[-1] <= 0.06
+
+
+def synthetic_pairs(personal: float, users: int = 200, per_user: int = 20, seed: int = 0):
+    """Held-out pairs where ratings depend on item popularity (5 levels) and, with weight ``personal``, on
+    whether the item has the user's favourite genre. The reward under a user's goals sees popularity and whether
+    the item has the genre the *goals* ask for; shuffled goals ask for another user's genre."""
+    rng = np.random.default_rng(seed)
+    favourite = rng.integers(5, size=users)
+    other = np.roll(favourite, 1)  # another user's goals
+    user = np.repeat(np.arange(users), per_user)
+    level = rng.integers(5, size=users * per_user)  # popularity level of the item
+    genre = rng.integers(5, size=users * per_user)
+    popularity = 10.0 ** level
+    latent = 0.6 * level + personal * (genre == favourite[user]) + rng.normal(0, 1, users * per_user)
+    ratings = np.clip(np.round(1 + latent), 1, 5)
+    own = 0.3 * level + (genre == favourite[user]) + rng.normal(0, 0.3, users * per_user)
+    shuffled = 0.3 * level + (genre == other[user]) + rng.normal(0, 0.3, users * per_user)
+    return own, shuffled, ratings, user.astype(str), popularity
+
+
+def test_a_popularity_driven_rating_has_no_personal_signal():
+    result = personal_signal(*synthetic_pairs(personal=0.0), bootstrap=200)
+    for name in ("own_minus_shuffled_spearman", "own_minus_shuffled_auc", "own_minus_shuffled_ndcg10",
+                 "partial_spearman", "incremental_auc"):
+        assert result[name]["low"] < 0 < result[name]["high"], name
+    assert result["auc_within_popularity"]["low"] < 0.5 < result["auc_within_popularity"]["high"]
+
+
+def test_a_planted_user_specific_signal_is_detected():
+    result = personal_signal(*synthetic_pairs(personal=1.5), bootstrap=200)
+    for name in ("own_minus_shuffled_spearman", "own_minus_shuffled_auc", "own_minus_shuffled_ndcg10",
+                 "partial_spearman", "incremental_auc"):
+        assert result[name]["low"] > 0, name
+    assert result["auc_within_popularity"]["low"] > 0.55
+
+
+def test_partial_spearman_removes_a_shared_cause():
+    rng = np.random.default_rng(3)
+    cause = rng.normal(size=2000)
+    a, b = cause + rng.normal(0, 0.5, 2000), cause + rng.normal(0, 0.5, 2000)
+    assert stats.spearmanr(a, b)[0] > 0.7
+    assert abs(partial_spearman(a, b, cause)) < 0.06
+    assert partial_spearman(a + 0.8 * b, b, cause) > 0.5
