@@ -1,7 +1,9 @@
 """The aggregation that ends a sweep, chosen by name in the spec (``compare: {kind: crafter, ...}``).
 
-Each kind is one function ``(methods: {name: run dirs}, options, out) -> report`` registered in
-:data:`COMPARISONS`; cells without output yet are left out, so a partial sweep still gets its table.
+Each kind is one function ``(methods: {name: run dirs}, options, out) -> report``: a name registered in
+:data:`COMPARISONS`, or ``module:function`` for one defined elsewhere (``recrl.browse.evaluate:sweep_comparison``),
+so the core needs no import of the packages built on it. Cells without output yet are left out, so a partial
+sweep still gets its table.
 """
 
 from __future__ import annotations
@@ -37,12 +39,19 @@ def run_comparison(spec, grid) -> dict[str, Any]:
     """Aggregate a sweep's cells with the comparison its spec names (default out: ``OUT/compare``)."""
     options = dict(spec.compare)
     kind = options.pop("kind", "crafter")
-    if kind not in COMPARISONS:
-        raise ValueError(f"unknown comparison kind {kind!r}; known: {sorted(COMPARISONS)}")
+    if ":" in kind:
+        import importlib
+
+        module, _, name = kind.partition(":")
+        function = getattr(importlib.import_module(module), name)
+    elif kind in COMPARISONS:
+        function = COMPARISONS[kind]
+    else:
+        raise ValueError(f"unknown comparison kind {kind!r}; known: {sorted(COMPARISONS)} or module:function")
     methods: dict[str, list[Path]] = {}
     for cell in grid:
         methods.setdefault(cell.method, []).append(cell.out)
     out = Path(options.pop("out", Path(spec.out) / "compare"))
-    report = COMPARISONS[kind](methods, options, out)
+    report = function(methods, options, out)
     logger.info("comparison (%s) written to %s", kind, out)
     return report

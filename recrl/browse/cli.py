@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 
@@ -71,14 +70,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _evaluate(runs: list[str], episodes: int, seed: int, out: Path) -> int:
-    from recrl.browse.evaluate import evaluate_runs, format_table, plot_report
+    from recrl.browse.evaluate import evaluate_runs, format_table, write_report
 
     report = evaluate_runs(runs, episodes, seed)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "browse_eval.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    table = format_table(report)
-    (out / "browse_eval.md").write_text(table, encoding="utf-8")
-    plot_report(report, out / "browse_eval.png")
-    print(table)
-    print(f"wrote {out / 'browse_eval.json'}, browse_eval.md, browse_eval.png")
+    files = write_report(report, out)
+    print(format_table(report))
+    print(f"wrote {', '.join(str(path) for path in files)}")
     return 0

@@ -8,6 +8,7 @@ rated item). Several runs of one reward (seeds) are aggregated as mean ± std.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -91,21 +92,60 @@ def score(sessions: list[dict]) -> dict[str, float]:
     return result
 
 
-def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu") -> dict[str, Any]:
-    """Scores of each run and of the random/popularity policies on the same sessions, grouped by reward."""
+REFERENCE = "DQN + none"
+
+
+def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu",
+                  bootstrap: int = 1000) -> dict[str, Any]:
+    """Scores of each run and of the random/popularity policies on the same sessions, grouped by reward, and
+    each group's paired difference from ``DQN + none`` (when among the runs) over those sessions."""
     if not runs:
         raise ValueError("give at least one run directory")
     options = load_options(runs[0])
     groups: dict[str, list[dict]] = {}
+    per_session: dict[str, list[list[dict]]] = {}
     for run in runs:
         sessions = run_sessions(agent_policy(run, device), load_options(run), episodes, seed)
-        groups.setdefault(f"DQN + {_reward_of(run)}", []).append({"run": str(run), **score(sessions)})
+        name = f"DQN + {_reward_of(run)}"
+        groups.setdefault(name, []).append({"run": str(run), **score(sessions)})
+        per_session.setdefault(name, []).append(sessions)
     for name, policy in (("random policy", random_policy(np.random.default_rng(seed))),
                          ("popularity policy", popularity_policy)):
-        groups[name] = [{"run": name, **score(run_sessions(policy, options, episodes, seed))}]
+        sessions = run_sessions(policy, options, episodes, seed)
+        groups[name] = [{"run": name, **score(sessions)}]
+        per_session[name] = [sessions]
     table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
              for name, rows in groups.items()}
-    return {"episodes": episodes, "seed": seed, "policies": table, "runs": groups}
+    return {"episodes": episodes, "seed": seed, "policies": table, "runs": groups,
+            "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed)}
+
+
+def session_means(runs: list[list[dict]], metric: str) -> np.ndarray:
+    """Per session, the metric averaged over a group's runs (seeds), NaN where no run has a value."""
+    values = np.array([[s[metric] for s in sessions] for sessions in runs], dtype=float)
+    with np.errstate(all="ignore"):
+        counts = np.sum(~np.isnan(values), axis=0)
+        return np.where(counts > 0, np.nansum(values, axis=0) / np.maximum(counts, 1), np.nan)
+
+
+def paired_differences(per_session: dict[str, list[list[dict]]], reference: str, bootstrap: int = 1000,
+                       seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    """``{group: {metric: {diff, ci_low, ci_high, n}}}``: the mean over the same sessions of the group's value
+    minus the reference's (both averaged over seeds), with a paired bootstrap CI over sessions."""
+    from ellm_core.stats import paired_bootstrap
+
+    if reference not in per_session:
+        return {}
+    result = {}
+    for name, runs in per_session.items():
+        if name == reference:
+            continue
+        result[name] = {}
+        for metric in METRICS:
+            mine, theirs = session_means(runs, metric), session_means(per_session[reference], metric)
+            both = ~(np.isnan(mine) | np.isnan(theirs))
+            result[name][metric] = paired_bootstrap(mine[both], theirs[both], resamples=bootstrap, seed=seed)
+    return result
 
 
 def _mean_std(values: list[float]) -> dict[str, float]:
@@ -121,11 +161,21 @@ def _reward_of(run: str) -> str:
 
 
 def format_table(report: dict[str, Any]) -> str:
-    """A Markdown table: policy × metric (mean ± std over runs)."""
+    """Markdown tables: policy × metric (mean ± std over runs), then each policy minus DQN + none over the same
+    sessions with its 95 % paired bootstrap CI."""
     lines = ["| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
     for name, metrics in report["policies"].items():
         cells = [f"{metrics[m]['mean']:.3f} ± {metrics[m]['std']:.3f}" for m in METRICS]
         lines.append(f"| {name} | {metrics['ndcg']['runs']} | " + " | ".join(cells) + " |")
+    paired = report.get("paired_vs_none") or {}
+    if paired:
+        lines += ["", f"Paired difference from {REFERENCE} over the same held-out sessions (seeds averaged per "
+                  "session; 95 % bootstrap CI over sessions):", "",
+                  "| policy | Δ liked share | Δ mean held-out rating | Δ NDCG |", "| --- | --- | --- | --- |"]
+        for name, metrics in paired.items():
+            cells = [f"{metrics[m]['diff']:+.3f} [{metrics[m]['ci_low']:+.3f}, {metrics[m]['ci_high']:+.3f}]"
+                     for m in METRICS]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -149,3 +199,24 @@ def plot_report(report: dict[str, Any], path: str | Path) -> Path:
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return Path(path)
+
+
+def write_report(report: dict[str, Any], out: str | Path) -> list[Path]:
+    """``browse_eval.json``, ``browse_eval.md`` and ``browse_eval.png`` in ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "browse_eval.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (out / "browse_eval.md").write_text(format_table(report), encoding="utf-8")
+    return [out / "browse_eval.json", out / "browse_eval.md", plot_report(report, out / "browse_eval.png")]
+
+
+def sweep_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The end of an ``ellm sweep`` of ``recrl browse train`` (``compare: {kind:
+    "recrl.browse.evaluate:sweep_comparison", episodes: N}``): every finished run on the same test sessions."""
+    runs = [str(run) for paths in methods.values() for run in paths if (run / "summary.json").is_file()]
+    if not runs:
+        return {"skipped": "no finished run yet"}
+    report = evaluate_runs(runs, options.get("episodes", 200), options.get("seed", 0),
+                           bootstrap=options.get("bootstrap", 1000))
+    write_report(report, out)
+    return {"out": str(out), "ndcg": {name: row["ndcg"]["mean"] for name, row in report["policies"].items()}}

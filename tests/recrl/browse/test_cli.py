@@ -29,7 +29,12 @@ def test_train_then_eval_through_the_cli(tmp_path, capsys):
     report = json.loads((tmp_path / "eval" / "browse_eval.json").read_text())
     assert set(report["policies"]) == {"DQN + ellm", "DQN + none", "random policy", "popularity policy"}
     assert all(0 <= p["ndcg"]["mean"] <= 1 for p in report["policies"].values())
-    assert "| random policy | 1 |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| random policy | 1 |" in printed and "Paired difference from DQN + none" in printed
+    assert set(report["paired_vs_none"]) == {"DQN + ellm", "random policy", "popularity policy"}
+    ndcg = report["paired_vs_none"]["popularity policy"]["ndcg"]
+    expected = report["policies"]["popularity policy"]["ndcg"]["mean"] - report["policies"]["DQN + none"]["ndcg"]["mean"]
+    assert ndcg["n"] == 8 and ndcg["diff"] == pytest.approx(expected) and ndcg["ci_low"] <= ndcg["diff"] <= ndcg["ci_high"]
     assert main(["browse", "eval", runs[0], "--episodes", "2", "--trace", "2", "--out", str(tmp_path / "t")]) == 0
     traces = json.loads((tmp_path / "t" / "traces" / "traces.json").read_text())
     assert len(traces) == 2 and all(len(trace["steps"]) == 5 for trace in traces)
@@ -48,3 +53,40 @@ def test_oracle_and_missing_rationales_are_clear_errors(tmp_path):
         main(["browse", "train", *FAST, "--data", str(data), "--reward", "oracle", "--out", str(tmp_path / "o")])
     with pytest.raises(ValueError, match="need rationales: pass --rationale ADAPTER"):
         main(["browse", "train", *FAST, "--data", str(data), "--reward", "ellm", "--out", str(tmp_path / "e")])
+
+
+def test_paired_differences_average_seeds_per_session():
+    from recrl.browse.evaluate import paired_differences, session_means
+
+    def sessions(values):
+        return [{"liked_share": v, "mean_rating": v, "ndcg": v} for v in values]
+
+    nan = float("nan")
+    per_session = {"DQN + none": [sessions([0.0, 0.2, 0.4])],
+                   "DQN + ellm": [sessions([0.1, 0.3, nan]), sessions([0.3, 0.5, 0.6])]}
+    assert session_means(per_session["DQN + ellm"], "ndcg") == pytest.approx([0.2, 0.4, 0.6])
+    result = paired_differences(per_session, "DQN + none", bootstrap=200)
+    assert set(result) == {"DQN + ellm"}
+    assert result["DQN + ellm"]["ndcg"]["diff"] == pytest.approx(0.2) and result["DQN + ellm"]["ndcg"]["n"] == 3
+    assert paired_differences(per_session, "DQN + novelty") == {}
+
+
+def test_a_browse_sweep_ends_with_the_paired_comparison(tmp_path, capsys):
+    import yaml
+
+    from ellm_core.cli import main as ellm_main
+
+    data = write_prepared(tmp_path / "p", users=5, items=15)
+    rationales = tmp_path / "r.parquet"
+    pd.DataFrame([{"user_id": f"u{u}", "rank": 0, "rationale": "Film 4 (1984). Comedy."} for u in range(5)]) \
+        .to_parquet(rationales)
+    args = dict(zip([flag[2:] for flag in FAST[::2]], FAST[1::2]))
+    spec = {"command": "recrl browse train", "out": str(tmp_path / "sweep"), "seeds": [0], "parallel": 2, "threads": 1,
+            "args": {**args, "data": str(data), "rationales": str(rationales), "steps": 100},
+            "methods": {"ellm": {"reward": "ellm"}, "none": {"reward": "none"}},
+            "compare": {"kind": "recrl.browse.evaluate:sweep_comparison", "episodes": 6, "bootstrap": 50}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    assert ellm_main(["sweep", str(tmp_path / "spec.yaml")]) == 0
+    report = json.loads((tmp_path / "sweep" / "compare" / "browse_eval.json").read_text())
+    assert set(report["paired_vs_none"]) == {"DQN + ellm", "random policy", "popularity policy"}
+    assert report["paired_vs_none"]["DQN + ellm"]["ndcg"]["n"] == 6
