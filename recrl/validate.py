@@ -37,6 +37,9 @@ from recrl.validation_stats import STATISTICS, evaluate_scores, personal_signal,
 
 logger = logging.getLogger(__name__)
 
+#: Metrics trained on the train split by ``recrl validate`` (name -> hard negatives, see recrl.learned_metric).
+LEARNED = {"learned": "any", "learned-taste": "popularity-matched"}
+
 
 @dataclass
 class ValidateConfig:
@@ -47,7 +50,8 @@ class ValidateConfig:
     rationales: str | None = option(None, "rationales file of the fine-tuned generator (the primary goals)")
     extra_goals: list[str] = field(default_factory=list, metadata={"help": "more goal sources as LABEL=PATH"})
     metrics: list[str] = field(default_factory=lambda: ["sbert-cosine", "tfidf-cosine", "bm25", "jaccard"],
-                               metadata={"help": "metric names (learned = train one on the train split)"})
+                               metadata={"help": "metric names (learned, learned-taste: train one on the train "
+                                                              "split)"})
     max_users: int = option(0, "validate on the first N users (sorted ids; 0 = all)")
     max_goals: int = option(5, "own liked reviews per user (the latest)")
     bootstrap: int = option(200, "bootstrap resamples of users for the 95% intervals")
@@ -147,22 +151,24 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
     popularity = data.part("train")["item_id"].value_counts()
     pair_popularity = pairs["item_id"].map(popularity).fillna(0).to_numpy(dtype=float)
     rows, personal, scores_for_plots, curves = [], [], {}, {}
-    for spec in config.metrics:
-        if spec == "learned":
-            spec = "learned:" + str(train_learned_metric(data, out / "learned-metric", config.learned_steps,
-                                                         max_triplets=config.learned_triplets, seed=config.seed))
+    for name in config.metrics:
+        spec = name
+        if name in LEARNED:
+            spec = "learned:" + str(train_learned_metric(data, out / f"{name}-metric", config.learned_steps,
+                                                         max_triplets=config.learned_triplets, seed=config.seed,
+                                                         negatives=LEARNED[name]))
         scorer = metric(spec)
         if hasattr(scorer, "fit"):
             scorer.fit(list(dict.fromkeys(texts.values())))
         for label, goals in tqdm(sources.items(), desc=f"metric {spec}", unit="source"):
             scores = pair_scores(scorer, goals, pairs, texts, config.chunk_users)
-            rows.append(_row(spec, label, scores, pairs, config))
+            rows.append(_row(name, label, scores, pairs, config))
             if label != "shuffled":  # the personal part: these goals against the same goals dealt to other users
                 control = pair_scores(scorer, shuffled(goals, config.seed), pairs, texts, config.chunk_users)
-                personal.append(_personal_row(spec, label, scores, control, pairs, pair_popularity, config))
+                personal.append(_personal_row(name, label, scores, control, pairs, pair_popularity, config))
             if label == next(iter(sources)):
-                scores_for_plots[spec] = scores
-                curves[spec] = threshold_curve(scores, pairs["rating"].to_numpy(), liked=config.liked_threshold,
+                scores_for_plots[name] = scores
+                curves[name] = threshold_curve(scores, pairs["rating"].to_numpy(), liked=config.liked_threshold,
                                                disliked=config.disliked_threshold)
     rows.append(_row("popularity", "no goals", pair_popularity, pairs, config))
     report = {"config": dataclasses.asdict(config), "pairs": len(pairs), "users": len(users),
@@ -175,18 +181,22 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
     return report
 
 
-def _row(spec: str, label: str, scores: np.ndarray, pairs: pd.DataFrame, config: ValidateConfig) -> dict:
+def _row(name: str, label: str, scores: np.ndarray, pairs: pd.DataFrame, config: ValidateConfig) -> dict:
     result = evaluate_scores(scores, pairs["rating"].to_numpy(), pairs["user_id"].to_numpy(), config.bootstrap,
                              config.seed, config.liked_threshold, config.disliked_threshold)
-    name = "learned" if spec.startswith("learned:") else spec
-    return {"metric": name, "goals": label, **result}
+    return {"metric": _label(name), "goals": label, **result}
 
 
-def _personal_row(spec: str, label: str, scores: np.ndarray, control: np.ndarray, pairs: pd.DataFrame,
+def _personal_row(name: str, label: str, scores: np.ndarray, control: np.ndarray, pairs: pd.DataFrame,
                   popularity: np.ndarray, config: ValidateConfig) -> dict:
     result = personal_signal(scores, control, pairs["rating"].to_numpy(), pairs["user_id"].to_numpy(), popularity,
                              config.bootstrap, config.seed, config.liked_threshold, config.disliked_threshold)
-    return {"metric": "learned" if spec.startswith("learned:") else spec, "goals": label, **result}
+    return {"metric": _label(name), "goals": label, **result}
+
+
+def _label(name: str) -> str:
+    """A metric's row label: a loaded learned metric (learned:PATH) is 'learned'."""
+    return "learned" if name.startswith("learned:") else name
 
 
 PERSONAL_HEADERS = {"own_minus_shuffled_spearman": "own − shuffled ρ", "own_minus_shuffled_auc": "own − shuffled AUC",

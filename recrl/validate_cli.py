@@ -25,7 +25,8 @@ def add_validate_command(commands: argparse._SubParsersAction) -> None:
                         help="another goal source, e.g. base=runs/base-rationales.parquet (repeatable)")
     parser.add_argument("--metric", dest="metrics", action="append", default=None, metavar="NAME",
                         help=f"metric (repeatable): {', '.join(available_metrics())}; 'learned' trains one on the "
-                             "train split; learned:PATH loads one (default: sbert-cosine tfidf-cosine bm25 jaccard)")
+                             "train split, 'learned-taste' one whose negatives are disliked items matched in popularity "
+                             "to the positive; learned:PATH loads one (default: sbert-cosine tfidf-cosine bm25 jaccard)")
     for field in dataclasses.fields(ValidateConfig):
         if field.name in ("data", "out", "rationales", "extra_goals", "metrics"):
             continue

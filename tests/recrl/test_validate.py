@@ -80,3 +80,18 @@ def test_learned_metric_trains_saves_and_loads(tmp_path, tiny_prepared):
     assert manifest["trained_on"] == "train split only" and manifest["steps"] == 2
     scores = metric(f"learned:{path}").score(["I loved the comedy"], ["Film 1 (1981). Drama.", "I loved the comedy"])
     assert scores[0, 1] == pytest.approx(1.0, abs=1e-5) and scores[0, 0] < scores[0, 1]
+
+
+def test_taste_triplets_match_the_negative_to_the_positive_in_popularity(tiny_prepared):
+    from recrl.learned_metric import MATCH_LOG_POPULARITY, log_popularity
+
+    data = load_prepared(tiny_prepared)
+    popularity = log_popularity(data)
+    assert set(popularity) == set(data.part("train")["item_id"])
+    by_description = {d: i for i, d in zip(data.items["item_id"], data.items["description"])}
+    matched = build_triplets(data, max_triplets=0, negatives="popularity-matched")
+    assert matched and len(matched) <= len(build_triplets(data, max_triplets=0))
+    assert all(abs(popularity[by_description[p]] - popularity[by_description[n]]) <= MATCH_LOG_POPULARITY
+               for _, _, p, n in matched)
+    with pytest.raises(ValueError, match="negatives"):
+        build_triplets(data, negatives="popular")
