@@ -82,7 +82,7 @@ def precompute_rationales(options: BrowseOptions, run_dir: Path, device: str = "
     users = load_catalog(options.data, options.catalog_embedder).users_by_split["train"]
     users = users[: options.max_users] if options.max_users else users
     histories = user_histories(load_prepared(options.data), users, manifest.get("liked_threshold", 4.0),
-                               manifest.get("max_history", 5))
+                               manifest.get("max_history", 5), history=manifest.get("history", "titles"))
     lm = rationale_lm(options.rationale, device=device, temperature=0.8, top_p=0.95, max_new_tokens=40,
                       seed=options.rationale_seed)
     frame, counts = generate_rationales(lm, histories, options.num_rationales, open_cache(cache))

@@ -9,6 +9,8 @@ import logging
 import random
 from pathlib import Path
 
+import pandas as pd
+
 from ellm_core.cache import open_cache
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
 from recrl.data.prepared import load_prepared
@@ -55,6 +57,14 @@ def add_rationale_command(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--cache", default="default", help="SQLite cache path, 'default' or 'none'")
     generate.set_defaults(handler=run_generate)
 
+    check = actions.add_parser("check", help="how often rationales name people who are made up",
+                               description="Shares of rationales naming a person, a person listed in no catalogue "
+                                           "item (made up), and a person in none of the user's train items.")
+    check.add_argument("rationales", nargs="+", help="rationale files (parquet/JSONL from `recrl rationale generate`)")
+    check.add_argument("--data", required=True, help="prepared data directory")
+    check.add_argument("--json", action="store_true", help="print the reports as JSON")
+    check.set_defaults(handler=run_check)
+
 
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``recrl rationale train``."""
@@ -68,7 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
         lm = rationale_lm(Path(config.out) / "adapter", device=config.device, temperature=0.8, top_p=0.95,
                           max_new_tokens=40, seed=config.seed)
         frame, counts = generate_rationales(lm, user_histories(data, chosen, config.liked_threshold,
-                                                                config.max_history), 3)
+                                                                config.max_history, history=config.history), 3)
         table = samples_table(frame, data, chosen, config.liked_threshold)
         (Path(config.out) / "samples.md").write_text(table, encoding="utf-8")
         if config.steps < 50:
@@ -85,11 +95,28 @@ def run_generate(args: argparse.Namespace) -> int:
     users = args.users
     if users is None and args.max_users:
         users = sorted(set(data.interactions["user_id"]))[: args.max_users]
-    histories = user_histories(data, users, manifest.get("liked_threshold", 4.0), manifest.get("max_history", 5))
+    histories = user_histories(data, users, manifest.get("liked_threshold", 4.0), manifest.get("max_history", 5),
+                               history=manifest.get("history", "titles"))
     lm = rationale_lm(directory, args.base_model, args.device, temperature=args.temperature, top_p=args.top_p,
                       max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, seed=args.seed)
     cache = open_cache(None if args.cache == "default" else args.cache)
     frame, counts = generate_rationales(lm, histories, args.num, cache)
     out = write_rationales(frame, args.out or directory / "rationales.parquet")
     print(f"wrote {out}: {len(frame)} rationales for {len(histories)} users; {json.dumps(counts.as_dict())}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Handler of ``recrl rationale check``."""
+    from recrl.rationale.generate import read_rationales
+    from recrl.rationale.people import format_report, hallucination_report
+
+    data = load_prepared(args.data)
+    reports = {}
+    for path in args.rationales:
+        rows = pd.DataFrame([{"user_id": user, "rationale": text} for user, texts in read_rationales(path).items()
+                             for text in texts], columns=["user_id", "rationale"])
+        reports[path] = hallucination_report(rows, data)
+    for path, report in reports.items():
+        print(json.dumps({path: report}) if args.json else format_report(report, path))
     return 0

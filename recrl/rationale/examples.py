@@ -2,9 +2,11 @@
 
 For every interaction of the chosen split rated at or above ``liked_threshold`` whose target is usable:
 
-- **input** (the user's context): the titles of the user's *earlier* liked items (strictly older timestamps,
-  train split only unless told otherwise, at most ``max_history``, oldest first), and the category most common
-  among those earlier items (the first entry of their ``categories``). The target item never appears in it.
+- **input** (the user's context): the user's *earlier* liked items (strictly older timestamps, train split only
+  unless told otherwise, at most ``max_history``, oldest first), and the category most common among those
+  earlier items (the first entry of their ``categories``). The target item never appears in it. Each earlier
+  item is given by its title (``history="titles"``), or grounded in its metadata (``history="metadata"``: title,
+  genres, director, the first two cast names), so that the people a rationale names can come from the input.
 - **target** (the rationale): where the interaction has review text (Amazon, clothing), its first sentences,
   cleaned and capped at ``max_target_chars``; where it has none (the MovieLens sample), a *proxy* taste
   statement built from the liked item's metadata ("I want a 1990s crime, thriller film directed by Quentin
@@ -42,6 +44,25 @@ class RationaleExample:
     history: tuple[str, ...]
     category: str
     target: str
+
+
+HISTORY_FORMATS = ("titles", "metadata")
+
+
+def history_entry(item: dict, history: str = "titles") -> str:
+    """How one earlier liked item appears in the prompt: its title, or its title with its metadata."""
+    title = str(item.get("title") or item.get("item_id", ""))
+    if history == "titles":
+        return title
+    if history != "metadata":
+        raise ValueError(f"history must be one of {HISTORY_FORMATS}, got {history!r}")
+    fields = dict(_FIELD.findall(str(item.get("description", ""))))
+    parts = [", ".join(str(c).lower() for c in list(item.get("categories", []))[:3])]
+    if fields.get("Director"):
+        parts.append("directed by " + fields["Director"].split(", ")[0])
+    if fields.get("Cast"):
+        parts.append("with " + " and ".join(fields["Cast"].split(", ")[:2]))
+    return f"{title} ({'; '.join(p for p in parts if p)})" if any(parts) else title
 
 
 def user_message(history: tuple[str, ...] | list[str], category: str) -> str:
@@ -95,6 +116,7 @@ def build_examples(
     max_history: int = 5,
     max_target_chars: int = 160,
     history_splits: tuple[str, ...] = ("train",),
+    history: str = "titles",
 ) -> list[RationaleExample]:
     """Training (or held-out) examples from the liked interactions of ``split``; see the module docstring.
 
@@ -102,7 +124,7 @@ def build_examples(
     held-out evaluation may also use ``valid``/``test`` items that are older than the target).
     """
     items = data.items.set_index("item_id")
-    titles = items["title"].to_dict()
+    entries = _entries(data, history)
     first_category = items["categories"].map(_first_category).to_dict()
     frame = data.interactions
     liked = frame[frame["rating"] >= liked_threshold].sort_values(["user_id", "timestamp", "item_id"], kind="stable")
@@ -114,14 +136,19 @@ def build_examples(
                 target = _target(row, items)
                 if target:
                     earlier = [i for t, i in seen if t < row.timestamp and i != row.item_id][-max_history:]
-                    history = tuple(titles.get(i, str(i)) for i in earlier)
+                    context = tuple(entries.get(i, str(i)) for i in earlier)
                     counts = Counter(first_category.get(i, "") for i in earlier if first_category.get(i))
                     category = counts.most_common(1)[0][0] if counts else ""
-                    examples.append(RationaleExample(str(user_id), str(row.item_id), history, category,
+                    examples.append(RationaleExample(str(user_id), str(row.item_id), context, category,
                                                      first_sentences(target, max_target_chars)))
             if row.split in history_splits:
                 seen.append((row.timestamp, row.item_id))
     return examples
+
+
+def _entries(data: PreparedData, history: str) -> dict[str, str]:
+    """item_id -> its history entry (:func:`history_entry`)."""
+    return {str(item["item_id"]): history_entry(item, history) for item in data.items.to_dict("records")}
 
 
 def _target(row, items: pd.DataFrame) -> str:
@@ -134,13 +161,15 @@ def _target(row, items: pd.DataFrame) -> str:
 
 
 def user_histories(data: PreparedData, users: list[str] | None = None, liked_threshold: float = 4.0,
-                   max_history: int = 5, splits: tuple[str, ...] = ("train",)) -> dict[str, tuple[tuple, str]]:
-    """user_id -> (history titles, category) from the user's latest liked items of ``splits``, for generation.
+                   max_history: int = 5, splits: tuple[str, ...] = ("train",),
+                   history: str = "titles") -> dict[str, tuple[tuple, str]]:
+    """user_id -> (history entries, category) from the user's latest liked items of ``splits``, for generation
+    (``history`` as in training: the adapter manifest records it).
 
     A user without liked items there gets an empty history ("nothing yet") rather than an error.
     """
     items = data.items.set_index("item_id")
-    titles, first_category = items["title"].to_dict(), items["categories"].map(_first_category).to_dict()
+    titles, first_category = _entries(data, history), items["categories"].map(_first_category).to_dict()
     frame = data.interactions
     frame = frame[frame["split"].isin(splits) & (frame["rating"] >= liked_threshold)]
     frame = frame.sort_values(["user_id", "timestamp", "item_id"], kind="stable")

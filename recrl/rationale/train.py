@@ -35,6 +35,8 @@ class RationaleConfig(lora.LoraTrainConfig):
     out: str = option("runs/rationale", "run directory (adapter, manifest, metrics, plots)")
     liked_threshold: float = option(4.0, "ratings at or above this are liked (training targets)")
     max_history: int = option(5, "earlier liked items in the prompt")
+    history: str = option("titles", "how earlier liked items appear in the prompt: titles, or titles with their "
+                          "metadata (genres, director, two cast names)", choices=("titles", "metadata"))
     max_target_chars: int = option(160, "length cap of a rationale target")
     max_examples: int = option(2000, "training examples sampled (seeded) from the train split; 0 = all")
     eval_examples: int = option(100, "held-out examples (test split) for the loss/perplexity")
@@ -66,7 +68,7 @@ def _sample(examples: list[RationaleExample], count: int, seed: int) -> list[Rat
 def select_examples(config: RationaleConfig, data) -> tuple[list[RationaleExample], list[RationaleExample]]:
     """(training examples from the train split, held-out examples from the test split)."""
     options = {"liked_threshold": config.liked_threshold, "max_history": config.max_history,
-               "max_target_chars": config.max_target_chars}
+               "max_target_chars": config.max_target_chars, "history": config.history}
     train = build_examples(data, "train", **options)
     if not train:
         raise ValueError(f"no usable training examples in {config.data}: no train interaction is rated >= "
@@ -92,7 +94,7 @@ def train_rationale(config: RationaleConfig) -> dict[str, Any]:
                 "lora": {"r": config.lora_r, "alpha": config.lora_alpha, "dropout": config.lora_dropout,
                          "target_modules": config.target_modules},
                 "liked_threshold": config.liked_threshold, "max_history": config.max_history,
-                "seed": config.seed, "metrics": metrics}
+                "history": config.history, "seed": config.seed, "metrics": metrics}
     rm.save_adapter(model, run_dir / "adapter", manifest)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
     return metrics

@@ -61,3 +61,43 @@ def test_user_without_liked_items_gets_an_empty_history(tmp_path):
     histories = user_histories(load_prepared(directory), ["u0", "u1"])
     assert histories["u0"] == ((), "")
     assert len(histories["u1"][0]) == 5 and histories["u1"][1] in {"Comedy", "Drama", "Horror"}
+
+
+def test_metadata_history_grounds_the_prompt_without_the_target(tiny_prepared):
+    from recrl.rationale.examples import history_entry, user_message
+
+    data = load_prepared(tiny_prepared)
+    item = data.items.to_dict("records")[4]
+    assert history_entry(item) == "Film 4 (1984)"
+    assert history_entry(item, "metadata") == "Film 4 (1984) (drama; directed by Person 4; with Actor 4)"
+    with pytest.raises(ValueError, match="history must be"):
+        history_entry(item, "reviews")
+    titles = [e.history for e in build_examples(data, "train", max_history=10)]
+    grounded = build_examples(data, "train", max_history=10, history="metadata")
+    assert [len(h) for h in titles] == [len(e.history) for e in grounded]  # the same items, more said of each
+    for example in grounded:
+        assert not any(entry.startswith(f"Film {example.item_id[1:]} (") for entry in example.history)
+        assert "Director: Person" not in user_message(example.history, example.category)  # rewritten, not pasted
+    assert user_histories(data, ["u0"], history="metadata")["u0"][0][0].endswith("with Actor 1)")
+
+
+def test_hallucination_report_counts_made_up_and_outside_history_people(tiny_prepared):
+    import pandas as pd
+
+    from recrl.rationale.people import hallucination_report, item_people, named_people
+
+    assert named_people("I want a film directed by Anna Lee, starring Bo Ek and Jean de Florette.") == \
+        ["Anna Lee", "Bo Ek", "Jean de Florette"]
+    assert item_people("Film 1 (1981). Drama. Director: Ann Lee. Writer: Bo Ek, Cy Do. Cast: Di Fa.") == \
+        {"Ann Lee", "Bo Ek", "Cy Do", "Di Fa"}
+    data = load_prepared(tiny_prepared)
+    data.items["description"] = [f"Film {i}. Drama. Director: Dir {chr(65 + i)}. Cast: Star {chr(65 + i)}."
+                                 for i in range(len(data.items))]
+    rationales = pd.DataFrame({"user_id": ["u0", "u0", "u0", "u1"],
+                               "rationale": ["I want a drama directed by Dir B.",  # u0's train item i1: grounded
+                                             "I want a drama starring Star H.",  # i7 is in the catalogue, not u0's train
+                                             "I want a drama directed by Nobody Known.",  # made up
+                                             "I want a good drama."]})  # names nobody
+    report = hallucination_report(rationales, data)
+    assert report["naming_a_person"] == 3 and report["made_up"] == 1 and report["outside_history"] == 2
+    assert report["made_up_rate"] == 0.25 and report["people_named"] == 3
