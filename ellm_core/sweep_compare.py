@@ -17,13 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 def crafter_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
-    """The Crafter comparison (:mod:`ellm_core.crafter.compare`) of runs with a ``stats.jsonl``."""
+    """The Crafter comparison (:mod:`ellm_core.crafter.compare`) of the finished runs."""
     from ellm_core.crafter.compare import compare, write_comparison
 
-    runs = {method: [run for run in paths if (run / "stats.jsonl").is_file()] for method, paths in methods.items()}
+    runs = {method: [run for run in paths if (run / "summary.json").is_file()] for method, paths in methods.items()}
     runs = {method: paths for method, paths in runs.items() if paths}
     if not runs:
-        return {"skipped": "no run has a stats.jsonl yet"}
+        return {"skipped": "no run has finished yet"}
     result = compare(runs, baselines=options.get("baselines", ("none", "novelty")), bins=options.get("bins", 20))
     files = write_comparison(result, out)
     return {"out": str(out), "files": [str(path) for path in files],

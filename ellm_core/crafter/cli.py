@@ -92,6 +92,8 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     comparison.add_argument("--methods", nargs="+", default=None, help="these methods, in this order (default: all)")
     comparison.add_argument("--baseline", nargs="+", default=["none", "novelty"], help="reference methods of the tests")
     comparison.add_argument("--bins", type=int, default=20, help="step bins of the achievement curves")
+    comparison.add_argument("--include-unfinished", action="store_true",
+                            help="also runs still training (no summary.json yet)")
     comparison.add_argument("--out", default=None, help="output folder (default: FIRST_DIR/compare)")
     comparison.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     comparison.set_defaults(handler=cmd_compare)

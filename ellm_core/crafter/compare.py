@@ -24,12 +24,14 @@ RUN_NAME = re.compile(r"^(?P<method>.+)-seed(?P<seed>\d+)$")
 METRICS = {"score": "Crafter score", "achievements": "achievements / episode", "reward": "episode reward"}
 
 
-def discover_runs(directory: str | Path) -> dict[str, list[Path]]:
-    """``{method: [run dirs sorted by seed]}`` of the ``<method>-seed<S>`` folders holding a ``stats.jsonl``."""
+def discover_runs(directory: str | Path, finished_only: bool = True) -> dict[str, list[Path]]:
+    """``{method: [run dirs sorted by seed]}`` of the ``<method>-seed<S>`` folders holding a ``stats.jsonl`` (and,
+    with ``finished_only``, a ``summary.json``: runs still training are left out)."""
     methods: dict[str, list[tuple[int, Path]]] = {}
     for path in sorted(Path(directory).iterdir()):
         match = RUN_NAME.match(path.name)
-        if match and path.is_dir() and (path / "stats.jsonl").is_file():
+        finished = (path / "summary.json").is_file() or not finished_only
+        if match and path.is_dir() and (path / "stats.jsonl").is_file() and finished:
             methods.setdefault(match["method"], []).append((int(match["seed"]), path))
     return {method: [path for _, path in sorted(runs)] for method, runs in methods.items()}
 
@@ -155,7 +157,7 @@ def cmd_compare(args) -> int:
     """Compare methods from sweep run directories (``<method>-seed<S>``): table, Welch tests, curves."""
     methods: dict[str, list[Path]] = {}
     for directory in args.dirs:
-        for method, runs in discover_runs(directory).items():
+        for method, runs in discover_runs(directory, finished_only=not args.include_unfinished).items():
             methods.setdefault(method, []).extend(runs)
     if args.methods:
         missing = [m for m in args.methods if m not in methods]

@@ -53,6 +53,9 @@ def add_rationale_command(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--max-new-tokens", type=int, default=40, help="tokens per rationale")
     generate.add_argument("--batch-size", type=int, default=16, help="prompts per forward pass")
     generate.add_argument("--device", default="auto", help="torch device (auto = cuda when available)")
+    generate.add_argument("--backend", choices=("transformers", "ctranslate2"), default="transformers",
+                          help="transformers (adapter applied), or ctranslate2 (adapter merged, converted once; "
+                               "faster on CPU)")
     generate.add_argument("--seed", type=int, default=0, help="sampling seed")
     generate.add_argument("--cache", default="default", help="SQLite cache path, 'default' or 'none'")
     generate.set_defaults(handler=run_generate)
@@ -97,7 +100,7 @@ def run_generate(args: argparse.Namespace) -> int:
         users = sorted(set(data.interactions["user_id"]))[: args.max_users]
     histories = user_histories(data, users, manifest.get("liked_threshold", 4.0), manifest.get("max_history", 5),
                                history=manifest.get("history", "titles"))
-    lm = rationale_lm(directory, args.base_model, args.device, temperature=args.temperature, top_p=args.top_p,
+    lm = rationale_lm(directory, args.base_model, args.device, args.backend, temperature=args.temperature, top_p=args.top_p,
                       max_new_tokens=args.max_new_tokens, batch_size=args.batch_size, seed=args.seed)
     cache = open_cache(None if args.cache == "default" else args.cache)
     frame, counts = generate_rationales(lm, histories, args.num, cache)

@@ -85,14 +85,22 @@ def check_base(manifest: dict[str, Any], adapter: Path, base_model: str | None) 
     return trained_on
 
 
-def rationale_lm(adapter: str | Path, base_model: str | None = None, device: str = "cpu", **decoding: Any):
-    """The fine-tuned rationale model as a core ``LanguageModel`` (``TransformersLM`` with the adapter applied).
+def rationale_lm(adapter: str | Path, base_model: str | None = None, device: str = "cpu",
+                 backend: str = "transformers", **decoding: Any):
+    """The fine-tuned rationale model as a core ``LanguageModel``: ``TransformersLM`` with the adapter applied, or
+    (``backend="ctranslate2"``) ``CTranslate2LM`` on the base with the adapter merged, converted once.
 
-    ``decoding`` takes ``TransformersLM`` options (``temperature``, ``top_p``, ``max_new_tokens``,
+    ``decoding`` takes the backends' shared options (``temperature``, ``top_p``, ``max_new_tokens``,
     ``repetition_penalty``, ``batch_size``, ``seed``).
     """
-    from ellm_core.llm_local import TransformersLM
-
     directory, manifest = read_manifest(adapter)
     base = check_base(manifest, directory, base_model)
+    if backend == "ctranslate2":
+        from ellm_core.llm_ct2 import CTranslate2LM
+
+        return CTranslate2LM(model=base, adapter=str(directory), **decoding)
+    if backend != "transformers":
+        raise ValueError(f"rationale backend must be transformers or ctranslate2, got {backend!r}")
+    from ellm_core.llm_local import TransformersLM
+
     return TransformersLM(model=base, device=resolve_device(device), adapter=str(directory), **decoding)

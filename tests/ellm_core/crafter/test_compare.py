@@ -15,6 +15,7 @@ from ellm_core.crafter.score import ACHIEVEMENTS, crafter_score
 def write_run(path, episodes):
     """A run directory whose stats.jsonl holds ``episodes`` (dicts of achievement -> count, plus step)."""
     path.mkdir(parents=True)
+    (path / "summary.json").write_text("{}")
     with (path / "stats.jsonl").open("w") as handle:
         for step, unlocked in episodes:
             line = {"length": 100, "reward": float(len(unlocked)), "step": step,
@@ -32,6 +33,7 @@ def sweep_dir(tmp_path):
         write_run(tmp_path / f"wood-seed{seed}",
                   [(step, ("collect_wood",) if step <= 500 else late) for step in range(100, 1001, 100)])
     (tmp_path / "wood-seed3").mkdir()  # no stats.jsonl yet: left out
+    write_run(tmp_path / "wood-seed4", [(100, ())]).joinpath("summary.json").unlink()  # still training: left out
     (tmp_path / "notes").mkdir()
     return tmp_path
 
@@ -40,6 +42,7 @@ def test_discover_runs_groups_by_method_in_seed_order(sweep_dir):
     runs = discover_runs(sweep_dir)
     assert sorted(runs) == ["none", "wood"]
     assert [path.name for path in runs["wood"]] == ["wood-seed0", "wood-seed1", "wood-seed2"]
+    assert [path.name for path in discover_runs(sweep_dir, finished_only=False)["wood"]][-1] == "wood-seed4"
 
 
 def test_compare_numbers(sweep_dir):
