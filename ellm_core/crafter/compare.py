@@ -82,6 +82,8 @@ def format_markdown(result: dict) -> str:
         lines.append(f"| {method} | {row['score']['n']} | {format_ci(row['score'])} | "
                      f"{format_ci(row['achievements'])} | {row['reward']['mean']:.2f} ± {row['reward']['std']:.2f} |")
     for reference, tests in result["tests"].items():
+        if not tests:
+            continue
         lines += ["", f"Welch's t-test against **{reference}** (difference of means, p):", "",
                   "| method | Δ score | p | Δ achievements | p | Δ reward | p |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for method, test in tests.items():
