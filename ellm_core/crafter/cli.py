@@ -34,9 +34,9 @@ def crafter_train_defaults(preset: str | None):
 
 def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=None, suggester_defaults=None) -> None:
     """Add ``crafter train``, ``crafter eval`` and ``crafter suggester`` to the ``ellm`` subcommands."""
-    from ellm_core.cli import add_train_arguments
     from ellm_core.config import add_dataclass_arguments
     from ellm_core.crafter.suggester import PRESETS, SuggesterConfig
+    from ellm_core.train_cli import add_train_arguments
 
     crafter = commands.add_parser("crafter", help="the Crafter reproduction: train and evaluate",
                                   description=__doc__.splitlines()[0])
@@ -115,10 +115,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
     from ellm_core.checkpoint import latest_checkpoint
-    from ellm_core.cli import train_config_from_args
     from ellm_core.crafter.stats import StatsWriter
     from ellm_core.crafter.video import periodic_videos
     from ellm_core.train import train
+    from ellm_core.train_cli import train_config_from_args
 
     config = train_config_from_args(args)
     env_kwargs = config.env_arguments()
@@ -140,8 +140,8 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
     the training run (the same flags give the same cache keys); prints the coverage on a held-out play."""
     import dataclasses
 
-    from ellm_core.cli import train_config_from_args
     from ellm_core.crafter.prewarm import format_report, prewarm
+    from ellm_core.train_cli import train_config_from_args
 
     config = train_config_from_args(args)
     config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
