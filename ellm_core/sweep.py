@@ -15,6 +15,7 @@ A spec is one YAML file (:class:`SweepSpec`)::
     setup:     # run before the first cell of `methods` (of every method when absent), unless `creates` exists
       - {run: "ellm crafter suggester --out runs/s", creates: runs/s/adapter, methods: [suggester]}
     compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
+    results: results/crafter/100k      # finished cells' small files (keep: [stats.jsonl, ...]) and the comparison
 
 Flags: ``key: value`` becomes ``--key value``; ``true`` becomes ``--key``, ``false`` ``--no-key``; a list
 gives the values after one flag. A cell whose run directory holds ``summary.json`` is done and skipped; one
@@ -66,6 +67,8 @@ class SweepSpec:
     threads: int = 0
     setup: list[dict[str, str]] = field(default_factory=list)
     compare: dict[str, Any] | None = None
+    results: str | None = None  # where finished cells' small files (``keep``) and the comparison are copied
+    keep: list[str] = field(default_factory=lambda: ["stats.jsonl", "config.yaml", "summary.json"])
 
     @classmethod
     def load(cls, path: str | Path) -> SweepSpec:
@@ -278,8 +281,9 @@ def run_ray(todo: list[Cell], threads: int, address: str | None = None,
 
 
 def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = None,
-              methods: list[str] | None = None) -> dict[str, Any]:
-    """Run every unfinished cell (of ``methods`` if given), then the spec's comparison; returns a report."""
+              methods: list[str] | None = None, run: bool = True) -> dict[str, Any]:
+    """Run every unfinished cell (of ``methods`` if given; none when ``run`` is False), then the spec's
+    comparison and the copy into its results folder; returns a report."""
     if methods:
         unknown = sorted(set(methods) - set(spec.methods))
         if unknown:
@@ -289,7 +293,7 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
     waiting = [str(cell.out) for cell in grid if cell.status == "waiting"]
     if waiting:
         logger.warning("%d cells wait for their --init-from run to finish: %s", len(waiting), ", ".join(waiting))
-    todo = [cell for cell in grid if cell.status in ("new", "partial")]
+    todo = [cell for cell in grid if cell.status in ("new", "partial")] if run else []
     logger.info("%d cells, %d to run (%d to resume)", len(grid), len(todo),
                 sum(cell.status == "partial" for cell in todo))
     codes = (run_ray(todo, spec.threads, address, spec.setup) if backend == "ray"
@@ -306,4 +310,8 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
         from ellm_core.sweep_compare import run_comparison
 
         report["compare"] = run_comparison(spec, grid)
+    if spec.results:
+        from ellm_core.sweep_compare import collect
+
+        report["results"] = collect(spec, grid)
     return report

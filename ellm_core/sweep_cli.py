@@ -25,6 +25,8 @@ def add_sweep_command(commands) -> None:
     sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
     sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status and command; run nothing")
     sweep.add_argument("--no-compare", action="store_true", help="skip the comparison at the end")
+    sweep.add_argument("--compare-only", action="store_true",
+                       help="run no cell: compare the finished ones and copy them into the spec's results folder")
     sweep.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sweep.set_defaults(handler=cmd_sweep)
 
@@ -42,6 +44,6 @@ def cmd_sweep(args) -> int:
             if not args.methods or cell.method in args.methods:
                 print(f"{cell.status:<8} {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
         return 0
-    report = run_sweep(spec, args.backend, args.address, args.methods)
+    report = run_sweep(spec, args.backend, args.address, args.methods, run=not args.compare_only)
     print(json.dumps(report, indent=2))
     return 1 if report["failed"] else 0

@@ -8,7 +8,9 @@ sweep still gets its table.
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,3 +57,29 @@ def run_comparison(spec, grid) -> dict[str, Any]:
     report = function(methods, options, out)
     logger.info("comparison (%s) written to %s", kind, out)
     return report
+
+
+def collect(spec, grid) -> dict[str, Any]:
+    """Copy what a results folder keeps of a sweep: each finished cell's ``spec.keep`` files into
+    ``RESULTS/runs/<cell>/`` and the comparison's files into ``RESULTS/``. Unfinished cells are listed, not copied."""
+    results = Path(spec.results)
+    copied, unfinished = [], []
+    for cell in grid:
+        if cell.status != "done":
+            unfinished.append(cell.out.name)
+            continue
+        target = results / "runs" / cell.out.name
+        target.mkdir(parents=True, exist_ok=True)
+        for name in spec.keep:
+            if (cell.out / name).is_file():
+                shutil.copy2(cell.out / name, target / name)
+        copied.append(cell.out.name)
+    compared = Path((spec.compare or {}).get("out", Path(spec.out) / "compare"))
+    if compared.is_dir() and compared.resolve() != results.resolve():
+        for path in compared.iterdir():
+            if path.is_file():
+                shutil.copy2(path, results / path.name)
+    (results / "status.json").write_text(json.dumps({"finished": copied, "unfinished": unfinished}, indent=2),
+                                         encoding="utf-8")
+    logger.info("copied %d finished cells to %s (%d unfinished)", len(copied), results, len(unfinished))
+    return {"out": str(results), "finished": len(copied), "unfinished": unfinished}

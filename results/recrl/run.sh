@@ -41,7 +41,5 @@ if [[ $STEPS == *4* ]]; then
   cp runs/validate-full/report.json runs/validate-full/report.md runs/validate-full/config.yaml $OUT/validate-full/
 fi
 if [[ $STEPS == *5* ]]; then
-  $BIN/ellm sweep results/recrl/sweep-browse.yaml
-  mkdir -p $OUT/browse-20k
-  cp runs/browse-20k/compare/browse_eval.json runs/browse-20k/compare/browse_eval.md $OUT/browse-20k/
+  $BIN/ellm sweep results/recrl/sweep-browse.yaml   # copies its summaries into results/recrl/browse-20k
 fi

@@ -63,7 +63,7 @@ def test_core_slots_never_oversubscribe():
 
 
 def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
-    spec = write_spec(tmp_path / "spec.yaml")
+    spec = write_spec(tmp_path / "spec.yaml", results=str(tmp_path / "results"))
     assert main(["sweep", str(spec), "--dry-run"]) == 0
     assert capsys.readouterr().out.count("new ") == 2
     assert main(["sweep", str(spec)]) == 0
@@ -76,10 +76,16 @@ def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
         assert log.startswith("$ ") and f"--reward {method}" in log
     compare = json.loads((tmp_path / "sweep" / "compare" / "compare.json").read_text())
     assert set(compare["methods"]) == {"none", "novelty"} and "novelty" in compare["tests"]["none"]
+    kept = tmp_path / "results" / "runs" / "novelty-seed0"
+    assert sorted(p.name for p in kept.iterdir()) == ["config.yaml", "stats.jsonl", "summary.json"]
+    assert (tmp_path / "results" / "compare.md").is_file() and (tmp_path / "results" / "curves.png").is_file()
+    assert json.loads((tmp_path / "results" / "status.json").read_text())["unfinished"] == []
     assert main(["sweep", str(spec)]) == 0  # everything done: nothing runs
     assert json.loads(capsys.readouterr().out)["ran"] == 0
     # a raised budget resumes the finished cells from their last checkpoint
-    write_spec(spec, args={**SMOKE, "steps": 180}, methods={"none": {"reward": "none"}})
+    write_spec(spec, args={**SMOKE, "steps": 180}, methods={"none": {"reward": "none"}}, results=str(tmp_path / "results"))
+    assert main(["sweep", str(spec), "--compare-only"]) == 0  # runs nothing, and lists the now unfinished cell
+    assert json.loads(capsys.readouterr().out)["results"]["unfinished"] == ["none-seed0"]
     assert main(["sweep", str(spec), "--no-compare"]) == 0
     assert json.loads(capsys.readouterr().out)["ran"] == 1
     assert json.loads((tmp_path / "sweep" / "none-seed0" / "summary.json").read_text())["step"] == 180
