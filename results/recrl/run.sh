@@ -39,6 +39,7 @@ if [[ $STEPS == *4* ]]; then
     --out runs/validate-full
   mkdir -p $OUT/validate-full
   cp runs/validate-full/report.json runs/validate-full/report.md runs/validate-full/config.yaml $OUT/validate-full/
+  $BIN/python -m recrl.rationale.grounded $OUT > /dev/null   # grounded.md: titles vs metadata inputs
 fi
 if [[ $STEPS == *5* ]]; then
   $BIN/ellm sweep results/recrl/sweep-browse.yaml   # copies its summaries into results/recrl/browse-20k

@@ -101,3 +101,26 @@ def test_hallucination_report_counts_made_up_and_outside_history_people(tiny_pre
     report = hallucination_report(rationales, data)
     assert report["naming_a_person"] == 3 and report["made_up"] == 1 and report["outside_history"] == 2
     assert report["made_up_rate"] == 0.25 and report["people_named"] == 3
+
+
+def test_grounded_table_reads_the_results_folder(tmp_path):
+    import json
+
+    from recrl.rationale.grounded import main
+
+    cell = {"value": 0.1, "low": 0.05, "high": 0.15}
+    for history, made_up in (("titles", 0.9), ("metadata", 0.2)):
+        folder = tmp_path / f"rationale-{history}"
+        folder.mkdir()
+        (folder / "metrics.json").write_text(json.dumps({"perplexity_base": 27.7, "perplexity_tuned": 4.0}))
+        (folder / "people.json").write_text(json.dumps({"x.parquet": {"naming_rate": 1.0, "made_up_rate": made_up,
+                                                                      "outside_history_rate": 0.95}}))
+    (tmp_path / "validate-full").mkdir()
+    rows = [{"metric": "bm25", "goals": goals, **{s: cell for s in ("own_minus_shuffled_spearman", "own_minus_shuffled_auc",
+                                                                      "partial_spearman", "incremental_auc")}}
+            for goals in ("rationales", "grounded rationales", "own liked reviews")]
+    (tmp_path / "validate-full" / "report.json").write_text(json.dumps({"personal": rows}))
+    assert main([str(tmp_path)]) == 0
+    table = (tmp_path / "grounded.md").read_text()
+    assert "| titles | 27.7 → 4.0 | 100.0% | 90.0% | 95.0% |" in table and "| metadata | 27.7 → 4.0 | 100.0% | 20.0% |" in table
+    assert "| bm25 | metadata | 0.100 [0.050, 0.150] |" in table and "own liked reviews" not in table
