@@ -118,6 +118,16 @@ class Cell:
         return "waiting" if self.init_from and not (self.init_from / "summary.json").is_file() else "new"
 
     @property
+    def progress(self) -> str:
+        """``STEP/STEPS`` from the run's ``progress.csv`` (``-`` before its first row)."""
+        path = self.out / "progress.csv"
+        if not path.is_file():
+            return "-"
+        lines = path.read_text(encoding="utf-8").strip().splitlines()
+        step = lines[-1].split(",", 1)[0] if len(lines) > 1 else "0"
+        return f"{step}/{self.steps}" if self.steps else step
+
+    @property
     def log(self) -> Path:
         return self.out.with_name(self.out.name + ".log")
 

@@ -23,7 +23,7 @@ def add_sweep_command(commands) -> None:
     sweep.add_argument("--methods", nargs="+", default=None, help="only these methods of the spec")
     sweep.add_argument("--parallel", type=int, default=None, help="override the spec's cells at once")
     sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
-    sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status and command; run nothing")
+    sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status, step and command; run nothing")
     sweep.add_argument("--no-compare", action="store_true", help="skip the comparison at the end")
     sweep.add_argument("--compare-only", action="store_true",
                        help="run no cell: compare the finished ones and copy them into the spec's results folder")
@@ -42,7 +42,7 @@ def cmd_sweep(args) -> int:
     if args.dry_run:
         for cell in cells(spec):
             if not args.methods or cell.method in args.methods:
-                print(f"{cell.status:<8} {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
+                print(f"{cell.status:<8} {cell.progress:>15}  {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
         return 0
     report = run_sweep(spec, args.backend, args.address, args.methods, run=not args.compare_only)
     print(json.dumps(report, indent=2))

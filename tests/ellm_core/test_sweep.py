@@ -80,6 +80,8 @@ def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
     assert sorted(p.name for p in kept.iterdir()) == ["config.yaml", "stats.jsonl", "summary.json"]
     assert (tmp_path / "results" / "compare.md").is_file() and (tmp_path / "results" / "curves.png").is_file()
     assert json.loads((tmp_path / "results" / "status.json").read_text())["unfinished"] == []
+    assert main(["sweep", str(spec), "--dry-run"]) == 0
+    assert capsys.readouterr().out.startswith("done             120/120  ")
     assert main(["sweep", str(spec)]) == 0  # everything done: nothing runs
     assert json.loads(capsys.readouterr().out)["ran"] == 0
     # a raised budget resumes the finished cells from their last checkpoint
