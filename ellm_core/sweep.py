@@ -119,12 +119,15 @@ class Cell:
 
     @property
     def progress(self) -> str:
-        """``STEP/STEPS`` from the run's ``progress.csv`` (``-`` before its first row)."""
-        path = self.out / "progress.csv"
-        if not path.is_file():
+        """``STEP/STEPS``: the finished run's step, else the last row of its ``progress.csv`` (``-`` before one)."""
+        summary, path = self.out / "summary.json", self.out / "progress.csv"
+        if summary.is_file():
+            step = str(json.loads(summary.read_text(encoding="utf-8"))["step"])
+        elif path.is_file():
+            lines = path.read_text(encoding="utf-8").strip().splitlines()
+            step = lines[-1].split(",", 1)[0] if len(lines) > 1 else "0"
+        else:
             return "-"
-        lines = path.read_text(encoding="utf-8").strip().splitlines()
-        step = lines[-1].split(",", 1)[0] if len(lines) > 1 else "0"
         return f"{step}/{self.steps}" if self.steps else step
 
     @property
