@@ -268,31 +268,6 @@ def run_local(todo: list[Cell], parallel: int, threads: int, setup: list[dict[st
     return codes
 
 
-def run_ray(todo: list[Cell], threads: int, address: str | None = None,
-            setup: list[dict[str, Any]] = ()) -> dict[str, int]:
-    """Run cells as Ray tasks of ``threads`` CPUs each (a local instance when ``address`` is None), after the
-    setup their methods need (run here, on the driver)."""
-    try:
-        import ray
-    except ImportError as error:
-        raise SystemExit("ellm sweep --backend ray needs Ray: pip install 'ellm-recrl[ray]'") from error
-    threads = threads if threads > 0 else 1
-    for method in dict.fromkeys(cell.method for cell in todo):
-        if run_setup(setup, method):
-            raise SystemExit(f"ellm sweep: the setup of {method} failed")
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        ray.init(num_cpus=len(os.sched_getaffinity(0)), include_dashboard=False, log_to_driver=False)
-    try:
-        task = ray.remote(num_cpus=threads)(run_cell)
-        cwd = os.getcwd()
-        futures = [task.remote(command_line(cell), str(Path(cwd) / cell.log), threads, None, cwd) for cell in todo]
-        return dict(zip((str(cell.out) for cell in todo), ray.get(futures)))
-    finally:
-        ray.shutdown()
-
-
 def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = None,
               methods: list[str] | None = None, run: bool = True) -> dict[str, Any]:
     """Run every unfinished cell (of ``methods`` if given; none when ``run`` is False), then the spec's
@@ -309,8 +284,12 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
     todo = [cell for cell in grid if cell.status in ("new", "partial")] if run else []
     logger.info("%d cells, %d to run (%d to resume)", len(grid), len(todo),
                 sum(cell.status == "partial" for cell in todo))
-    codes = (run_ray(todo, spec.threads, address, spec.setup) if backend == "ray"
-             else run_local(todo, spec.parallel, spec.threads, spec.setup))
+    if backend == "ray":
+        from ellm_core.sweep_ray import run_ray
+
+        codes = run_ray(todo, spec.threads, address, spec.setup)
+    else:
+        codes = run_local(todo, spec.parallel, spec.threads, spec.setup)
     failed = [out for out, code in codes.items() if code not in (0, BUSY)]
     busy = [out for out, code in codes.items() if code == BUSY]
     for out in failed:
