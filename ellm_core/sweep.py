@@ -199,6 +199,22 @@ def cell_environment(threads: int) -> dict[str, str]:
 
 #: Exit status of a cell another sweep is running (its lock is held): skipped, not failed.
 BUSY = -1
+#: Exit status of a cell not started because the sweep was stopped.
+STOPPED = -2
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def stop_cells(signum: int | None = None, frame: Any = None) -> None:
+    """Terminate the running cells and start no more. A killed sweep must leave no orphan: an orphan cell holds
+    no lock, so a restarted sweep would run it twice into one directory. As a signal handler it then exits."""
+    _STOPPING.set()
+    with _RUNNING_LOCK:
+        for process in _RUNNING:
+            process.terminate()
+    if signum is not None:
+        raise SystemExit(128 + signum)
 
 
 def run_cell(argv: list[str], log: str, threads: int, cores: list[int] | None = None, cwd: str | None = None) -> int:
@@ -213,8 +229,17 @@ def run_cell(argv: list[str], log: str, threads: int, cores: list[int] | None = 
             return BUSY
         handle.write(f"$ {shlex.join(argv)}\n")
         handle.flush()
-        return subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env=cell_environment(threads),
-                              preexec_fn=pin, cwd=cwd).returncode
+        with _RUNNING_LOCK:
+            if _STOPPING.is_set():
+                return STOPPED
+            process = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, env=cell_environment(threads),
+                                       preexec_fn=pin, cwd=cwd)
+            _RUNNING.add(process)
+        try:
+            return process.wait()
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
 
 
 _SETUP_LOCK = threading.Lock()
@@ -248,12 +273,16 @@ def run_local(todo: list[Cell], parallel: int, threads: int, setup: list[dict[st
     """Run cells as local processes, each pinned to its own cores, after the setup its method needs;
     ``{cell out: exit status}``."""
     slots, threads = core_slots(parallel, threads)
+    _STOPPING.clear()
     free: queue.Queue = queue.Queue()
     for slot in slots:
         free.put(slot)
 
     def work(cell: Cell) -> int:
         slot = free.get()
+        if _STOPPING.is_set():
+            free.put(slot)
+            return STOPPED
         try:
             code = run_setup(setup, cell.method, slot)
             if code:
@@ -290,7 +319,7 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
         codes = run_ray(todo, spec.threads, address, spec.setup)
     else:
         codes = run_local(todo, spec.parallel, spec.threads, spec.setup)
-    failed = [out for out, code in codes.items() if code not in (0, BUSY)]
+    failed = [out for out, code in codes.items() if code not in (0, BUSY, STOPPED)]
     busy = [out for out, code in codes.items() if code == BUSY]
     for out in failed:
         logger.error("cell %s failed (exit %d): see %s.log", out, codes[out], out)

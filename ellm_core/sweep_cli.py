@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import shlex
+import signal
 
 from ellm_core import sweep as sweep_module
 from ellm_core.sweep import SweepSpec, cells, run_sweep
@@ -44,6 +45,10 @@ def cmd_sweep(args) -> int:
             if not args.methods or cell.method in args.methods:
                 print(f"{cell.status:<8} {cell.progress:>15}  {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
         return 0
-    report = run_sweep(spec, args.backend, args.address, args.methods, run=not args.compare_only)
+    previous = signal.signal(signal.SIGTERM, sweep_module.stop_cells)  # `kill SWEEP` stops its cells too
+    try:
+        report = run_sweep(spec, args.backend, args.address, args.methods, run=not args.compare_only)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(json.dumps(report, indent=2))
     return 1 if report["failed"] else 0

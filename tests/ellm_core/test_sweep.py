@@ -137,3 +137,26 @@ def test_setup_runs_once_for_the_methods_that_need_it(tmp_path):
     write_spec(spec, setup=[{"run": "true", "when": "always"}])
     with pytest.raises(ValueError, match="setup step"):
         SweepSpec.load(spec)
+
+
+def test_a_killed_sweep_stops_its_cells_and_starts_no_more(tmp_path):
+    """SIGTERM to ``ellm sweep`` terminates the running cell (an orphan would hold no lock) and starts no other."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sleeper = "import os, sys, time; open(sys.argv[-1] + '.pid', 'w').write(str(os.getpid())); time.sleep(120)"
+    spec = write_spec(tmp_path / "spec.yaml", command=f"{sys.executable} -c \"{sleeper}\"", seeds=[0, 1],
+                      methods={"a": {}}, args={}, parallel=1, compare=None)
+    sweep = subprocess.Popen([sys.executable, "-m", "ellm_core.cli", "sweep", str(spec)])
+    pid_file = tmp_path / "sweep" / "a-seed0.pid"
+    deadline = time.monotonic() + 60
+    while not (pid_file.is_file() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    cell = int(pid_file.read_text())
+    sweep.send_signal(signal.SIGTERM)
+    assert sweep.wait(timeout=60) == 128 + signal.SIGTERM
+    with pytest.raises(ProcessLookupError):  # the cell is gone (reaped by the sweep)
+        os.kill(cell, 0)
+    assert not (tmp_path / "sweep" / "a-seed1.pid").exists()
