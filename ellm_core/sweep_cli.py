@@ -17,11 +17,13 @@ def add_sweep_command(commands) -> None:
     sweep = commands.add_parser("sweep", help="run a grid of methods × seeds from a YAML spec (local processes "
                                 "or Ray), resuming unfinished cells, then compare", description=sweep_module.__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sweep.add_argument("spec", help="the sweep's YAML file")
+    sweep.add_argument("spec", nargs="+", help="the sweep's YAML file; several run one after the other (e.g. "
+                       "pretraining, then the fine-tuning that starts from it)")
     sweep.add_argument("--backend", choices=("local", "ray"), default="local",
                        help="local processes pinned to disjoint cores, or Ray tasks")
     sweep.add_argument("--address", default=None, help="ray: a cluster's address (default: a local instance)")
-    sweep.add_argument("--methods", nargs="+", default=None, help="only these methods of the spec")
+    sweep.add_argument("--methods", nargs="+", default=None,
+                       help="only these methods of the spec (of each spec that has them)")
     sweep.add_argument("--parallel", type=int, default=None, help="override the spec's cells at once")
     sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
     sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status, step and command; run nothing")
@@ -33,22 +35,32 @@ def add_sweep_command(commands) -> None:
 
 
 def cmd_sweep(args) -> int:
-    """Run the sweep; exit status 1 when a cell failed (the others still ran and were compared)."""
+    """Run the sweeps in order (a fine-tuning spec after its pretraining one); exit status 1 when a cell failed
+    (the others still ran and were compared)."""
     try:
-        spec = SweepSpec.load(args.spec)
+        specs = [SweepSpec.load(path) for path in args.spec]
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f"ellm sweep: {error}") from error
     overrides = {key: getattr(args, key) for key in ("parallel", "threads") if getattr(args, key) is not None}
-    spec = dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
+    specs = [dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
+             for spec in specs]
     if args.dry_run:
-        for cell in cells(spec):
+        for cell in (cell for spec in specs for cell in cells(spec)):
             if not args.methods or cell.method in args.methods:
                 print(f"{cell.status:<8} {cell.progress:>15}  {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
         return 0
     previous = signal.signal(signal.SIGTERM, sweep_module.stop_cells)  # `kill SWEEP` stops its cells too
+    failed = False
     try:
-        report = run_sweep(spec, args.backend, args.address, args.methods, run=not args.compare_only)
+        for spec in specs:
+            methods = args.methods
+            if methods and len(specs) > 1:
+                methods = [method for method in methods if method in spec.methods]
+                if not methods:
+                    continue
+            report = run_sweep(spec, args.backend, args.address, methods, run=not args.compare_only)
+            print(json.dumps(report, indent=2))
+            failed = failed or bool(report["failed"])
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print(json.dumps(report, indent=2))
-    return 1 if report["failed"] else 0
+    return 1 if failed else 0

@@ -160,3 +160,17 @@ def test_a_killed_sweep_stops_its_cells_and_starts_no_more(tmp_path):
     with pytest.raises(ProcessLookupError):  # the cell is gone (reaped by the sweep)
         os.kill(cell, 0)
     assert not (tmp_path / "sweep" / "a-seed1.pid").exists()
+
+
+def test_one_command_runs_pretraining_then_the_fine_tuning_that_waits_for_it(tmp_path, capsys):
+    pretrain = write_spec(tmp_path / "pretrain.yaml", methods={"none": {"reward": "none"}}, compare=None)
+    finetune = write_spec(tmp_path / "finetune.yaml", out=str(tmp_path / "finetune"), compare=None,
+                          methods={"from-none": {"reward": "none", "keep-extrinsic": True,
+                                                 "init-from": str(tmp_path / "sweep" / "none-seed{seed}")}})
+    assert main(["sweep", str(pretrain), str(finetune), "--dry-run"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == ["new", "waiting"]
+    assert main(["sweep", str(pretrain), str(finetune)]) == 0
+    reports = capsys.readouterr().out
+    assert reports.count('"ran": 1') == 2
+    config = yaml.safe_load((tmp_path / "finetune" / "from-none-seed0" / "config.yaml").read_text())
+    assert config["init_from"] == str(tmp_path / "sweep" / "none-seed0") and config["keep_extrinsic"] is True
