@@ -90,7 +90,8 @@ def build_triplets(data: PreparedData, liked_threshold: float = 4.0, disliked_th
 def train_learned_metric(data: PreparedData, out: str | Path, steps: int = 100, batch_size: int = 16,
                          max_triplets: int = 2000, base: str | None = None, seed: int = 0,
                          learning_rate: float = 2e-5, negatives: str = "any") -> Path:
-    """Fine-tune the (default) embedder on the triplets and save it at ``out``; returns the path."""
+    """Fine-tune the (default) embedder on the triplets and save it at ``out``; returns the path. A metric already
+    saved at ``out`` with the same settings is reused, so a killed ``recrl validate`` does not train it again."""
     from datasets import Dataset
     from sentence_transformers import (
         SentenceTransformer,
@@ -105,6 +106,12 @@ def train_learned_metric(data: PreparedData, out: str | Path, steps: int = 100, 
     if not triplets:
         raise ValueError("no training triplets: no user has two liked and one disliked train interaction")
     out = Path(out)
+    settings = {"base": str(base or "all-MiniLM-L6-v2 (default)"), "triplets": len(triplets), "steps": steps,
+                "batch_size": batch_size, "seed": seed, "negatives": negatives, "learning_rate": learning_rate}
+    saved = out / "learned_metric.json"
+    if saved.is_file() and {k: json.loads(saved.read_text()).get(k) for k in settings} == settings:
+        logger.info("learned metric: reusing %s (same settings)", out)
+        return out
     model = SentenceTransformer(str(base or default_embedder_path()), device="cpu")
     dataset = Dataset.from_dict({"anchor": [t[1] for t in triplets], "positive": [t[2] for t in triplets],
                                  "negative": [t[3] for t in triplets]})
@@ -117,10 +124,11 @@ def train_learned_metric(data: PreparedData, out: str | Path, steps: int = 100, 
                                          loss=MultipleNegativesRankingLoss(model))
     result = trainer.train()
     model.save(str(out))
-    manifest = {"base": str(base or "all-MiniLM-L6-v2 (default)"), "triplets": len(triplets), "steps": steps,
-                "batch_size": batch_size, "seed": seed, "train_loss": float(result.training_loss),
-                "trained_on": "train split only", "users": len({t[0] for t in triplets}), "negatives": negatives}
-    (out / "learned_metric.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    manifest = {**settings, "train_loss": float(result.training_loss), "trained_on": "train split only",
+                "users": len({t[0] for t in triplets})}
+    partial = saved.with_suffix(".json.tmp")  # written last and atomically: its presence means the model is complete
+    partial.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    partial.replace(saved)
     logger.info("learned metric: %d triplets, %d steps, loss %.3f -> %s", len(triplets), steps,
                 manifest["train_loss"], out)
     return out

@@ -80,6 +80,9 @@ def test_learned_metric_trains_saves_and_loads(tmp_path, tiny_prepared):
     assert manifest["trained_on"] == "train split only" and manifest["steps"] == 2
     scores = metric(f"learned:{path}").score(["I loved the comedy"], ["Film 1 (1981). Drama.", "I loved the comedy"])
     assert scores[0, 1] == pytest.approx(1.0, abs=1e-5) and scores[0, 0] < scores[0, 1]
+    saved = (path / "model.safetensors").stat().st_mtime_ns
+    assert train_learned_metric(load_prepared(tiny_prepared), tmp_path / "learned", steps=2, batch_size=4) == path
+    assert (path / "model.safetensors").stat().st_mtime_ns == saved  # same settings: reused, not trained again
 
 
 def test_taste_triplets_match_the_negative_to_the_positive_in_popularity(tiny_prepared):
