@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ellm_core.sweep import Cell, command_line, run_cell, run_setup
+from ellm_core.sweep import Cell
+from ellm_core.sweep_local import command_line, run_cell, run_setup
 
 
 def run_ray(todo: list[Cell], threads: int, address: str | None = None,
