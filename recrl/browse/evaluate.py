@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from recrl.browse.env import ProductBrowseEnv
 from recrl.browse.train import BrowseOptions, load_options
@@ -69,11 +70,12 @@ def agent_policy(run_dir: str | Path, device: str = "cpu") -> Policy:
     return act
 
 
-def run_sessions(policy: Policy, options: BrowseOptions, episodes: int, seed: int = 0) -> list[dict]:
+def run_sessions(policy: Policy, options: BrowseOptions, episodes: int, seed: int = 0,
+                 label: str = "policy") -> list[dict]:
     """The session summaries of ``episodes`` test-user sessions browsed by ``policy``."""
     env = ProductBrowseEnv(**options.env_kwargs(split="test", eval_mode=True, max_users=0))
     sessions = []
-    for episode in range(episodes):
+    for episode in tqdm(range(episodes), desc=f"sessions of {label}", unit="session", leave=False):
         _, info = env.reset(seed=seed + episode)
         truncated = False
         while not truncated:
@@ -105,13 +107,13 @@ def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: s
     groups: dict[str, list[dict]] = {}
     per_session: dict[str, list[list[dict]]] = {}
     for run in runs:
-        sessions = run_sessions(agent_policy(run, device), load_options(run), episodes, seed)
+        sessions = run_sessions(agent_policy(run, device), load_options(run), episodes, seed, label=str(run))
         name = f"DQN + {_reward_of(run)}"
         groups.setdefault(name, []).append({"run": str(run), **score(sessions)})
         per_session.setdefault(name, []).append(sessions)
     for name, policy in (("random policy", random_policy(np.random.default_rng(seed))),
                          ("popularity policy", popularity_policy)):
-        sessions = run_sessions(policy, options, episodes, seed)
+        sessions = run_sessions(policy, options, episodes, seed, label=name)
         groups[name] = [{"run": name, **score(sessions)}]
         per_session[name] = [sessions]
     table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
