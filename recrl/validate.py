@@ -134,7 +134,7 @@ def goal_sources(config: ValidateConfig, data: PreparedData, users: list[str]) -
 
 def validate(config: ValidateConfig) -> dict[str, Any]:
     """Run the validation; writes report.json, report.md and plots into ``config.out`` and returns the report."""
-    from recrl.validation_plots import plot_all
+    from recrl.validation_plots import plot_all, plot_personal
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -178,6 +178,8 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
     (out / "report.md").write_text(format_table(report), encoding="utf-8")
     report["plots"] = [str(p) for p in plot_all(scores_for_plots, pairs["rating"].to_numpy(), curves, out,
                                                 config.liked_threshold, config.disliked_threshold)]
+    if personal:
+        report["plots"].append(str(plot_personal(personal, out / "personal.png")))
     return report
 
 

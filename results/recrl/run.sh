@@ -39,7 +39,7 @@ if [[ $STEPS == *4* ]]; then
     --metric sbert-cosine --metric tfidf-cosine --metric bm25 --metric jaccard --metric learned --metric learned-taste \
     --out runs/validate-full
   mkdir -p $OUT/validate-full
-  cp runs/validate-full/report.json runs/validate-full/report.md runs/validate-full/config.yaml $OUT/validate-full/
+  cp runs/validate-full/{report.json,report.md,config.yaml,personal.png,reward_by_rating.png} $OUT/validate-full/
   $BIN/python -m recrl.rationale.grounded $OUT > /dev/null   # grounded.md: titles vs metadata inputs
 fi
 if [[ $STEPS == *5* ]]; then

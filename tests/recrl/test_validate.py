@@ -59,7 +59,7 @@ def test_validate_cli_end_to_end(tmp_path, tiny_prepared, capsys):
     assert ("jaccard", "rationales") in labels and ("tfidf-cosine", "shuffled") in labels
     assert ("jaccard", "own liked reviews") in labels and ("popularity", "no goals") in labels
     assert report["pairs"] == 8 and report["users"] == 4
-    for name in ("report.md", "reward_by_rating.png", "roc.png", "threshold.png", "config.yaml"):
+    for name in ("report.md", "reward_by_rating.png", "roc.png", "threshold.png", "personal.png", "config.yaml"):
         assert (out / name).stat().st_size > 0
     printed = capsys.readouterr().out
     assert "| jaccard | rationales | 8 |" in printed
