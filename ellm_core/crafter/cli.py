@@ -1,8 +1,8 @@
-"""``ellm crafter train`` and ``ellm crafter eval``.
+"""``ellm crafter train|eval|compare|prewarm|record|suggester`` and ``ellm goals eval``.
 
 ``train`` is ``ellm train`` on ``ellm/Crafter-v0`` with Crafter's defaults (its prompts, no extrinsic reward
-as in the paper's pretraining, crafter's ``stats.jsonl`` written in the run directory) and ends with the eval
-table. ``eval`` scores one or more run directories (seeds are aggregated as mean ± std).
+as in the paper's pretraining, crafter's ``stats.jsonl`` in the run directory) and ends with the eval table.
+``eval`` scores run directories (seeds aggregated as mean ± std); the others are documented on their commands.
 """
 
 from __future__ import annotations
