@@ -28,7 +28,6 @@ its torch/OpenMP threads are set to match. With ``--backend ray`` every cell is 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint
 from ellm_core.config import from_dict
 from ellm_core.sweep_local import (  # noqa: F401 (re-exported: the sweep's API)
     BUSY,
@@ -106,23 +106,36 @@ class Cell:
     argv: list[str]
     steps: int | None = None  # the budget, when the spec sets ``steps``
     init_from: Path | None = None  # the pretrained run it starts from, when the spec sets ``init-from``
+    results: Path | None = None  # ``RESULTS/runs/<cell>``: the kept copy of the finished run, when the spec has one
+
+    def finished(self, directory: Path) -> bool:
+        """Whether ``directory`` holds this cell's finished run (``summary.json`` at the budget)."""
+        summary = directory / "summary.json"
+        return summary.is_file() and (self.steps is None or json.loads(summary.read_text())["step"] >= self.steps)
+
+    @property
+    def record(self) -> Path:
+        """Where the finished run's files are: the run directory, else its kept copy in the results folder (the
+        run directory may be gone: ``runs/`` is scratch, ``results/`` is committed)."""
+        if self.results is not None and not self.finished(self.out) and self.finished(self.results):
+            return self.results
+        return self.out
 
     @property
     def status(self) -> str:
-        """``done`` (summary.json written, at the budget), ``partial`` (a checkpoint to resume: also a finished
-        run whose budget the spec has since raised), ``waiting`` (its ``init-from`` run is not finished) or
-        ``new``."""
-        summary = self.out / "summary.json"
-        if summary.is_file() and (self.steps is None or json.loads(summary.read_text())["step"] >= self.steps):
+        """``done`` (summary.json written, at the budget, in the run directory or its results copy), ``partial``
+        (a checkpoint to resume: also a finished run whose budget the spec has since raised), ``waiting`` (its
+        ``init-from`` run is not finished, or left no network) or ``new``."""
+        if self.finished(self.record):
             return "done"
         if (self.out / "checkpoints" / "latest").is_file():
             return "partial"
-        return "waiting" if self.init_from and not (self.init_from / "summary.json").is_file() else "new"
+        return "waiting" if self.init_from and not pretrained(self.init_from) else "new"
 
     @property
     def progress(self) -> str:
         """``STEP/STEPS``: the finished run's step, else the last row of its ``progress.csv`` (``-`` before one)."""
-        summary, path = self.out / "summary.json", self.out / "progress.csv"
+        summary, path = self.record / "summary.json", self.out / "progress.csv"
         if summary.is_file():
             step = str(json.loads(summary.read_text(encoding="utf-8"))["step"])
         elif path.is_file():
@@ -135,6 +148,12 @@ class Cell:
     @property
     def log(self) -> Path:
         return self.out.with_name(self.out.name + ".log")
+
+
+def pretrained(run_dir: Path) -> bool:
+    """Whether ``run_dir`` is a finished run whose Q-network can be loaded (``qnet.pt`` or a checkpoint)."""
+    return (run_dir / "summary.json").is_file() and (
+        (run_dir / NETWORK_FILE).is_file() or latest_checkpoint(run_dir) is not None)
 
 
 def flags(values: dict[str, Any], context: dict[str, Any]) -> list[str]:
@@ -166,24 +185,24 @@ def cells(spec: SweepSpec) -> list[Cell]:
             steps = int(values["steps"]) if values.get("steps") is not None else None
             source = values.get("init-from", values.get("init_from"))
             grid.append(Cell(method, seed, out, command_argv(spec.command) + flags(values, context), steps,
-                             Path(str(source).format(**context)) if source else None))
+                             Path(str(source).format(**context)) if source else None,
+                             Path(spec.results) / "runs" / out.name if spec.results else None))
     return grid
 
 
 def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = None,
-              methods: list[str] | None = None, run: bool = True) -> dict[str, Any]:
-    """Run every unfinished cell (of ``methods`` if given; none when ``run`` is False), then the spec's
-    comparison and the copy into its results folder; returns a report."""
-    if methods:
-        unknown = sorted(set(methods) - set(spec.methods))
-        if unknown:
-            raise ValueError(f"unknown methods {unknown}; the spec has {sorted(spec.methods)}")
-        spec = dataclasses.replace(spec, methods={m: spec.methods[m] for m in methods})
+              methods: list[str] | None = None, run: bool = True, seeds: list[int] | None = None) -> dict[str, Any]:
+    """Run every unfinished cell (only those of ``methods`` and ``seeds`` if given; none when ``run`` is False),
+    then the spec's comparison and the copy into its results folder, both over the whole grid; returns a report."""
+    unknown = sorted(set(methods or ()) - set(spec.methods)) + sorted(set(seeds or ()) - set(spec.seeds))
+    if unknown:
+        raise ValueError(f"unknown methods or seeds {unknown}; the spec has {sorted(spec.methods)} × {spec.seeds}")
     grid = cells(spec)
-    waiting = [str(cell.out) for cell in grid if cell.status == "waiting"]
+    selected = [cell for cell in grid if (not methods or cell.method in methods) and (not seeds or cell.seed in seeds)]
+    waiting = [str(cell.out) for cell in selected if cell.status == "waiting"]
     if waiting:
         logger.warning("%d cells wait for their --init-from run to finish: %s", len(waiting), ", ".join(waiting))
-    todo = [cell for cell in grid if cell.status in ("new", "partial")] if run else []
+    todo = [cell for cell in selected if cell.status in ("new", "partial")] if run else []
     logger.info("%d cells, %d to run (%d to resume)", len(grid), len(todo),
                 sum(cell.status == "partial" for cell in todo))
     if backend == "ray":

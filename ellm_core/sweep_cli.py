@@ -23,7 +23,10 @@ def add_sweep_command(commands) -> None:
                        help="local processes pinned to disjoint cores, or Ray tasks")
     sweep.add_argument("--address", default=None, help="ray: a cluster's address (default: a local instance)")
     sweep.add_argument("--methods", nargs="+", default=None,
-                       help="only these methods of the spec (of each spec that has them)")
+                       help="only these methods of the spec (of each spec that has them; the comparison still "
+                       "covers the whole grid)")
+    sweep.add_argument("--seeds", nargs="+", type=int, default=None,
+                       help="only these seeds (the comparison still covers the whole grid)")
     sweep.add_argument("--parallel", type=int, default=None, help="override the spec's cells at once")
     sweep.add_argument("--threads", type=int, default=None, help="override the spec's threads per cell")
     sweep.add_argument("--dry-run", action="store_true", help="list the cells, their status, step and command; run nothing")
@@ -41,12 +44,16 @@ def cmd_sweep(args) -> int:
         specs = [SweepSpec.load(path) for path in args.spec]
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f"ellm sweep: {error}") from error
+    unknown = sorted(set(args.methods or ()) - {m for spec in specs for m in spec.methods}) + sorted(
+        set(args.seeds or ()) - {seed for spec in specs for seed in spec.seeds})
+    if unknown:
+        raise SystemExit(f"ellm sweep: {unknown} are in no spec's methods or seeds")
     overrides = {key: getattr(args, key) for key in ("parallel", "threads") if getattr(args, key) is not None}
     specs = [dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
              for spec in specs]
     if args.dry_run:
         for cell in (cell for spec in specs for cell in cells(spec)):
-            if not args.methods or cell.method in args.methods:
+            if (not args.methods or cell.method in args.methods) and (not args.seeds or cell.seed in args.seeds):
                 print(f"{cell.status:<8} {cell.progress:>15}  {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
         return 0
     previous = signal.signal(signal.SIGTERM, sweep_module.stop_cells)  # `kill SWEEP` stops its cells too
@@ -58,7 +65,10 @@ def cmd_sweep(args) -> int:
                 methods = [method for method in methods if method in spec.methods]
                 if not methods:
                     continue
-            report = run_sweep(spec, args.backend, args.address, methods, run=not args.compare_only)
+            seeds = [seed for seed in args.seeds if seed in spec.seeds] if args.seeds else None
+            if args.seeds and not seeds:
+                continue
+            report = run_sweep(spec, args.backend, args.address, methods, run=not args.compare_only, seeds=seeds)
             print(json.dumps(report, indent=2))
             failed = failed or bool(report["failed"])
     finally:

@@ -52,7 +52,7 @@ def run_comparison(spec, grid) -> dict[str, Any]:
         raise ValueError(f"unknown comparison kind {kind!r}; known: {sorted(COMPARISONS)} or module:function")
     methods: dict[str, list[Path]] = {}
     for cell in grid:
-        methods.setdefault(cell.method, []).append(cell.out)
+        methods.setdefault(cell.method, []).append(cell.record)
     out = Path(options.pop("out", Path(spec.out) / "compare"))
     report = function(methods, options, out)
     logger.info("comparison (%s) written to %s", kind, out)
@@ -68,12 +68,14 @@ def collect(spec, grid) -> dict[str, Any]:
         if cell.status != "done":
             unfinished.append(cell.out.name)
             continue
+        copied.append(cell.out.name)
         target = results / "runs" / cell.out.name
+        if cell.record.resolve() == target.resolve():
+            continue  # only the kept copy is left: nothing newer to copy
         target.mkdir(parents=True, exist_ok=True)
         for name in spec.keep:
             if (cell.out / name).is_file():
                 shutil.copy2(cell.out / name, target / name)
-        copied.append(cell.out.name)
     compared = Path((spec.compare or {}).get("out", Path(spec.out) / "compare"))
     if compared.is_dir() and compared.resolve() != results.resolve():
         for path in compared.iterdir():

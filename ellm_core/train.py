@@ -27,7 +27,13 @@ from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
 from ellm_core.background import BackgroundGoals
 from ellm_core.cache import open_cache
-from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ellm_core.checkpoint import (
+    latest_checkpoint,
+    load_checkpoint,
+    load_network,
+    save_checkpoint,
+    save_network,
+)
 from ellm_core.config import save_config
 from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
@@ -72,11 +78,12 @@ def goal_stats(goal_generator) -> dict[str, float]:
 
 
 def init_from_run(agent: DQNAgent, run_dir: str | Path) -> Path:
-    """Load a pretrained run's Q-network into ``agent`` (online and target); returns the checkpoint used."""
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise FileNotFoundError(f"--init-from {run_dir}: no checkpoint there (a finished or checkpointed run needed)")
-    weights = load_checkpoint(path)["agent"]["q"]
+    """Load a pretrained run's Q-network (its ``qnet.pt``, else its last checkpoint's) into ``agent`` (online and
+    target); returns the file used."""
+    try:
+        weights, path = load_network(run_dir)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"--init-from {error}") from None
     try:
         agent.q.load_state_dict(weights)
     except RuntimeError as error:
@@ -227,6 +234,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
                 step_hook(step, agent)
             bar.update(n)
     checkpoint()
+    save_network(run_dir, agent.q.state_dict())
     final = evaluate(agent, config, embedder, goal_generator, step)
     log.write("eval", {"step": step, **final})
     log.close()

@@ -123,7 +123,36 @@ def test_fine_tune_cells_wait_for_their_pretrained_run(tmp_path, capsys):
     assert report["ran"] == 0 and report["waiting"] == [str(cell.out)]
     (tmp_path / "pre" / "none-seed0").mkdir(parents=True)
     (tmp_path / "pre" / "none-seed0" / "summary.json").write_text('{"step": 100}')
+    assert cell.status == "waiting"  # finished, but no network to load
+    (tmp_path / "pre" / "none-seed0" / "qnet.pt").write_bytes(b"")
     assert cell.status == "new"
+
+
+def test_the_results_copy_is_the_record_once_the_run_directory_is_gone(tmp_path, capsys):
+    import shutil
+
+    spec = write_spec(tmp_path / "spec.yaml", results=str(tmp_path / "results"),
+                      keep=["stats.jsonl", "config.yaml", "summary.json", "qnet.pt"])
+    assert main(["sweep", str(spec)]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "results" / "runs" / "none-seed0" / "qnet.pt").is_file()
+    shutil.rmtree(tmp_path / "sweep")  # runs/ is scratch: lost with a machine, the committed results stay
+    grid = cells(SweepSpec.load(spec))
+    assert [cell.status for cell in grid] == ["done", "done"]
+    assert grid[0].record == tmp_path / "results" / "runs" / "none-seed0"
+    # a sweep of one method runs nothing and still compares the whole grid from the kept copies
+    assert main(["sweep", str(spec), "--methods", "none"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ran"] == 0 and report["results"] == {"out": str(tmp_path / "results"), "finished": 2, "unfinished": []}
+    assert set(json.loads((tmp_path / "results" / "compare.json").read_text())["methods"]) == {"none", "novelty"}
+    # a fine-tuning cell starts from the kept network alone
+    finetune = write_spec(tmp_path / "finetune.yaml", out=str(tmp_path / "ft"), compare=None, methods={
+        "from-none": {"init-from": str(tmp_path / "results" / "runs" / "none-seed{seed}"), "steps": 60}})
+    assert main(["sweep", str(finetune), "--seeds", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["ran"] == 1
+    assert "qnet.pt" in (tmp_path / "ft" / "from-none-seed0.log").read_text()
+    with pytest.raises(SystemExit, match=r"\[7\] are in no spec's methods or seeds"):
+        main(["sweep", str(finetune), "--seeds", "0", "7"])
 
 
 def test_setup_runs_once_for_the_methods_that_need_it(tmp_path):

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,6 +156,12 @@ def test_init_from_a_pretrained_run_loads_its_q_network_only(tmp_path):
                for k in source["q"])
     assert weights["updates"] == 0  # the step count and optimiser are the new run's
     assert load_checkpoint(latest_checkpoint(tmp_path / "finetune"))["step"] == 200
+    # the final network alone (qnet.pt, what a results folder keeps) is enough to start from
+    network = load_checkpoint(tmp_path / "pretrain" / "qnet.pt")
+    assert all(torch.equal(network[k], source["q"][k]) for k in source["q"])
+    shutil.rmtree(tmp_path / "pretrain" / "checkpoints")
+    again = train(config(tmp_path, "again", init_from=pretrained.out, **short), embedder=HashingEmbedder())
+    assert again["final_eval"]["extrinsic_return_mean"] == 1.0
 
 
 def test_init_from_errors_name_the_run(tmp_path):
