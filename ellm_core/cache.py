@@ -20,7 +20,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,12 @@ class SQLiteCache:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+
+    def items(self, namespace: str) -> Iterator[tuple[str, bytes]]:
+        """Every ``(key, value)`` of ``namespace``, in key order."""
+        rows = self._connection().execute("SELECT key, value FROM cache WHERE namespace = ? ORDER BY key", [namespace])
+        for key, value in rows:
+            yield key, bytes(value)
 
     def __len__(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM cache").fetchone()[0]

@@ -152,6 +152,7 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
     """The ``ellm`` argument parser; ``train_defaults`` / ``crafter_defaults`` (TrainConfigs) and
     ``suggester_defaults`` (a SuggesterConfig) set the defaults of ``ellm train`` / ``ellm crafter train`` /
     ``ellm crafter suggester``."""
+    from ellm_core.cache_cli import add_cache_command
     from ellm_core.crafter.cli import add_crafter_command, add_goal_eval_arguments, cmd_goals_eval
     from ellm_core.sweep_cli import add_sweep_command
 
@@ -191,6 +192,7 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
     train.set_defaults(handler=cmd_train)
     add_crafter_command(commands, crafter_defaults, suggester_defaults)
     add_sweep_command(commands)
+    add_cache_command(commands)
     return parser
 
 

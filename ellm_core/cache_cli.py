@@ -1,0 +1,108 @@
+"""``ellm cache export|import``: the LM's answers as a portable JSON Lines file.
+
+A sweep's SQLite cache lives in scratch space (``runs/``). Its ``llm`` namespace (the goals the LM gave each
+prompt, keyed by model identity and prompt) is small, costly to recompute (half a second of CPU per prompt) and
+valid for any later run with the same model: exporting it next to the results lets a later run, on this
+machine or another, start with those answers (``ellm sweep`` imports it as a setup step). One line per entry::
+
+    {"namespace": "llm", "key": "<sha256 of identity, kind and prompt>", "value": <the cached JSON answer>}
+
+The file is gzip-compressed when its name ends in ``.gz``. Import never replaces an entry the cache already has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+from pathlib import Path
+
+from ellm_core.cache import SQLiteCache, pack_json, unpack_json
+
+logger = logging.getLogger(__name__)
+
+
+def _open(path: Path, mode: str):
+    return gzip.open(path, mode + "t", encoding="utf-8") if path.suffix == ".gz" else open(path, mode, encoding="utf-8")
+
+
+def export_cache(cache: SQLiteCache, path: str | Path, namespace: str = "llm") -> int:
+    """Write ``namespace`` of ``cache`` to ``path`` (atomically: a temporary file renamed); returns the entry count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp" + path.suffix)
+    count = 0
+    with _open(temporary, "w") as handle:
+        for key, value in cache.items(namespace):
+            handle.write(json.dumps({"namespace": namespace, "key": key, "value": unpack_json(value)},
+                                    ensure_ascii=False) + "\n")
+            count += 1
+    temporary.replace(path)
+    return count
+
+
+def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000) -> tuple[int, int]:
+    """Add the entries of an exported file to ``cache``, keeping those it has; returns (added, already there).
+    A malformed line is an error naming the file and line."""
+    path = Path(path)
+    added = present = 0
+    pending: dict[tuple[str, str], bytes] = {}
+
+    def flush() -> None:
+        nonlocal added, present
+        for namespace in {ns for ns, _ in pending}:
+            items = {key: value for (ns, key), value in pending.items() if ns == namespace}
+            known = cache.get_many(namespace, items)
+            cache.put_many(namespace, {key: value for key, value in items.items() if key not in known})
+            added, present = added + len(items) - len(known), present + len(known)
+        pending.clear()
+
+    with _open(path, "r") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                pending[(str(row["namespace"]), str(row["key"]))] = pack_json(row["value"])
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a cache entry ({error})") from None
+            if len(pending) >= batch:
+                flush()
+    flush()
+    return added, present
+
+
+def add_cache_command(commands) -> None:
+    """Add ``ellm cache export|import`` to the ``ellm`` subcommands."""
+    cache = commands.add_parser("cache", help="export or import the LM's cached answers (JSON Lines)",
+                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
+    export = actions.add_parser("export", help="write a cache's LM answers to a .jsonl(.gz) file")
+    export.add_argument("cache", help="the SQLite cache file")
+    export.add_argument("out", help="the .jsonl or .jsonl.gz file to write")
+    export.add_argument("--namespace", default="llm", help="which entries (default: llm, the LM's answers)")
+    load = actions.add_parser("import", help="add an exported file's entries to a cache (created if missing)")
+    load.add_argument("file", help="the .jsonl or .jsonl.gz file")
+    load.add_argument("cache", help="the SQLite cache file")
+    for action in (export, load):
+        action.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
+    cache.set_defaults(handler=cmd_cache)
+
+
+def cmd_cache(args) -> int:
+    """Run ``ellm cache export`` or ``ellm cache import``."""
+    if args.action == "export":
+        if not Path(args.cache).is_file():
+            raise SystemExit(f"ellm cache export: no cache at {args.cache}")
+        count = export_cache(SQLiteCache(args.cache), args.out, args.namespace)
+        logger.info("exported %d %s entries of %s to %s", count, args.namespace, args.cache, args.out)
+        return 0
+    if not Path(args.file).is_file():
+        raise SystemExit(f"ellm cache import: no file at {args.file}")
+    try:
+        added, present = import_cache(SQLiteCache(args.cache), args.file)
+    except ValueError as error:
+        raise SystemExit(f"ellm cache import: {error}") from None
+    logger.info("imported %s into %s: %d entries added, %d already there", args.file, args.cache, added, present)
+    return 0

@@ -1,0 +1,48 @@
+"""``ellm cache export|import``: the LM's answers survive the scratch cache, and bad files are clear errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from ellm_core.cache import SQLiteCache, pack_array, pack_json, unpack_json
+from ellm_core.cache_cli import export_cache, import_cache
+from ellm_core.cli import main
+
+
+@pytest.mark.parametrize("name", ["answers.jsonl", "answers.jsonl.gz"])
+def test_export_then_import_round_trips_the_llm_answers_only(tmp_path, name):
+    import numpy as np
+
+    source = SQLiteCache(tmp_path / "source.sqlite")
+    source.put_many("llm", {"b": pack_json("- chop tree"), "a": pack_json(["eat cow", "drink water"])})
+    source.put_many("embedding", {"a": pack_array(np.ones(3, dtype=np.float32))})
+    assert export_cache(source, tmp_path / name) == 2
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(tmp_path / name, "rt", encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle]
+    assert [row["key"] for row in rows] == ["a", "b"] and rows[0]["value"] == ["eat cow", "drink water"]
+    target = SQLiteCache(tmp_path / "target.sqlite")
+    target.put_many("llm", {"b": pack_json("kept")})
+    assert import_cache(target, tmp_path / name) == (1, 1)  # an entry the cache has is never replaced
+    found = target.get_many("llm", ["a", "b"])
+    assert unpack_json(found["a"]) == ["eat cow", "drink water"] and unpack_json(found["b"]) == "kept"
+    assert target.get_many("embedding", ["a"]) == {}
+
+
+def test_a_malformed_line_names_the_file_and_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"namespace": "llm", "key": "a", "value": "x"}\n{"key": "b"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: not a cache entry"):
+        import_cache(SQLiteCache(tmp_path / "c.sqlite"), path)
+
+
+def test_the_cli_exports_and_imports(tmp_path):
+    SQLiteCache(tmp_path / "a.sqlite").put_many("llm", {"k": pack_json("- place table")})
+    assert main(["cache", "export", str(tmp_path / "a.sqlite"), str(tmp_path / "out" / "llm.jsonl.gz")]) == 0
+    assert main(["cache", "import", str(tmp_path / "out" / "llm.jsonl.gz"), str(tmp_path / "b.sqlite")]) == 0
+    assert unpack_json(SQLiteCache(tmp_path / "b.sqlite").get_many("llm", ["k"])["k"]) == "- place table"
+    with pytest.raises(SystemExit, match="no cache at"):
+        main(["cache", "export", str(tmp_path / "missing.sqlite"), str(tmp_path / "x.jsonl")])
