@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint, load_network, save_network
+
 logger = logging.getLogger(__name__)
 
 
@@ -76,6 +78,8 @@ def collect(spec, grid) -> dict[str, Any]:
         for name in spec.keep:
             if (cell.out / name).is_file():
                 shutil.copy2(cell.out / name, target / name)
+            elif name == NETWORK_FILE and latest_checkpoint(cell.out) is not None:  # a run from before qnet.pt
+                save_network(target, load_network(cell.out)[0])
     compared = Path((spec.compare or {}).get("out", Path(spec.out) / "compare"))
     if compared.is_dir() and compared.resolve() != results.resolve():
         for path in compared.iterdir():

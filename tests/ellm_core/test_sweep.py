@@ -135,7 +135,14 @@ def test_the_results_copy_is_the_record_once_the_run_directory_is_gone(tmp_path,
                       keep=["stats.jsonl", "config.yaml", "summary.json", "qnet.pt"])
     assert main(["sweep", str(spec)]) == 0
     capsys.readouterr()
-    assert (tmp_path / "results" / "runs" / "none-seed0" / "qnet.pt").is_file()
+    kept = tmp_path / "results" / "runs" / "none-seed0" / "qnet.pt"
+    assert kept.is_file()
+    # a run finished before runs wrote qnet.pt: the kept copy is taken from its last checkpoint
+    kept.unlink()
+    (tmp_path / "sweep" / "none-seed0" / "qnet.pt").unlink()
+    assert main(["sweep", str(spec), "--compare-only"]) == 0
+    capsys.readouterr()
+    assert kept.is_file()
     shutil.rmtree(tmp_path / "sweep")  # runs/ is scratch: lost with a machine, the committed results stay
     grid = cells(SweepSpec.load(spec))
     assert [cell.status for cell in grid] == ["done", "done"]
