@@ -16,10 +16,13 @@ A spec is one YAML file (:class:`SweepSpec`)::
       - {run: "ellm crafter suggester --out runs/s", creates: runs/s/adapter, methods: [suggester]}
     compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
     results: results/crafter/100k      # finished cells' small files (keep: [stats.jsonl, ...]) and the comparison
+    record: [stats.jsonl, summary.json]   # a kept copy holding these stands for its cell once runs/ is gone
 
 Flags: ``key: value`` becomes ``--key value``; ``true`` becomes ``--key``, ``false`` ``--no-key``; a list
 gives the values after one flag. A cell whose run directory holds ``summary.json`` is done and skipped; one
-with a checkpoint is resumed (``--resume``). Each cell's output goes to ``OUT/<method>-seed<seed>.log``.
+with a checkpoint is resumed (``--resume``). Each cell's output goes to ``OUT/<method>-seed<seed>.log``. ``runs/``
+is scratch: a cell whose run directory is gone is also done when its copy in the results folder is finished and
+holds the ``record`` files, and the comparison reads that copy.
 
 Cores are never oversubscribed: each local cell is pinned to its own ``threads`` cores (CPU affinity) and
 its torch/OpenMP threads are set to match. With ``--backend ray`` every cell is a Ray task reserving
@@ -71,6 +74,9 @@ class SweepSpec:
     compare: dict[str, Any] | None = None
     results: str | None = None  # where finished cells' small files (``keep``) and the comparison are copied
     keep: list[str] = field(default_factory=lambda: ["stats.jsonl", "config.yaml", "summary.json"])
+    #: the kept files that make a results copy stand for its finished cell when the run directory is gone (what
+    #: the comparison reads); default: every file of ``keep``
+    record: list[str] | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> SweepSpec:
@@ -107,6 +113,7 @@ class Cell:
     steps: int | None = None  # the budget, when the spec sets ``steps``
     init_from: Path | None = None  # the pretrained run it starts from, when the spec sets ``init-from``
     results: Path | None = None  # ``RESULTS/runs/<cell>``: the kept copy of the finished run, when the spec has one
+    record_files: tuple[str, ...] = ("summary.json",)  # what that copy must hold to stand for the run
 
     def finished(self, directory: Path) -> bool:
         """Whether ``directory`` holds this cell's finished run (``summary.json`` at the budget)."""
@@ -117,7 +124,8 @@ class Cell:
     def record(self) -> Path:
         """Where the finished run's files are: the run directory, else its kept copy in the results folder (the
         run directory may be gone: ``runs/`` is scratch, ``results/`` is committed)."""
-        if self.results is not None and not self.finished(self.out) and self.finished(self.results):
+        if (self.results is not None and not self.finished(self.out) and self.finished(self.results)
+                and all((self.results / name).is_file() for name in self.record_files)):
             return self.results
         return self.out
 
@@ -186,7 +194,8 @@ def cells(spec: SweepSpec) -> list[Cell]:
             source = values.get("init-from", values.get("init_from"))
             grid.append(Cell(method, seed, out, command_argv(spec.command) + flags(values, context), steps,
                              Path(str(source).format(**context)) if source else None,
-                             Path(spec.results) / "runs" / out.name if spec.results else None))
+                             Path(spec.results) / "runs" / out.name if spec.results else None,
+                             tuple(spec.keep if spec.record is None else spec.record)))
     return grid
 
 

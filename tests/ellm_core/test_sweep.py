@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -147,6 +148,9 @@ def test_the_results_copy_is_the_record_once_the_run_directory_is_gone(tmp_path,
     grid = cells(SweepSpec.load(spec))
     assert [cell.status for cell in grid] == ["done", "done"]
     assert grid[0].record == tmp_path / "results" / "runs" / "none-seed0"
+    # a copy without the files the comparison reads does not stand for its cell: it runs again
+    partial = dataclasses.replace(SweepSpec.load(spec), record=["summary.json", "eval.json"])
+    assert [cell.status for cell in cells(partial)] == ["new", "new"]
     # a sweep of one method runs nothing and still compares the whole grid from the kept copies
     assert main(["sweep", str(spec), "--methods", "none"]) == 0
     report = json.loads(capsys.readouterr().out)
