@@ -1,0 +1,102 @@
+"""``ellm goals eval``: score an LM's goal suggestions on held-out Crafter situations against the
+achievements each situation makes possible (precision, recall; the oracle and random bounds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from ellm_core.resources import data_dir
+
+logger = logging.getLogger(__name__)
+
+
+def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of ``ellm goals eval`` (added to the ``goals`` parser)."""
+    group = parser.add_argument_group("eval")
+    group.add_argument("--env", choices=("crafter",), default="crafter", help="eval: where situations come from")
+    group.add_argument("--generator", choices=("lm", "oracle", "random"), default="lm",
+                       help="eval: the LM (with --mode), or the oracle (upper bound) / random achievements (lower)")
+    group.add_argument("--situations", type=int, default=60, help="eval: how many situations")
+    group.add_argument("--seed", type=int, default=0, help="eval: seed of the play that yields the situations")
+    group.add_argument("--situations-file", default=None,
+                       help="eval: JSONL of situations to score (written there first if missing; default: the "
+                            "committed set results/goal_quality/crafter_situations_seed<S>_n<N>.jsonl if it is "
+                            "that one, else beside --out, else in the cache directory)")
+    group.add_argument("--threshold", type=float, default=None, help="eval: similarity that counts as a match "
+                       "(default: the reward's DEFAULT_THRESHOLD)")
+    group.add_argument("--embedder", default="default", help="eval: default (all-MiniLM-L6-v2), hashing[:DIM], path")
+    group.add_argument("--name", default=None, help="eval: row label (default: generator, mode, backend)")
+    group.add_argument("--out", default=None, help="eval: JSON file to write the result to")
+
+
+def situations_path(seed: int, count: int, out: str | None = None) -> Path:
+    """Where ``ellm goals eval`` keeps a situation set: the committed evaluation set in results/goal_quality when
+    it is that one, else beside ``--out``, else in the cache directory (never a new file in the source tree)."""
+    from ellm_core.resources import cache_dir
+
+    name = f"crafter_situations_seed{seed}_n{count}.jsonl"
+    committed = data_dir().parent / "results" / "goal_quality" / name
+    if committed.is_file():
+        return committed
+    return (Path(out).parent if out else cache_dir() / "situations") / name
+
+
+def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
+    """Score goal suggestions on held-out Crafter situations; prints one row and writes JSON with --out."""
+    from ellm_core.cache import open_cache
+    from ellm_core.crafter.caption import crafter_text
+    from ellm_core.crafter.situations import collect_situations
+    from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.goal_quality import (
+        RandomGoals,
+        SituationOracle,
+        evaluate_generator,
+        load_situations,
+        save_situations,
+    )
+    from ellm_core.reward import DEFAULT_THRESHOLD
+
+    path = Path(args.situations_file) if args.situations_file else situations_path(args.seed, args.situations,
+                                                                                   args.out)
+    if path.is_file():
+        situations = load_situations(path)
+    else:
+        situations = collect_situations(args.situations, seed=args.seed)
+        save_situations(situations, path)
+        logger.info("wrote %d situations to %s", len(situations), path)
+    candidates = list(crafter_text()["achievements"].values())
+    cache = open_cache(args.cache)
+    if args.generator == "oracle":
+        generator = SituationOracle(situations)
+    elif args.generator == "random":
+        generator = RandomGoals(candidates, k=2, seed=args.seed)
+    else:
+        args.prompts = args.prompts or str(data_dir() / "crafter" / "prompts.yaml")
+        generator = make_generator(args, cache, args.mode, candidates)
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    embedder = CachedEmbedder(make_embedder(args.embedder), cache)
+    result = evaluate_generator(generator, situations, embedder, threshold, batch_size=args.lm_batch_size)
+    variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
+                                                (args.mode == "closed" and args.calibrate, " calibrated"),
+                                                (args.lm_adapter is not None, " adapter"),
+                                                (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
+                                                (args.lm_backend == "ctranslate2", f" {args.lm_compute_type}")) if flag)
+    name = args.name or (args.generator if args.generator != "lm" else f"{args.lm_backend} {args.mode}{variant}")
+    result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
+              "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
+              "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
+              "calibrate": args.mode == "closed" and args.calibrate,
+              "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
+              "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None, **result}
+    print(f"{'name':<28}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}{'empty':>7}"
+          f"{'s/situation':>12}")
+    print(f"{name:<28}{result['precision']:>10.2f}{result['recall']:>8.2f}{result.get('precision_in_view', 0):>14.2f}"
+          f"{result.get('recall_in_view', 0):>13.2f}{result['empty_share']:>7.2f}{result['seconds_per_situation']:>12.3f}")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
