@@ -67,9 +67,19 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], confidence: float =
 
 
 def format_ci(summary: dict[str, float], digits: int = 2) -> str:
-    """``mean ± std [low, high]`` of a :func:`describe` result."""
+    """``mean ± std [low, high]`` of a :func:`describe` result; a single value has no spread to show:
+    ``mean (1 value)``."""
+    if summary.get("n", 2) < 2:
+        return f"{summary['mean']:.{digits}f} (1 value)"
     return (f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f} "
             f"[{summary['ci_low']:.{digits}f}, {summary['ci_high']:.{digits}f}]")
+
+
+def format_std(summary: dict[str, float], digits: int = 2) -> str:
+    """``mean ± std`` of a :func:`describe` result (``mean`` alone for a single value)."""
+    if summary.get("n", 2) < 2:
+        return f"{summary['mean']:.{digits}f}"
+    return f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f}"
 
 
 def format_p(p: float) -> str:

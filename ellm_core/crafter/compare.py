@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.crafter.score import ACHIEVEMENTS, read_stats, score_run, unlocked_count
-from ellm_core.stats import describe, format_ci, format_p, welch
+from ellm_core.stats import describe, format_ci, format_p, format_std, welch
 
 RUN_NAME = re.compile(r"^(?P<method>.+)-seed(?P<seed>\d+)$")
 METRICS = {"score": "Crafter score", "achievements": "achievements / episode", "reward": "episode reward"}
@@ -80,7 +80,7 @@ def format_markdown(result: dict) -> str:
              "| --- | --- | --- | --- | --- |"]
     for method, row in result["methods"].items():
         lines.append(f"| {method} | {row['score']['n']} | {format_ci(row['score'])} | "
-                     f"{format_ci(row['achievements'])} | {row['reward']['mean']:.2f} ± {row['reward']['std']:.2f} |")
+                     f"{format_ci(row['achievements'])} | {format_std(row['reward'])} |")
     for reference, tests in result["tests"].items():
         if not tests:
             continue

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from ellm_core.stats import bootstrap_ci, describe, format_ci, format_p, paired_bootstrap, welch
+from ellm_core.stats import bootstrap_ci, describe, format_ci, format_p, format_std, paired_bootstrap, welch
 
 
 def test_describe_mean_std_and_a_ci_that_brackets_the_mean():
@@ -23,6 +23,9 @@ def test_degenerate_inputs_give_their_value_not_an_error():
     assert bootstrap_ci([0.7]) == (0.7, 0.7)
     assert bootstrap_ci([0.5, 0.5, 0.5]) == (0.5, 0.5)
     assert describe([4.0])["std"] == 0.0
+    # one seed has no spread: the tables say so instead of "± 0.00 [4.00, 4.00]"
+    assert format_ci(describe([4.0])) == "4.00 (1 value)" and format_std(describe([4.0])) == "4.00"
+    assert format_std(describe([1.0, 3.0])) == "2.00 ± 1.41"
     assert all(math.isnan(v) for v in bootstrap_ci([]))
 
 
