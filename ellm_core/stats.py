@@ -70,9 +70,8 @@ def format_ci(summary: dict[str, float], digits: int = 2) -> str:
     """``mean ± std [low, high]`` of a :func:`describe` result; a single value has no spread to show:
     ``mean (1 value)``."""
     if summary.get("n", 2) < 2:
-        return f"{summary['mean']:.{digits}f} (1 value)"
-    return (f"{summary['mean']:.{digits}f} ± {summary['std']:.{digits}f} "
-            f"[{summary['ci_low']:.{digits}f}, {summary['ci_high']:.{digits}f}]")
+        return f"{format_std(summary, digits)} (1 value)"
+    return f"{format_std(summary, digits)} [{summary['ci_low']:.{digits}f}, {summary['ci_high']:.{digits}f}]"
 
 
 def format_std(summary: dict[str, float], digits: int = 2) -> str:

@@ -23,8 +23,6 @@ CRAFTER_DEFAULTS = {"env_id": "ellm/Crafter-v0", "keep_extrinsic": False}
 
 def crafter_train_defaults(preset: str | None):
     """The TrainConfig defaults of ``ellm crafter train`` under ``preset``."""
-    import dataclasses
-
     from ellm_core.train_config import TrainConfig, apply_preset
 
     defaults = dataclasses.replace(TrainConfig(), **CRAFTER_DEFAULTS,
@@ -111,7 +109,6 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train DQN on Crafter with the chosen intrinsic reward; stats.jsonl, curves and the eval table land in --out."""
-    import dataclasses
 
     import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
     from ellm_core.checkpoint import latest_checkpoint
@@ -138,7 +135,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_prewarm(args: argparse.Namespace) -> int:
     """Play --steps cheap steps, then answer every unique situation into --cache with the LM and prompt flags of
     the training run (the same flags give the same cache keys); prints the coverage on a held-out play."""
-    import dataclasses
 
     from ellm_core.crafter.prewarm import format_report, prewarm
     from ellm_core.train_cli import train_config_from_args
