@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint
 from ellm_core.config import from_dict
 from ellm_core.sweep_local import (  # noqa: F401 (re-exported: the sweep's API)
     BUSY,
+    FINISHED,
     PROGRAMS,
     STOPPED,
     command_argv,
@@ -55,8 +56,6 @@ from ellm_core.sweep_local import (  # noqa: F401 (re-exported: the sweep's API)
 )
 
 logger = logging.getLogger(__name__)
-
-#: Programs run through the interpreter of this environment (no console script needed on PATH).
 
 
 @dataclass
@@ -155,7 +154,13 @@ class Cell:
 
     @property
     def log(self) -> Path:
+        """``OUT.log``: the cell's command lines and output (its lock file is ``OUT.lock``)."""
         return self.out.with_name(self.out.name + ".log")
+
+    def under(self, root: Path) -> Cell:
+        """This cell with its relative paths starting at ``root``."""
+        return replace(self, out=root / self.out, results=self.results and root / self.results,
+                       init_from=self.init_from and root / self.init_from)
 
 
 def pretrained(run_dir: Path) -> bool:
@@ -220,13 +225,16 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
         codes = run_ray(todo, spec.threads, address, spec.setup)
     else:
         codes = run_local(todo, spec.parallel, spec.threads, spec.setup)
-    failed = [out for out, code in codes.items() if code not in (0, BUSY, STOPPED)]
+    failed = [out for out, code in codes.items() if code not in (0, BUSY, STOPPED, FINISHED)]
     busy = [out for out, code in codes.items() if code == BUSY]
+    elsewhere = [out for out, code in codes.items() if code == FINISHED]
     for out in failed:
         logger.error("cell %s failed (exit %d): see %s.log", out, codes[out], out)
     for out in busy:
         logger.warning("cell %s is being run by another sweep: skipped", out)
-    report = {"cells": len(grid), "ran": len(todo) - len(busy), "failed": failed, "busy": busy, "waiting": waiting,
+    for out in elsewhere:
+        logger.info("cell %s was finished by another sweep: skipped", out)
+    report = {"cells": len(grid), "ran": len(todo) - len(busy) - len(elsewhere), "failed": failed, "busy": busy, "waiting": waiting,
               "done": [str(cell.out) for cell in grid if cell.status == "done"]}
     if spec.compare:
         from ellm_core.sweep_compare import run_comparison

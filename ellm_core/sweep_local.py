@@ -62,6 +62,8 @@ def cell_environment(threads: int) -> dict[str, str]:
 BUSY = -1
 #: Exit status of a cell not started because the sweep was stopped.
 STOPPED = -2
+#: Exit status of a cell found finished once its lock was taken (another sweep ran it meanwhile): skipped.
+FINISHED = -3
 _RUNNING: set[subprocess.Popen] = set()
 _RUNNING_LOCK = threading.Lock()
 _STOPPING = threading.Event()
@@ -78,16 +80,26 @@ def stop_cells(signum: int | None = None, frame: Any = None) -> None:
         raise SystemExit(128 + signum)
 
 
-def run_cell(argv: list[str], log: str, threads: int, cores: list[int] | None = None, cwd: str | None = None) -> int:
-    """Run one cell's command with its output appended to ``log``; returns the exit status (:data:`BUSY` when
-    another sweep holds the cell's lock file, ``LOG`` with ``.lock``)."""
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
+def run_cell(cell: Cell, threads: int, cores: list[int] | None = None, cwd: str | None = None) -> int:
+    """Run one cell's command with its output appended to its log; returns the exit status, :data:`BUSY` when
+    another sweep holds the cell's lock file (``LOG`` with ``.lock``) or :data:`FINISHED` when the cell is done
+    once the lock is taken. The cell's state is read under the lock, not when the sweep was planned: another sweep
+    may have finished the cell since (skipped), or started it (resumed, not begun again over its checkpoints).
+    ``cwd``: where the cell's relative paths start (a Ray worker's own directory may be elsewhere)."""
+    if cwd is not None:
+        cell = cell.under(Path(cwd))
+    cell.log.parent.mkdir(parents=True, exist_ok=True)
     pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
-    with open(Path(log).with_suffix(".lock"), "w") as lock, open(log, "a", encoding="utf-8") as handle:
+    with open(cell.log.with_suffix(".lock"), "w") as lock, open(cell.log, "a", encoding="utf-8") as handle:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return BUSY
+        status = cell.status
+        if status == "done":
+            return FINISHED
+        argv = command_line(cell, status)
+        logger.info("start %s (%s) on cores %s", cell.out, status, cores or "any")
         handle.write(f"$ {shlex.join(argv)}\n")
         handle.flush()
         with _RUNNING_LOCK:
@@ -125,9 +137,9 @@ def run_setup(steps: list[dict[str, Any]], method: str, cores: list[int] | None 
     return 0
 
 
-def command_line(cell: Cell) -> list[str]:
-    """The cell's command, resuming when it has a checkpoint."""
-    return cell.argv + (["--resume"] if cell.status == "partial" else [])
+def command_line(cell: Cell, status: str | None = None) -> list[str]:
+    """The cell's command, resuming when it has a checkpoint (``status``: the cell's, when just read)."""
+    return cell.argv + (["--resume"] if (status or cell.status) == "partial" else [])
 
 
 def run_local(todo: list[Cell], parallel: int, threads: int, setup: list[dict[str, Any]] = ()) -> dict[str, int]:
@@ -148,8 +160,7 @@ def run_local(todo: list[Cell], parallel: int, threads: int, setup: list[dict[st
             code = run_setup(setup, cell.method, slot)
             if code:
                 return code
-            logger.info("start %s (%s) on cores %s", cell.out, cell.status, slot)
-            return run_cell(command_line(cell), str(cell.log), threads, slot)
+            return run_cell(cell, threads, slot)
         finally:
             free.put(slot)
 

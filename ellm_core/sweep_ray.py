@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 from ellm_core.sweep import Cell
-from ellm_core.sweep_local import command_line, run_cell, run_setup
+from ellm_core.sweep_local import run_cell, run_setup
 
 
 def run_ray(todo: list[Cell], threads: int, address: str | None = None,
@@ -29,7 +28,7 @@ def run_ray(todo: list[Cell], threads: int, address: str | None = None,
     try:
         task = ray.remote(num_cpus=threads)(run_cell)
         cwd = os.getcwd()
-        futures = [task.remote(command_line(cell), str(Path(cwd) / cell.log), threads, None, cwd) for cell in todo]
+        futures = [task.remote(cell, threads, None, cwd) for cell in todo]
         return dict(zip((str(cell.out) for cell in todo), ray.get(futures)))
     finally:
         ray.shutdown()

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ellm_core.cli import main
-from ellm_core.sweep import PROGRAMS, SweepSpec, cells, core_slots, flags, run_setup
+from ellm_core.sweep import FINISHED, PROGRAMS, SweepSpec, cells, core_slots, flags, run_local, run_setup
 
 SMOKE = {"preset": "smoke", "steps": 120, "length": 40, "embedder": "hashing:32", "cache": "none",
          "tensorboard": False, "eval-episodes": 1, "checkpoint-every": 60}
@@ -113,6 +113,30 @@ def test_ray_sweep_on_a_local_instance(tmp_path, capsys):
     assert report["ran"] == 2 and report["failed"] == []
     for method in ("none", "novelty"):
         assert json.loads((tmp_path / "sweep" / f"{method}-seed0" / "summary.json").read_text())["step"] == 120
+
+
+def test_a_cell_is_judged_under_its_lock_not_when_planned(tmp_path):
+    """Two sweeps over one grid: a cell the other finished after this one planned it is skipped, and one the other
+    started is resumed, never begun again over its run."""
+    import sys
+
+    script = tmp_path / "cell.py"
+    script.write_text("import pathlib, sys\nout = pathlib.Path(sys.argv[sys.argv.index('--out') + 1])\n"
+                      "out.mkdir(parents=True, exist_ok=True)\n(out / 'summary.json').write_text('{}')\n")
+    spec = write_spec(tmp_path / "spec.yaml", command=f"{sys.executable} {script}", seeds=[0, 1, 2],
+                      methods={"a": {}}, args={}, parallel=1, compare=None)
+    planned = cells(SweepSpec.load(spec))
+    assert [cell.status for cell in planned] == ["new"] * 3
+    planned[1].out.mkdir(parents=True)  # meanwhile another sweep finished seed 1 and checkpointed seed 2
+    (planned[1].out / "summary.json").write_text("{}")
+    (planned[2].out / "checkpoints").mkdir(parents=True)
+    (planned[2].out / "checkpoints" / "latest").write_text("step-1")
+    codes = run_local(planned, parallel=1, threads=1)
+    assert codes == {str(planned[0].out): 0, str(planned[1].out): FINISHED, str(planned[2].out): 0}
+    commands = [[line for line in cell.log.read_text().splitlines() if line.startswith("$ ")] for cell in planned]
+    assert len(commands[0]) == 1 and not commands[0][0].endswith("--resume")
+    assert commands[1] == []
+    assert len(commands[2]) == 1 and commands[2][0].endswith("--resume")
 
 
 def test_fine_tune_cells_wait_for_their_pretrained_run(tmp_path, capsys):
