@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -129,7 +130,8 @@ class VectorGoalReward:
     """The ELLM reward for every environment of a vector env, with goal suggestions batched across envs.
 
     ``goals[i]`` holds the active goals of env ``i`` for its current observation; :meth:`reward` scores a
-    step's captions against them, :meth:`suggest` replaces them for the new observations.
+    step's captions against them, :meth:`suggest` replaces them for the new observations. ``active_steps`` and
+    ``rewarded`` tally, per goal text, the env steps it was active and the times it paid (:meth:`goal_counts`).
     """
 
     def __init__(self, generator, embedder: Embedder, num_envs: int, threshold: float = DEFAULT_THRESHOLD,
@@ -140,6 +142,8 @@ class VectorGoalReward:
         self.generator = generator
         self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved) for _ in range(num_envs)]
         self.goals: list[list[str]] = [[] for _ in range(num_envs)]
+        self.active_steps: Counter[str] = Counter()
+        self.rewarded: Counter[str] = Counter()
 
     def reset(self, env_indices: Sequence[int]) -> None:
         """New episodes for ``env_indices``: achieved goals forgotten."""
@@ -153,13 +157,24 @@ class VectorGoalReward:
         for i, caption in enumerate(captions):
             rewards[i], goal, _ = self.episodes[i].step(self.goals[i], caption)
             achieved.append(goal or "")
+            if goal:
+                self.rewarded[goal] += 1
         return rewards, achieved
 
     def suggest(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str]]:
         """Suggest (one batched call) and filter the goals for every env's current observation."""
         suggested = self._suggest_batch(self.generator, list(observations), [list(a) for a in actions])
         self.goals = [episode.active_goals(goals) for episode, goals in zip(self.episodes, suggested)]
+        for goals in self.goals:
+            self.active_steps.update(goals)
         return self.goals
+
+    def goal_counts(self) -> list[dict[str, object]]:
+        """One row per goal ever active: ``goal``, ``active_steps``, ``rewarded``; most active first."""
+        goals = sorted(self.active_steps.keys() | self.rewarded.keys(),
+                       key=lambda goal: (-self.active_steps[goal], -self.rewarded[goal], goal))
+        return [{"goal": goal, "active_steps": self.active_steps[goal], "rewarded": self.rewarded[goal]}
+                for goal in goals]
 
     def state_dict(self) -> dict[str, object]:
         """Achieved goals and current goals of every env (for exact resume)."""
@@ -167,11 +182,15 @@ class VectorGoalReward:
             "goals": self.goals,
             "achieved_goals": [sorted(e.achieved.achieved_goals) for e in self.episodes],
             "achieved_captions": [[c.tolist() for c in e.achieved.achieved_captions] for e in self.episodes],
+            "active_steps": dict(self.active_steps),
+            "rewarded": dict(self.rewarded),
         }
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         """Restore what :meth:`state_dict` saved."""
         self.goals = [list(goals) for goals in state["goals"]]
+        self.active_steps = Counter(state.get("active_steps", {}))  # absent from checkpoints of older versions
+        self.rewarded = Counter(state.get("rewarded", {}))
         for episode, goals, captions in zip(self.episodes, state["achieved_goals"], state["achieved_captions"]):
             episode.achieved.achieved_goals = set(goals)
             episode.achieved.achieved_captions = [np.asarray(c, dtype=np.float32) for c in captions]

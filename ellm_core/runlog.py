@@ -1,7 +1,8 @@
 """What a run writes: CSV tables, TensorBoard scalars, and PNG curves at the end.
 
 ``progress.csv`` has one row per logging interval (step, returns, intrinsic reward, ε, loss, steps/s, cache
-hit rate, ...); ``episodes.csv`` one row per finished episode; ``eval.csv`` one row per evaluation.
+hit rate, ...); ``episodes.csv`` one row per finished episode; ``eval.csv`` one row per evaluation; an ELLM or oracle run
+ends with ``goals.csv`` (per goal: env steps active, times rewarded).
 On resume, rows beyond the checkpoint's step (written by the killed run after its last checkpoint) are
 dropped so every table stays consistent with the restored state.
 """
@@ -16,6 +17,17 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 TABLES = ("progress", "episodes", "eval")
+
+
+def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> Path:
+    """Write ``rows`` (dicts with the same keys) as a CSV table at ``path``; an empty list writes nothing."""
+    path = Path(path)
+    if rows:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return path
 
 
 class RunLog:

@@ -41,7 +41,7 @@ from ellm_core.goals import GoalGenerator
 from ellm_core.llm import CachedLM
 from ellm_core.resources import cpu_threads
 from ellm_core.rollout import build_rollout, default_goal_generator, lm_config, make_envs
-from ellm_core.runlog import RunLog, plot_curves
+from ellm_core.runlog import RunLog, plot_curves, write_csv
 from ellm_core.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -238,6 +238,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     final = evaluate(agent, config, embedder, goal_generator, step)
     log.write("eval", {"step": step, **final})
     log.close()
+    if rollout.goal_reward is not None:  # which goals were active, and which paid, over the whole run
+        write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
     if isinstance(goal_generator, BackgroundGoals):
         goal_generator.close()
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,

@@ -62,3 +62,23 @@ def test_empty_caption_or_goals_give_zero():
     episode = EpisodeReward(HashingEmbedder(), threshold=0.1)
     assert episode.step(["collect wood"], "") == (0.0, None, ["collect wood"])
     assert episode.step([], "collect wood") == (0.0, None, [])
+
+
+def test_vector_goal_reward_tallies_active_and_rewarded_goals_and_keeps_them_in_its_state():
+    from ellm_core.goals import OpenEndedGoals
+    from ellm_core.llm import ScriptedLM
+    from ellm_core.reward import VectorGoalReward
+
+    generator = OpenEndedGoals(ScriptedLM({"tree": "- collect wood\n- drink water"}, default="- drink water"))
+    goal_reward = VectorGoalReward(generator, HashingEmbedder(), num_envs=2, threshold=0.9)
+    goal_reward.suggest(["a tree", "sand"], [["do"], ["do"]])  # env 0: wood + water, env 1: water
+    rewards, achieved = goal_reward.reward(["collect wood", "walk"])
+    assert achieved == ["collect wood", ""] and rewards[0] == pytest.approx(1.0)
+    goal_reward.suggest(["a tree", "sand"], [["do"], ["do"]])  # wood achieved in env 0: no longer active there
+    assert goal_reward.goal_counts() == [
+        {"goal": "drink water", "active_steps": 4, "rewarded": 0},
+        {"goal": "collect wood", "active_steps": 1, "rewarded": 1},
+    ]
+    restored = VectorGoalReward(generator, HashingEmbedder(), num_envs=2, threshold=0.9)
+    restored.load_state_dict(goal_reward.state_dict())
+    assert restored.goal_counts() == goal_reward.goal_counts()

@@ -1,5 +1,6 @@
 """The training loop on TextChain with fakes: it learns, ELLM helps on a sparse chain, runs resume exactly."""
 
+import csv
 import dataclasses
 import json
 import os
@@ -67,6 +68,21 @@ def test_every_reward_runs_and_writes_the_run_directory(tmp_path, reward):
         assert (run / name).exists(), name
     assert summary["step"] == 400 and summary["episodes"] >= 2
     assert json.loads((run / "summary.json").read_text())["reward"] == reward
+    assert (run / "goals.csv").exists() == (reward in ("ellm", "oracle"))  # the goal tally of goal rewards
+
+
+def test_an_ellm_run_tallies_its_goals_in_goals_csv(tmp_path):
+    cfg = config(tmp_path, "goals", reward="ellm", steps=400, threshold=0.8)
+    summary = train(cfg, goal_generator=scripted_goals(), embedder=HashingEmbedder())
+    rows = list(csv.DictReader((tmp_path / "goals" / "goals.csv").open()))
+    counts = {row["goal"]: (int(row["active_steps"]), int(row["rewarded"])) for row in rows}
+    assert set(counts) <= {"collect wood", "drink water", "open the chest", "explore the rooms"}
+    assert 0 < sum(active for active, _ in counts.values()) <= 400 * len(counts)  # at most each goal every step
+    assert [int(row["active_steps"]) for row in rows] == sorted((int(row["active_steps"]) for row in rows), reverse=True)
+    rewarded = sum(paid for _, paid in counts.values())
+    episodes = list(csv.DictReader((tmp_path / "goals" / "episodes.csv").open()))
+    # finished episodes' achieved goals, plus any of the unfinished last one
+    assert rewarded >= sum(int(row["achieved_goals"]) for row in episodes) > 0 and summary["step"] == 400
 
 
 def parameters(run_dir) -> dict:
@@ -83,6 +99,8 @@ def test_resume_equals_a_straight_run(tmp_path, reward):
     train(resumed, goal_generator=scripted_goals(), embedder=HashingEmbedder())
     straight, split = parameters(tmp_path / "straight"), parameters(tmp_path / "split")
     assert all(torch.equal(straight[key], split[key]) for key in straight)
+    if reward == "ellm":  # the goal tally survives the resume
+        assert (tmp_path / "split" / "goals.csv").read_text() == (tmp_path / "straight" / "goals.csv").read_text()
 
 
 def test_fresh_run_refuses_to_overwrite_an_existing_one(tmp_path):
