@@ -167,6 +167,8 @@ class CTranslate2LM:
     ) -> None:
         from transformers import AutoTokenizer
 
+        from ellm_core.llm_local import adapter_fingerprint
+
         ctranslate2 = _import_ctranslate2()
         if compute_type not in COMPUTE_TYPES:
             raise ValueError(f"unknown compute type {compute_type!r}; known: {', '.join(COMPUTE_TYPES)}")
@@ -185,7 +187,7 @@ class CTranslate2LM:
         self.repetition_penalty, self.use_static_prefix = repetition_penalty, static_prefix
         self.identity = (f"ctranslate2:{model or 'SmolLM2-135M-Instruct.Q4_1'}:{compute_type}:t={temperature}:"
                          f"p={top_p}:rp={repetition_penalty}:n={max_new_tokens}:seed={seed}"
-                         + (f":adapter={Path(adapter).name}" if adapter else ""))
+                         + (f":adapter={adapter_fingerprint(adapter)}" if adapter else ""))  # content, not name
         self.shared = SharedPrefix(self._ends_line)
         self._line_ends: dict[str, bool] = {}
         self.tokens_generated = 0

@@ -64,6 +64,19 @@ class TestRealModel:
         two = CTranslate2LM(temperature=1.0, seed=3, max_new_tokens=16).generate(chats)
         assert one == two and all(isinstance(answer, str) for answer in one)
 
+    def test_two_adapters_of_the_same_folder_name_get_different_cache_keys(self, tmp_path, monkeypatch):
+        import ellm_core.llm_ct2 as llm_ct2
+
+        base = llm_ct2.converted_model()  # the adapters' merge is not what this tests: serve the base model
+        monkeypatch.setattr(llm_ct2, "converted_model", lambda model, gguf_file, adapter: base)
+        identities = []
+        for run, weights in (("one", b"first"), ("two", b"second")):
+            adapter = tmp_path / run / "adapter"
+            adapter.mkdir(parents=True)
+            (adapter / "adapter_model.safetensors").write_bytes(weights)
+            identities.append(CTranslate2LM(max_new_tokens=8, adapter=str(adapter)).identity)
+        assert identities[0] != identities[1]  # else one adapter's cached answers would serve the other
+
     def test_cache_keys_name_the_backend_and_compute_type(self, tmp_path):
         from ellm_core.cache import SQLiteCache
 
