@@ -19,12 +19,14 @@ logger = logging.getLogger(__name__)
 TABLES = ("progress", "episodes", "eval")
 
 
-def write_csv(path: str | Path, rows: list[dict[str, Any]]) -> Path:
-    """Write ``rows`` (dicts with the same keys) as a CSV table at ``path``; an empty list writes nothing."""
+def write_csv(path: str | Path, rows: list[dict[str, Any]], fields: list[str] | None = None) -> Path:
+    """Write ``rows`` as a CSV table at ``path`` (columns: ``fields``, else the first row's keys; missing values
+    blank); no rows and no fields write nothing."""
     path = Path(path)
-    if rows:
+    fields = fields if fields is not None else list(rows[0]) if rows else []
+    if fields:
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer = csv.DictWriter(handle, fieldnames=fields, restval="")
             writer.writeheader()
             writer.writerows(rows)
     return path
@@ -55,10 +57,7 @@ class RunLog:
             return list(reader.fieldnames or []), rows
 
     def _rewrite(self, table: str, fields: list[str], rows: list[dict[str, Any]]) -> None:
-        with self.path(table).open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=fields, restval="")
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(self.path(table), rows, fields)
 
     def write(self, table: str, row: dict[str, Any]) -> None:
         """Append ``row`` to the table; a row with new columns widens the header (older rows get blanks)."""
