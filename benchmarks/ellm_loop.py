@@ -36,8 +36,8 @@ from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.env import CrafterEnv
 from ellm_core.crafter.prewarm import prewarm
 from ellm_core.embed import SentenceTransformerEmbedder
-from ellm_core.llm_ct2 import CTranslate2LM
-from ellm_core.llm_local import TransformersLM
+from ellm_core.lm.ct2 import CTranslate2LM
+from ellm_core.lm.hf import TransformersLM
 from ellm_core.train import train
 
 SECONDS: dict[str, float] = defaultdict(float)
@@ -67,7 +67,7 @@ def instrument() -> None:
     for backend in (CTranslate2LM, TransformersLM):
         timed(backend, "generate", "LM")
     try:
-        from ellm_core.llm_llamacpp import LlamaCppLM
+        from ellm_core.lm.llamacpp import LlamaCppLM
 
         timed(LlamaCppLM, "generate", "LM")
     except ImportError:

@@ -65,7 +65,7 @@ def main() -> None:
 
     import torch
 
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
     from ellm_core.prompts import PromptConfig, open_ended_prompt
 
     config = PromptConfig.load()
@@ -104,7 +104,7 @@ def main() -> None:
 
 def ctranslate2_rows(chats, batch_size: int, result: dict) -> None:
     """The same few-shot prompts on the CTranslate2 backend (float32, the shared head as static prompt)."""
-    from ellm_core.llm_ct2 import CTranslate2LM
+    from ellm_core.lm.ct2 import CTranslate2LM
 
     lm = CTranslate2LM(max_new_tokens=32)
     lm.generate(chats[:2])  # warm-up: learns the shared head and computes its state once
@@ -127,8 +127,8 @@ def llamacpp_rows(chats, concurrency: int, result: dict) -> None:
     if importlib.util.find_spec("llama_cpp") is None:
         print("llama.cpp rows skipped: the extra is not installed (pip install '.[llamacpp]')")
         return
-    from ellm_core.llm_http import OpenAICompatibleLM
-    from ellm_core.llm_llamacpp import SERVER_SAMPLING, LlamaCppLM, llamacpp_server
+    from ellm_core.lm.llamacpp import SERVER_SAMPLING, LlamaCppLM, llamacpp_server
+    from ellm_core.lm.openai_http import OpenAICompatibleLM
 
     # Each row is one generate() call over all chats: llama.cpp decodes one sequence at a time in-process, and
     # the server has `concurrency` requests in flight.

@@ -56,7 +56,7 @@ def training_rate(device: str, examples, steps: int, batch_size: int) -> tuple[f
 
 def generation_rates(device: str, histories: dict, batch_size: int) -> tuple[float, float]:
     """(single, batched) generation tokens/s of the base model on rationale prompts (sampling, fixed seed)."""
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
     from recrl.rationale.examples import chat
 
     lm = TransformersLM(device=device, max_new_tokens=32, temperature=0.8, top_p=0.95, batch_size=batch_size)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from ellm_core.sweep import command_argv, flags
+from ellm_core.experiments.spec import command_argv, flags
 
 
 def common(steps: int) -> dict[str, object]:

@@ -13,7 +13,7 @@ import sys
 
 from ellm_core.cache import open_cache
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
-from ellm_core.llm import LMConfig
+from ellm_core.lm.base import LMConfig
 from ellm_core.reward import DEFAULT_THRESHOLD
 from ellm_core.train_cli import add_train_arguments, train_config_from_args
 
@@ -39,6 +39,29 @@ def setup_logging(verbose: int = 0) -> None:
         pass
 
 
+#: Errors that mean "the input is wrong", not "the program is wrong": printed as one line naming the input.
+USER_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, ValueError)
+
+
+def run_handler(prog: str, args: argparse.Namespace) -> int:
+    """Run the parsed command's handler. A user error (missing path, wrong kind of folder, malformed file,
+    impossible value) becomes one line on stderr and exit status 2; ``-v`` shows its traceback instead."""
+    try:
+        return args.handler(args)
+    except USER_ERRORS as error:
+        if getattr(args, "verbose", 0):
+            raise
+        names = [getattr(args, "command", None)] + [value for key, value in vars(args).items()
+                                                    if key.endswith("_command") or key == "action"]
+        command = " ".join([prog, *(name for name in names if isinstance(name, str))])
+        message = error.strerror + f": {error.filename}" if isinstance(error, OSError) and error.filename else error
+        print(f"{command}: {message} (-v shows the traceback)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", default=None, help="SQLite cache file for LLM outputs and embeddings "
                         "(default: ~/.cache/ellm/cache.sqlite; 'none' disables it)")
@@ -52,7 +75,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list[str] | None = None):
     from ellm_core.goals import ClosedFormGoals, OpenEndedGoals
-    from ellm_core.llm import make_language_model
+    from ellm_core.lm.registry import make_language_model
     from ellm_core.prompts import PromptConfig
 
     prompts = PromptConfig.load(args.prompts)
@@ -109,10 +132,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Goals from the real LM for real Crafter situations, beside what is achievable there, and the ELLM reward the
     agent would earn by achieving each of those things."""
     from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.resources import data_dir
+    from ellm_core.resources import data_resource
     from ellm_core.reward import EpisodeReward
 
-    args.prompts = args.prompts or str(data_dir() / "crafter" / "prompts.yaml")
+    args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
     cache = open_cache(args.cache)
     generator = _goal_generator(args, cache, "open")
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)
@@ -155,7 +178,7 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
     from ellm_core.cache_cli import add_cache_command
     from ellm_core.crafter.cli import add_crafter_command
     from ellm_core.crafter.goals_cli import add_goal_eval_arguments, cmd_goals_eval
-    from ellm_core.sweep_cli import add_sweep_command
+    from ellm_core.experiments.cli import add_sweep_command
 
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -210,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         from ellm_core.crafter.cli import crafter_train_defaults
 
         first, _ = build_parser().parse_known_args(argv)
-        crafter_defaults = crafter_train_defaults(first.preset)
+        crafter_defaults = crafter_train_defaults(first.preset, first.profile)
     elif argv[:2] == ["crafter", "suggester"]:
         from ellm_core.crafter.suggester import SuggesterConfig
         from ellm_core.crafter.suggester import apply_preset as suggester_preset
@@ -219,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         suggester_defaults = suggester_preset(SuggesterConfig(), first.preset)
     args = build_parser(train_defaults, crafter_defaults, suggester_defaults).parse_args(argv)
     setup_logging(args.verbose)
-    return args.handler(args)
+    return run_handler("ellm", args)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ Generators with a ``suggest_batch`` method answer many situations in one LM call
 uses it when present.
 
 Example:
-    >>> from ellm_core.llm import ScriptedLM
+    >>> from ellm_core.lm.base import ScriptedLM
     >>> goals = OpenEndedGoals(ScriptedLM({"tree": "- Chop the tree.\\n- chop the tree"}))
     >>> goals.suggest("You see a tree.", ["do", "noop"])
     ['chop the tree']
@@ -23,7 +23,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ellm_core.llm import LanguageModel
+from ellm_core.lm.base import LanguageModel
 from ellm_core.prompts import PromptConfig, closed_form_prompt, open_ended_prompt, parse_goals
 
 logger = logging.getLogger(__name__)

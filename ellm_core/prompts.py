@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ellm_core.resources import load_yaml
+from ellm_core.resources import load_yaml, resolve_resource
 
 Chat = list[dict[str, str]]
 
@@ -44,7 +44,10 @@ class PromptConfig:
         """Load the defaults from ``data/prompts.yaml``, overridden by the keys of ``path`` if given."""
         values: dict[str, Any] = dict(load_yaml("prompts.yaml"))
         if path is not None:
-            with Path(path).open(encoding="utf-8") as handle:
+            path = resolve_resource(path)
+            if not path.is_file():
+                raise FileNotFoundError(f"no prompt file at {path}")
+            with path.open(encoding="utf-8") as handle:
                 override = yaml.safe_load(handle) or {}
             if not isinstance(override, dict):
                 raise ValueError(f"{path}: expected a mapping of prompt keys, found {type(override).__name__}")

@@ -26,6 +26,22 @@ def data_dir() -> Path:
     return path
 
 
+#: Prefix of a packaged resource's name in configs: ``data:crafter/prompts.yaml`` is ``data_dir()/crafter/prompts.yaml``
+#: on whichever machine reads the config (a resolved ``config.yaml`` never holds this machine's absolute path).
+DATA_PREFIX = "data:"
+
+
+def data_resource(relative_path: str) -> str:
+    """The portable name of a file under :func:`data_dir`, as configs record it (``data:crafter/prompts.yaml``)."""
+    return DATA_PREFIX + relative_path
+
+
+def resolve_resource(name: str | Path) -> Path:
+    """A config's file name as a path here: ``data:...`` under :func:`data_dir`; anything else as given."""
+    text = str(name)
+    return data_dir() / text[len(DATA_PREFIX):] if text.startswith(DATA_PREFIX) else Path(text)
+
+
 def load_yaml(relative_path: str) -> Any:
     """Load a YAML file from :func:`data_dir`, e.g. ``load_yaml("prompts.yaml")``."""
     path = data_dir() / relative_path

@@ -17,11 +17,12 @@ import numpy as np
 
 from ellm_core.agents.intrinsic import IntrinsicReward, make_intrinsic
 from ellm_core.agents.state import StateEncoder
-from ellm_core.background import BackgroundGoals
 from ellm_core.cache import SQLiteCache
 from ellm_core.embed import Embedder
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
-from ellm_core.llm import LMConfig, make_language_model
+from ellm_core.lm.background import BackgroundGoals
+from ellm_core.lm.base import LMConfig
+from ellm_core.lm.registry import make_language_model
 from ellm_core.prompts import PromptConfig
 from ellm_core.resources import cpu_threads
 from ellm_core.reward import VectorGoalReward

@@ -25,7 +25,6 @@ from tqdm.auto import tqdm
 import ellm_core.envs  # noqa: F401  (registers the example environments)
 from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.background import BackgroundGoals
 from ellm_core.cache import open_cache
 from ellm_core.checkpoint import (
     latest_checkpoint,
@@ -38,11 +37,12 @@ from ellm_core.config import save_config
 from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
 from ellm_core.goals import GoalGenerator
-from ellm_core.llm import CachedLM
+from ellm_core.lm.background import BackgroundGoals
+from ellm_core.lm.base import CachedLM
 from ellm_core.resources import cpu_threads
 from ellm_core.rollout import build_rollout, default_goal_generator, lm_config, make_envs
 from ellm_core.runlog import RunLog, plot_curves, write_csv
-from ellm_core.train_config import TrainConfig
+from ellm_core.train_config import TrainConfig, check_config
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     (e.g. crafter's ``stats.jsonl`` writer); ``step_hook(step, agent)`` after every vector step (e.g. crafter's
     periodic videos).
     """
+    check_config(config)
     run_dir = Path(config.out)
     checkpoint_path = latest_checkpoint(run_dir) if config.resume else None
     if config.resume and checkpoint_path is None:

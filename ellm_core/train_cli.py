@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
-from ellm_core.llm import LMConfig
+from ellm_core.lm.base import LMConfig
 
 
 def add_train_arguments(parser: argparse.ArgumentParser, defaults=None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ellm_core.agents.dqn import DQNConfig
 from ellm_core.config import json_object, option
-from ellm_core.llm import LMConfig
+from ellm_core.lm.base import LMConfig
 from ellm_core.reward import DEFAULT_THRESHOLD
 
 REWARDS = ("ellm", "none", "oracle", "novelty", "rnd", "apt")
@@ -76,6 +76,34 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {"steps": 5_000_000, "eval_every": 25_000, "eval_episodes": 10, "frame_stack": 4,
               "dqn": dataclasses.asdict(DQNConfig())},
 }
+
+
+def check_config(config: TrainConfig) -> None:
+    """Refuse impossible values before any work starts: one ``ValueError`` naming the flag and the accepted range."""
+    dqn = config.dqn
+    rules = [
+        ("--steps", config.steps, config.steps > 0, "a positive number of environment steps"),
+        ("--num-envs", config.num_envs, config.num_envs >= 1, "at least 1"),
+        ("--frame-stack", config.frame_stack, config.frame_stack >= 1, "at least 1"),
+        ("--log-every", config.log_every, config.log_every >= 1, "at least 1"),
+        ("--eval-every", config.eval_every, config.eval_every >= 0, "0 (only at the end) or more"),
+        ("--eval-episodes", config.eval_episodes, config.eval_episodes >= 1, "at least 1"),
+        ("--checkpoint-every", config.checkpoint_every, config.checkpoint_every >= 0, "0 (only at the end) or more"),
+        ("--threshold", config.threshold, -1.0 <= config.threshold <= 1.0, "a similarity in [-1, 1]"),
+        ("--eval-epsilon", config.eval_epsilon, 0.0 <= config.eval_epsilon <= 1.0, "a probability in [0, 1]"),
+        ("--dqn-batch-size", dqn.batch_size, dqn.batch_size >= 1, "at least 1"),
+        ("--dqn-buffer-size", dqn.buffer_size, dqn.buffer_size >= dqn.batch_size, "at least the batch size"),
+        ("--dqn-n-step", dqn.n_step, dqn.n_step >= 1, "at least 1"),
+        ("--dqn-train-every", dqn.train_every, dqn.train_every >= 1, "at least 1"),
+        ("--dqn-target-update-every", dqn.target_update_every, dqn.target_update_every >= 1, "at least 1"),
+        ("--dqn-gamma", dqn.gamma, 0.0 <= dqn.gamma <= 1.0, "a discount in [0, 1]"),
+        ("--dqn-lr", dqn.lr, dqn.lr > 0, "positive"),
+        ("--dqn-hidden", dqn.hidden, dqn.hidden >= 1, "at least 1"),
+        ("--dqn-eps-decay-steps", dqn.eps_decay_steps, dqn.eps_decay_steps >= 1, "at least 1"),
+    ]
+    for flag, value, ok, accepted in rules:
+        if not ok:
+            raise ValueError(f"{flag} {value}: must be {accepted}")
 
 
 def apply_preset(config: TrainConfig, name: str | None) -> TrainConfig:

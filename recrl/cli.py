@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ellm_core.cli import setup_logging
+from ellm_core.cli import run_handler, setup_logging
 from recrl.browse.cli import add_browse_command
 from recrl.data.cli import add_data_command
 from recrl.rationale.cli import add_rationale_command
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0 if COMMANDS else 2
-    return args.handler(args)
+    return run_handler("recrl", args)
 
 
 if __name__ == "__main__":

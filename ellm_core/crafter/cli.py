@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from ellm_core.resources import data_dir
+from ellm_core.resources import data_resource
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +21,24 @@ logger = logging.getLogger(__name__)
 CRAFTER_DEFAULTS = {"env_id": "ellm/Crafter-v0", "keep_extrinsic": False}
 
 
-def crafter_train_defaults(preset: str | None):
-    """The TrainConfig defaults of ``ellm crafter train`` under ``preset``."""
+def crafter_train_defaults(preset: str | None, profile: str | None = None):
+    """The TrainConfig defaults of ``ellm crafter train`` under ``preset`` (budgets) and ``profile`` (reward
+    values, :mod:`ellm_core.crafter.profiles`)."""
+    from ellm_core.crafter.profiles import apply_profile
     from ellm_core.train_config import TrainConfig, apply_preset
 
     defaults = dataclasses.replace(TrainConfig(), **CRAFTER_DEFAULTS,
-                                   prompts=str(data_dir() / "crafter" / "prompts.yaml"))
-    return apply_preset(defaults, preset)
+                                   prompts=data_resource("crafter/prompts.yaml"))
+    return apply_profile(apply_preset(defaults, preset), profile)
+
+
+def add_profile_argument(parser: argparse.ArgumentParser) -> None:
+    """``--profile NAME``: a reward profile's values become the defaults (explicit flags still win)."""
+    from ellm_core.crafter.profiles import PROFILES
+
+    parser.add_argument("--profile", choices=tuple(PROFILES), default=None,
+                        help="reward profile: 'paper' is the official ELLM configuration (threshold 0.99, health "
+                        "reward kept, each goal once per episode, LM temperature 0.1; deviations in the README)")
 
 
 def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=None, suggester_defaults=None) -> None:
@@ -42,6 +53,7 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     train = actions.add_parser("train", help="train on Crafter with an intrinsic reward; writes stats.jsonl",
                                description=cmd_train.__doc__)
     add_train_arguments(train, train_defaults or crafter_train_defaults(None))
+    add_profile_argument(train)
     train.add_argument("--length", type=int, default=None,
                        help="episode length (crafter's default 10000; the paper's config used 400)")
     train.add_argument("--video-every", type=int, default=0, metavar="K",
@@ -51,6 +63,7 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
                                  "play, in large batches, so that an ELLM training run hits the cache",
                                  description=cmd_prewarm.__doc__)
     add_train_arguments(prewarm, train_defaults or crafter_train_defaults(None))
+    add_profile_argument(prewarm)
     prewarm.add_argument("--length", type=int, default=400, help="episode length of the play")
     prewarm.add_argument("--policy", choices=("random", "scripted"), default="random", help="who plays")
     prewarm.add_argument("--check-steps", type=int, default=2_000,
@@ -116,9 +129,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ellm_core.crafter.video import periodic_videos
     from ellm_core.train import train
     from ellm_core.train_cli import train_config_from_args
+    from ellm_core.train_config import check_config
 
     config = train_config_from_args(args)
+    check_config(config)
     env_kwargs = config.env_arguments()
+    if args.length is not None and args.length < 1:
+        raise ValueError(f"--length {args.length}: must be at least 1 step")
     if args.length is not None:
         env_kwargs["length"] = args.length
     env_kwargs.setdefault("pixels", False)  # no agent here reads pixels: the text fast path
@@ -126,7 +143,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     checkpoint = latest_checkpoint(config.out) if config.resume else None
     resume_step = int(checkpoint.stem.split("_")[1]) if checkpoint is not None else None
     if not config.resume and (Path(config.out) / "checkpoints").exists():
-        raise SystemExit(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
+        raise FileExistsError(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
     train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step),
           step_hook=periodic_videos(config, args.video_every) if getattr(args, "video_every", 0) else None)
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
@@ -141,10 +158,7 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
 
     config = train_config_from_args(args)
     config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
-    try:
-        report = prewarm(config, policy=args.policy, check_steps=args.check_steps, batch_size=args.batch)
-    except ValueError as error:
-        raise SystemExit(f"ellm crafter prewarm: {error}") from error
+    report = prewarm(config, policy=args.policy, check_steps=args.check_steps, batch_size=args.batch)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 
@@ -158,15 +172,15 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     policy = args.policy or ("agent" if args.run else "random")
     if args.run:
+        if not (Path(args.run) / "config.yaml").is_file():
+            raise FileNotFoundError(f"{args.run} is not a training run directory (no config.yaml; train one with "
+                                    "`ellm crafter train`)")
         config = load_config(TrainConfig, Path(args.run) / "config.yaml")
     else:
         config = dataclasses.replace(crafter_train_defaults(None), reward=args.reward,
                                      env_kwargs=json.dumps({"length": 400}))
     out = Path(args.out or (Path(args.run) / "videos" if args.run else Path("runs") / "videos"))
-    try:
-        videos = record_episodes(config, args.episodes, args.seed, policy, args.run, args.max_steps)
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f"ellm crafter record: {error}") from error
+    videos = record_episodes(config, args.episodes, args.seed, policy, args.run, args.max_steps)
     for index, frames in enumerate(videos):
         path = write_video(frames, out / f"{policy}-seed{args.seed}-episode{index}.mp4", fps=args.fps)
         print(f"wrote {path} ({len(frames)} frames)")
@@ -189,11 +203,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Score runs from crafter's stats.jsonl: success rate of each achievement and the Crafter score."""
     from ellm_core.crafter.score import aggregate, format_table, plot_episode_curves, plot_success, score_run
 
-    try:
-        scores = [score_run(run) for run in args.runs]
-    except (FileNotFoundError, ValueError) as error:
-        logger.error("%s", error)
-        return 2
+    scores = [score_run(run) for run in args.runs]
     summary = aggregate(scores)
     summary["per_run"] = [{"run": s.run, "episodes": s.episodes, "score": s.score,
                            "achievements_per_episode": s.achievements_mean, "reward": s.reward_mean,

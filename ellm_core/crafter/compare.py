@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.crafter.score import ACHIEVEMENTS, read_stats, score_run, unlocked_count
-from ellm_core.stats import describe, format_ci, format_p, format_std, welch
+from ellm_core.experiments.stats import describe, format_ci, format_p, format_std, welch
 
 RUN_NAME = re.compile(r"^(?P<method>.+)-seed(?P<seed>\d+)$")
 METRICS = {"score": "Crafter score", "achievements": "achievements / episode", "reward": "episode reward"}
@@ -27,6 +27,9 @@ METRICS = {"score": "Crafter score", "achievements": "achievements / episode", "
 def discover_runs(directory: str | Path, finished_only: bool = True) -> dict[str, list[Path]]:
     """``{method: [run dirs sorted by seed]}`` of the ``<method>-seed<S>`` folders holding a ``stats.jsonl`` (and,
     with ``finished_only``, a ``summary.json``: runs still training are left out)."""
+    if not Path(directory).is_dir():
+        raise FileNotFoundError(f"{directory}: no such folder (give a sweep's out folder, which holds "
+                                "<method>-seed<S> run directories)")
     methods: dict[str, list[tuple[int, Path]]] = {}
     for path in sorted(Path(directory).iterdir()):
         match = RUN_NAME.match(path.name)
@@ -155,6 +158,18 @@ def write_comparison(result: dict, out: str | Path) -> list[Path]:
             plot_success_heatmap(result, out / "success.png")]
 
 
+def sweep_comparison(methods: dict[str, list[Path]], options: dict, out: Path) -> dict:
+    """The comparison ``ellm sweep`` runs for ``compare: {kind: crafter}``: the finished runs of each method."""
+    runs = {method: [run for run in paths if (Path(run) / "summary.json").is_file()] for method, paths in methods.items()}
+    runs = {method: paths for method, paths in runs.items() if paths}
+    if not runs:
+        return {"skipped": "no run has finished yet"}
+    result = compare(runs, baselines=options.get("baselines", ("none", "novelty")), bins=options.get("bins", 20))
+    files = write_comparison(result, out)
+    return {"out": str(out), "files": [str(path) for path in files],
+            "score": {method: row["score"]["mean"] for method, row in result["methods"].items()}}
+
+
 def cmd_compare(args) -> int:
     """Compare methods from sweep run directories (``<method>-seed<S>``): table, Welch tests, curves."""
     methods: dict[str, list[Path]] = {}
@@ -164,10 +179,10 @@ def cmd_compare(args) -> int:
     if args.methods:
         missing = [m for m in args.methods if m not in methods]
         if missing:
-            raise SystemExit(f"ellm crafter compare: no runs of {missing} in {args.dirs}; found {sorted(methods)}")
+            raise ValueError(f"no runs of {missing} in {args.dirs}; found {sorted(methods)}")
         methods = {m: methods[m] for m in args.methods}
     if not methods:
-        raise SystemExit(f"ellm crafter compare: no <method>-seed<S> run with a stats.jsonl in {args.dirs}")
+        raise ValueError(f"no <method>-seed<S> run with a stats.jsonl in {args.dirs}")
     result = compare(methods, baselines=args.baseline, bins=args.bins)
     files = write_comparison(result, args.out or Path(args.dirs[0]) / "compare")
     print(format_markdown(result))

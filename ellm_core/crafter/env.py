@@ -154,6 +154,9 @@ class CrafterEnv(gym.Env):
         size: image size (crafter's default 64 x 64).
         area: world size.
         render_mode: ``"rgb_array"`` to get frames from :meth:`render`.
+        reward: ``"task"``: crafter's reward (+1 for each achievement unlocked first in the episode, health change
+            / 10); ``"health"``: its health part alone, which the official ELLM pretraining keeps beside the
+            intrinsic reward (``--profile paper``). ``stats.jsonl`` always records crafter's full reward.
         pixels: draw the image at every step. With ``False`` (the text fast path, about 1.6 times faster) the
             observation is a blank frame of the same shape; texts, achievements and worlds are unchanged, and
             :meth:`render` still draws the real frame. ``ellm crafter train`` turns it off: no agent here reads
@@ -163,7 +166,10 @@ class CrafterEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, length: int = 10_000, size: int = 64, area: int = 64, render_mode: str | None = None,
-                 pixels: bool = True):
+                 pixels: bool = True, reward: str = "task"):
+        if reward not in ("task", "health"):
+            raise ValueError(f"reward must be 'task' or 'health', got {reward!r}")
+        self.reward = reward
         self._env = TextCrafter(pixels=pixels, area=(area, area), size=(size, size), length=length, reward=True,
                                 seed=0)
         _deterministic_chunks(self._env._world)
@@ -224,7 +230,7 @@ class CrafterEnv(gym.Env):
         return image, self._info()
 
     def step(self, action: int):
-        """One crafter step; reward is crafter's (+1 per new achievement, health change / 10)."""
+        """One crafter step; reward is crafter's (+1 per new achievement, health change / 10), or its health part."""
         if not self.action_space.contains(action):
             raise ValueError(f"action must be in {self.action_space}, got {action!r}")
         before = self._achievements
@@ -233,6 +239,8 @@ class CrafterEnv(gym.Env):
         self._episode_reward += crafter_info["reward"]
         terminated = crafter_info["discount"] == 0.0
         truncated = bool(done and not terminated)
+        if self.reward == "health":  # crafter adds 1.0 when an achievement is unlocked first in the episode
+            reward -= float(any(count > 0 and not before.get(name) for name, count in self._achievements.items()))
         info = self._info(transition_caption(before, self._achievements, self.goal_text), crafter_info["semantic"])
         if terminated or truncated:
             info["episode_stats"] = {"length": self._env._step, "reward": round(self._episode_reward, 1),

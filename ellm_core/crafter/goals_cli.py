@@ -9,7 +9,7 @@ import json
 import logging
 from pathlib import Path
 
-from ellm_core.resources import data_dir
+from ellm_core.resources import data_dir, data_resource
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     elif args.generator == "random":
         generator = RandomGoals(candidates, k=2, seed=args.seed)
     else:
-        args.prompts = args.prompts or str(data_dir() / "crafter" / "prompts.yaml")
+        args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
         generator = make_generator(args, cache, args.mode, candidates)
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)

@@ -136,7 +136,7 @@ def paired_differences(per_session: dict[str, list[list[dict]]], reference: str,
                        seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
     """``{group: {metric: {diff, ci_low, ci_high, n}}}``: the mean over the same sessions of the group's value
     minus the reference's (both averaged over seeds), with a paired bootstrap CI over sessions."""
-    from ellm_core.stats import paired_bootstrap
+    from ellm_core.experiments.stats import paired_bootstrap
 
     if reference not in per_session:
         return {}

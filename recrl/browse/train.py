@@ -23,7 +23,7 @@ import yaml
 
 from ellm_core.cache import open_cache
 from ellm_core.config import option
-from ellm_core.resources import data_dir
+from ellm_core.resources import data_resource
 from ellm_core.train_config import TrainConfig, apply_preset
 from recrl.browse.catalog import load_catalog
 
@@ -63,7 +63,7 @@ class BrowseOptions:
 
 def browse_train_defaults(preset: str | None) -> TrainConfig:
     """The TrainConfig defaults of ``recrl browse train`` under ``preset``."""
-    defaults = dataclasses.replace(TrainConfig(), **BROWSE_DEFAULTS, prompts=str(data_dir() / "recrl" / "prompts.yaml"))
+    defaults = dataclasses.replace(TrainConfig(), **BROWSE_DEFAULTS, prompts=data_resource("recrl/prompts.yaml"))
     return apply_preset(defaults, preset)
 
 

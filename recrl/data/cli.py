@@ -6,7 +6,7 @@ import argparse
 import json
 import logging
 
-from ellm_core.config import add_dataclass_arguments, dataclass_from_args
+from recrl.data.flags import add_config_flags, config_from_flags
 from recrl.data.prepare import PrepareConfig, prepare
 from recrl.data.prepared import dataset_stats, load_prepared
 from recrl.data.rows import BadRowError
@@ -25,7 +25,7 @@ def add_data_command(commands: argparse._SubParsersAction) -> None:
         "prepare", help="convert a source into items/interactions/split parquet + report.json",
         description="Convert a source (the bundled sample, Amazon Reviews 2023/2018, MovieLens) into a prepared "
                     "directory. Every input row is accounted for in report.json.")
-    add_dataclass_arguments(prepare_parser, PrepareConfig)
+    add_config_flags(prepare_parser, PrepareConfig)
     prepare_parser.set_defaults(handler=run_prepare)
 
     stats_parser = actions.add_parser("stats", help="print users, items, interactions, density, rating histogram",
@@ -37,7 +37,7 @@ def add_data_command(commands: argparse._SubParsersAction) -> None:
 
 def run_prepare(args: argparse.Namespace) -> int:
     """Handler of ``recrl data prepare``: prints where every input row went."""
-    config = dataclass_from_args(PrepareConfig, args)
+    config = config_from_flags(PrepareConfig, args)
     try:
         report = prepare(config)
     except (BadRowError, FileNotFoundError, FileExistsError, ValueError) as error:

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ellm_core.config import option, save_config
 from recrl.data.amazon import load_amazon2018, load_amazon2023
 from recrl.data.describe import DescriptionOptions
+from recrl.data.flags import option, save_config
 from recrl.data.movielens import load_movielens, load_sample
 from recrl.data.prepared import summarize
 from recrl.data.rows import DROP_REASONS, ON_BAD_ROW

@@ -1,7 +1,7 @@
 """Rationale goals for users: K sampled, cleaned, de-duplicated sentences per user, cached per prompt.
 
-The rationale model is the core's :class:`~ellm_core.llm_local.TransformersLM` with the LoRA adapter applied,
-so it is a :class:`~ellm_core.llm.LanguageModel` and can serve as the goal generator of the browsing
+The rationale model is the core's :class:`~ellm_core.lm.hf.TransformersLM` with the LoRA adapter applied,
+so it is a :class:`~ellm_core.lm.base.LanguageModel` and can serve as the goal generator of the browsing
 environment. Empty or degenerate generations (no letters, fewer than ``min_words`` words, one word repeated
 over half the text) and duplicates are dropped and counted (as are usable extras of the second round); a user short of K gets one more sampling round.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ellm_core.cache import SQLiteCache, make_key, pack_json, unpack_json
-from ellm_core.llm import LanguageModel
+from ellm_core.lm.base import LanguageModel
 from recrl.rationale.examples import chat, first_sentences
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """The rationale model: base causal LM + peft LoRA, tokenised examples with the loss on the target only, and
 the adapter directory (peft's files plus ``manifest.json``) saved atomically and loaded back with checks.
-The generic LoRA pieces live in :mod:`ellm_core.lora`; this module adds what is specific to rationales.
+The generic LoRA pieces live in :mod:`ellm_core.lm.lora`; this module adds what is specific to rationales.
 
 An adapter directory holds ``adapter_config.json`` and ``adapter_model.safetensors`` (written by
 ``PeftModel.save_pretrained``) and ``manifest.json``: the base model identity, the prompt template, the
@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ellm_core.lora import (  # noqa: F401  (re-exported: the rationale model's LoRA pieces)
+from ellm_core.lm.lora import (  # noqa: F401  (re-exported: the rationale model's LoRA pieces)
     MANIFEST,
     add_lora,
     base_identity,
@@ -96,11 +96,11 @@ def rationale_lm(adapter: str | Path, base_model: str | None = None, device: str
     directory, manifest = read_manifest(adapter)
     base = check_base(manifest, directory, base_model)
     if backend == "ctranslate2":
-        from ellm_core.llm_ct2 import CTranslate2LM
+        from ellm_core.lm.ct2 import CTranslate2LM
 
         return CTranslate2LM(model=base, adapter=str(directory), **decoding)
     if backend != "transformers":
         raise ValueError(f"rationale backend must be transformers or ctranslate2, got {backend!r}")
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
 
     return TransformersLM(model=base, device=resolve_device(device), adapter=str(directory), **decoding)

@@ -1,7 +1,7 @@
 """LoRA fine-tuning of the rationale generator: one config dataclass, one readable training loop.
 
 ``train_rationale(config)`` builds the examples (:mod:`recrl.rationale.examples`), measures the held-out
-target loss of the base model, trains the LoRA adapter (:func:`ellm_core.lora.train_steps`: AdamW, seeded
+target loss of the base model, trains the LoRA adapter (:func:`ellm_core.lm.lora.train_steps`: AdamW, seeded
 shuffling, loss on the target tokens only, tqdm progress, atomic checkpoints every ``checkpoint_every`` steps so a
 killed run resumes), measures the
 held-out loss again, and writes ``RUN/adapter`` (peft files + manifest), ``metrics.json``, ``train.csv`` and
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ellm_core import lora
 from ellm_core.config import option, save_config
+from ellm_core.lm import lora
 from recrl.data.prepared import load_prepared
 from recrl.rationale import model as rm
 from recrl.rationale.examples import RationaleExample, build_examples

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args, load_config, save_config
-from ellm_core.llm import LMConfig
+from ellm_core.lm.base import LMConfig
 
 
 @dataclass

@@ -16,7 +16,7 @@ from ellm_core.goal_quality import (
     score_suggestions,
 )
 from ellm_core.goals import OpenEndedGoals
-from ellm_core.llm import ScriptedLM
+from ellm_core.lm.base import ScriptedLM
 
 SITUATIONS = [
     Situation("You see a tree nearby to the west.", ["do"], ["collect wood", "drink water"]),

@@ -1,7 +1,7 @@
 import numpy as np
 
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals, OracleGoals, suggest_batch
-from ellm_core.llm import ScriptedLM
+from ellm_core.lm.base import ScriptedLM
 
 
 def test_open_ended_parses_and_counts_empty_answers():

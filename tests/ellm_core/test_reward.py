@@ -66,7 +66,7 @@ def test_empty_caption_or_goals_give_zero():
 
 def test_vector_goal_reward_tallies_active_and_rewarded_goals_and_keeps_them_in_its_state():
     from ellm_core.goals import OpenEndedGoals
-    from ellm_core.llm import ScriptedLM
+    from ellm_core.lm.base import ScriptedLM
     from ellm_core.reward import VectorGoalReward
 
     generator = OpenEndedGoals(ScriptedLM({"tree": "- collect wood\n- drink water"}, default="- drink water"))

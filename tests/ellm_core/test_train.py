@@ -16,7 +16,7 @@ import torch
 from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from ellm_core.embed import HashingEmbedder
 from ellm_core.goals import OpenEndedGoals
-from ellm_core.llm import ScriptedLM
+from ellm_core.lm.base import ScriptedLM
 from ellm_core.train import train
 from ellm_core.train_config import REWARDS, TrainConfig, apply_preset
 

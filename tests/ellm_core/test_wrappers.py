@@ -6,7 +6,7 @@ import ellm_core.envs  # noqa: F401  (registers ellm/TextChain-v0)
 from ellm_core.embed import CachedEmbedder, HashingEmbedder
 from ellm_core.envs.text_chain import TextChainEnv
 from ellm_core.goals import OpenEndedGoals, OracleGoals
-from ellm_core.llm import ScriptedLM
+from ellm_core.lm.base import ScriptedLM
 from ellm_core.wrappers import ELLMReward
 
 RIGHT, DO = 1, 2

@@ -10,7 +10,7 @@ from ellm_core.cache import SQLiteCache
 from ellm_core.cli import main
 from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.prewarm import play_situations, prewarm
-from ellm_core.llm import CachedLM, ScriptedLM, last_user_message
+from ellm_core.lm.base import CachedLM, ScriptedLM, last_user_message
 from ellm_core.train import train
 
 

@@ -32,7 +32,7 @@ def test_training_situations_never_contain_an_excluded_observation(tmp_path):
 @pytest.mark.real_model
 def test_a_few_lora_steps_fit_the_held_out_goals_and_the_adapter_serves_goals(tmp_path):
     from ellm_core.goals import OpenEndedGoals
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
     from ellm_core.prompts import PromptConfig
     from ellm_core.resources import data_dir
 
@@ -50,7 +50,7 @@ def test_a_few_lora_steps_fit_the_held_out_goals_and_the_adapter_serves_goals(tm
     # the CTranslate2 backend merges the adapter into its converted copy and answers the same
     import shutil
 
-    from ellm_core.llm_ct2 import CTranslate2LM, converted_model
+    from ellm_core.lm.ct2 import CTranslate2LM, converted_model
 
     adapter = str(tmp_path / "run" / "adapter")
     try:

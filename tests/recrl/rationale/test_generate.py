@@ -3,7 +3,7 @@ import itertools
 import pandas as pd
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.llm import ScriptedLM
+from ellm_core.lm.base import ScriptedLM
 from recrl.data.prepared import load_prepared
 from recrl.rationale.generate import (
     clean_rationale,

@@ -8,6 +8,7 @@ sweep still gets its table.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import shutil
@@ -20,38 +21,27 @@ from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint, load_network, 
 logger = logging.getLogger(__name__)
 
 
-def crafter_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
-    """The Crafter comparison (:mod:`ellm_core.crafter.compare`) of the finished runs."""
-    from ellm_core.crafter.compare import compare, write_comparison
-
-    runs = {method: [run for run in paths if (run / "summary.json").is_file()] for method, paths in methods.items()}
-    runs = {method: paths for method, paths in runs.items() if paths}
-    if not runs:
-        return {"skipped": "no run has finished yet"}
-    result = compare(runs, baselines=options.get("baselines", ("none", "novelty")), bins=options.get("bins", 20))
-    files = write_comparison(result, out)
-    return {"out": str(out), "files": [str(path) for path in files],
-            "score": {method: row["score"]["mean"] for method, row in result["methods"].items()}}
-
-
-COMPARISONS: dict[str, Callable[[dict[str, list[Path]], dict[str, Any], Path], dict[str, Any]]] = {
-    "crafter": crafter_comparison,
+#: Comparisons by name: ``"module:function"``, imported when a spec asks for it (the core imports no comparison).
+#: A spec may also name any ``module:function`` itself (``recrl.browse.evaluate:sweep_comparison``).
+COMPARISONS: dict[str, str] = {
+    "crafter": "ellm_core.crafter.compare:sweep_comparison",
 }
+
+
+def comparison_function(kind: str) -> Callable[[dict[str, list[Path]], dict[str, Any], Path], dict[str, Any]]:
+    """The comparison registered as ``kind``, or the ``module:function`` it names."""
+    target = COMPARISONS.get(kind, kind)
+    if ":" not in target:
+        raise ValueError(f"unknown comparison kind {kind!r}; known: {sorted(COMPARISONS)} or module:function")
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def run_comparison(spec, grid) -> dict[str, Any]:
     """Aggregate a sweep's cells with the comparison its spec names (default out: ``OUT/compare``)."""
     options = dict(spec.compare)
     kind = options.pop("kind", "crafter")
-    if ":" in kind:
-        import importlib
-
-        module, _, name = kind.partition(":")
-        function = getattr(importlib.import_module(module), name)
-    elif kind in COMPARISONS:
-        function = COMPARISONS[kind]
-    else:
-        raise ValueError(f"unknown comparison kind {kind!r}; known: {sorted(COMPARISONS)} or module:function")
+    function = comparison_function(kind)
     methods: dict[str, list[Path]] = {}
     for cell in grid:
         methods.setdefault(cell.method, []).append(cell.record)
@@ -62,8 +52,9 @@ def run_comparison(spec, grid) -> dict[str, Any]:
 
 
 def collect(spec, grid) -> dict[str, Any]:
-    """Copy what a results folder keeps of a sweep: each finished cell's ``spec.keep`` files into
-    ``RESULTS/runs/<cell>/`` and the comparison's files into ``RESULTS/``. Unfinished cells are listed, not copied."""
+    """Copy what a results folder keeps of a sweep's cells: each finished cell's ``spec.keep`` files into
+    ``RESULTS/runs/<cell>/`` (before the comparison, which then reads and lists these copies). Unfinished cells are
+    listed in ``RESULTS/status.json``, not copied."""
     results = Path(spec.results)
     copied, unfinished = [], []
     for cell in grid:
@@ -72,7 +63,7 @@ def collect(spec, grid) -> dict[str, Any]:
             continue
         copied.append(cell.out.name)
         target = results / "runs" / cell.out.name
-        if cell.record.resolve() == target.resolve():
+        if not cell.finished(cell.out):
             continue  # only the kept copy is left: nothing newer to copy
         target.mkdir(parents=True, exist_ok=True)
         for name in spec.keep:
@@ -80,12 +71,19 @@ def collect(spec, grid) -> dict[str, Any]:
                 shutil.copy2(cell.out / name, target / name)
             elif name == NETWORK_FILE and latest_checkpoint(cell.out) is not None:  # a run from before qnet.pt
                 save_network(target, load_network(cell.out)[0])
-    compared = Path((spec.compare or {}).get("out", Path(spec.out) / "compare"))
-    if compared.is_dir() and compared.resolve() != results.resolve():
-        for path in compared.iterdir():
-            if path.is_file():
-                shutil.copy2(path, results / path.name)
     (results / "status.json").write_text(json.dumps({"finished": copied, "unfinished": unfinished}, indent=2),
                                          encoding="utf-8")
     logger.info("copied %d finished cells to %s (%d unfinished)", len(copied), results, len(unfinished))
     return {"out": str(results), "finished": len(copied), "unfinished": unfinished}
+
+
+def keep_comparison(spec) -> list[Path]:
+    """Copy the comparison's files (``compare.md``, ``curves.png``, ...) into the spec's results folder."""
+    compared, results = Path((spec.compare or {}).get("out", Path(spec.out) / "compare")), Path(spec.results)
+    if not compared.is_dir() or compared.resolve() == results.resolve():
+        return []
+    kept = []
+    for path in compared.iterdir():
+        if path.is_file():
+            kept.append(Path(shutil.copy2(path, results / path.name)))
+    return kept

@@ -6,7 +6,7 @@ environment variable and never logged; servers that need none get a placeholder.
 
 llama.cpp's server samples with its own defaults (``repeat_penalty`` 1.1, ``top_k`` 40, ``min_p`` 0.05) unless
 told otherwise: ``--lm-extra-body '{"repeat_penalty": 1.0, "top_k": 0, "min_p": 0}'`` makes its greedy answers
-identical to the in-process :class:`ellm_core.llm_llamacpp.LlamaCppLM`.
+identical to the in-process :class:`ellm_core.lm.llamacpp.LlamaCppLM`.
 
 Example (with ``python -m llama_cpp.server --model FILE.gguf`` or ``vllm serve MODEL`` running)::
 
@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ellm_core.config import json_object
-from ellm_core.llm import LLMServerError, LMConfig, Prompt, as_chat
+from ellm_core.lm.base import LLMServerError, LMConfig, Prompt, as_chat
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.llm import CachedLM, LanguageModel, LMConfig, ScriptedLM, make_language_model
+from ellm_core.lm.base import CachedLM, LanguageModel, LMConfig, ScriptedLM
+from ellm_core.lm.registry import make_language_model
 
 
 def test_scripted_lm_mapping_sequence_and_callable():
@@ -32,7 +33,7 @@ def test_unknown_backend_is_a_clear_error():
 
 
 def test_missing_local_model_path_is_a_clear_error():
-    from ellm_core.llm_local import resolve_model_location
+    from ellm_core.lm.hf import resolve_model_location
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         resolve_model_location("./no/such/model", None)

@@ -12,30 +12,15 @@ import os
 import queue
 import shlex
 import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ellm_core.experiments.spec import Cell, command_argv
 from ellm_core.resources import cpu_threads
 
-if TYPE_CHECKING:
-    from ellm_core.sweep import Cell
-
-logger = logging.getLogger("ellm_core.sweep")
-
-#: Programs run as ``python -m MODULE`` of this interpreter, so cells use the same environment.
-PROGRAMS = {"ellm": "ellm_core.cli", "recrl": "recrl.cli"}
-
-
-def command_argv(command: str) -> list[str]:
-    """``ellm crafter train`` → ``[python, -m, ellm_core.cli, crafter, train]`` (other programs as written)."""
-    words = shlex.split(command)
-    if words and words[0] in PROGRAMS:
-        return [sys.executable, "-m", PROGRAMS[words[0]], *words[1:]]
-    return words
-
+logger = logging.getLogger("ellm_core.experiments.sweep")
 
 def core_slots(parallel: int, threads: int) -> tuple[list[list[int]], int]:
     """Disjoint core sets for ``parallel`` cells of ``threads`` cores each, fitted to this machine's cores."""

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from ellm_core.llm import CachedLM, LMConfig, make_language_model
-from ellm_core.llm_ct2 import CTranslate2LM, SharedPrefix, common_prefix_length
+from ellm_core.lm.base import CachedLM, LMConfig
+from ellm_core.lm.ct2 import CTranslate2LM, SharedPrefix, common_prefix_length
+from ellm_core.lm.registry import make_language_model
 from ellm_core.prompts import PromptConfig, closed_form_prompt, open_ended_prompt
 from ellm_core.resources import data_dir
 
@@ -49,7 +50,7 @@ class TestRealModel:
         assert lm.tokens_generated > 0
 
     def test_yes_probability_matches_the_transformers_backend(self, lm):
-        from ellm_core.llm_local import TransformersLM
+        from ellm_core.lm.hf import TransformersLM
 
         chats = [closed_form_prompt(obs, ACTIONS, goal, CRAFTER_PROMPTS)
                  for obs in OBSERVATIONS[:2] for goal in ("collect wood", "drink water", "place table")]
@@ -65,7 +66,7 @@ class TestRealModel:
         assert one == two and all(isinstance(answer, str) for answer in one)
 
     def test_two_adapters_of_the_same_folder_name_get_different_cache_keys(self, tmp_path, monkeypatch):
-        import ellm_core.llm_ct2 as llm_ct2
+        import ellm_core.lm.ct2 as llm_ct2
 
         base = llm_ct2.converted_model()  # the adapters' merge is not what this tests: serve the base model
         monkeypatch.setattr(llm_ct2, "converted_model", lambda model, gguf_file, adapter: base)

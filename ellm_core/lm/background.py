@@ -5,7 +5,7 @@ returns, without waiting:
 
 1. the goals it already knows (answered earlier in this process);
 2. else the generator's cached answer, when the generator can look one up without computing
-   (``cached_batch``: :class:`ellm_core.goals.OpenEndedGoals` over a :class:`ellm_core.llm.CachedLM`);
+   (``cached_batch``: :class:`ellm_core.goals.OpenEndedGoals` over a :class:`ellm_core.lm.base.CachedLM`);
 3. else a *miss*: the situation is queued for the worker, and the caller gets the goals last returned at the
    same position of the batch (``miss="previous"``: position ``i`` is env ``i`` of a vector env, whose situation
    changes little from one step to the next) or no goals (``miss="none"``).
@@ -18,7 +18,7 @@ worker; its thread is a daemon, so Ctrl-C never hangs on it.
 
 Example:
     >>> from ellm_core.goals import OpenEndedGoals
-    >>> from ellm_core.llm import ScriptedLM
+    >>> from ellm_core.lm.base import ScriptedLM
     >>> goals = BackgroundGoals(OpenEndedGoals(ScriptedLM({"tree": "- collect wood"})), miss="none")
     >>> goals.suggest_batch(["You see a tree."], [["do"]])   # not known yet: queued, no goals now
     [[]]

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from ellm_core.stats import bootstrap_ci, describe, format_ci, format_p, format_std, paired_bootstrap, welch
+from ellm_core.experiments.stats import (
+    bootstrap_ci,
+    describe,
+    format_ci,
+    format_p,
+    format_std,
+    paired_bootstrap,
+    welch,
+)
 
 
 def test_describe_mean_std_and_a_ci_that_brackets_the_mean():

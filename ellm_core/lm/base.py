@@ -1,17 +1,14 @@
-"""Language models behind one protocol, and the factory that builds one from a config.
+"""The language-model protocol, its config, the cache wrapper and a scripted fake (no backend is imported here).
 
 ``LanguageModel.generate(prompts) -> list[str]`` answers chats (or plain user strings);
 ``LanguageModel.yes_probability(prompts) -> np.ndarray`` gives P(yes) / (P(yes) + P(no)) of the first answer
-token, used by closed-form goal suggestion. Backends:
+token, used by closed-form goal suggestion. Here:
 
-- :class:`ellm_core.llm_ct2.CTranslate2LM`: the same model converted once for CTranslate2, with the prompts' shared
-  head computed once (``static_prompt``); several times faster on CPU.
-- :class:`ellm_core.llm_local.TransformersLM`: a local causal LM (path, hub name or GGUF file; default
-  SmolLM2-135M-Instruct shipped in a PyPI package), batched with left padding.
-- :class:`ellm_core.llm_llamacpp.LlamaCppLM`: a GGUF run in-process by llama.cpp (optional extra ``[llamacpp]``).
-- :class:`ellm_core.llm_http.OpenAICompatibleLM`: any OpenAI-compatible server (vLLM, Ollama, TGI, llama.cpp).
-- :class:`ScriptedLM`: a deterministic fake for tests.
-- :class:`CachedLM`: wraps any of them with the persistent SQLite cache.
+- :class:`LanguageModel`: the protocol; :class:`LMConfig`: which backend and how to decode (``--lm-*`` flags);
+- :class:`ScriptedLM`: a deterministic fake for tests;
+- :class:`CachedLM`: wraps any backend with the persistent SQLite cache.
+
+The backends live in their own modules and are built by name through :mod:`ellm_core.lm.registry`.
 """
 
 from __future__ import annotations
@@ -20,7 +17,7 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -33,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 Prompt = Chat | str
 
-#: LM backends by name (``--lm-backend``).
+#: LM backends by name (``--lm-backend``); :data:`ellm_core.lm.registry.BACKENDS` says where each one lives.
 BACKENDS = ("transformers", "ctranslate2", "llamacpp", "openai", "scripted")
 
 
@@ -201,32 +198,3 @@ class CachedLM:
         """Cached :meth:`LanguageModel.yes_probability`."""
         values = self._cached("yes", prompts, lambda todo: [float(v) for v in self.lm.yes_probability(todo)])
         return np.asarray(values, dtype=np.float64)
-
-
-def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> LanguageModel:
-    """Build the backend named by ``config.backend``, wrapped with ``cache`` when one is given."""
-    logger.info("language model: %s", {k: v for k, v in asdict(config).items() if k != "api_key_env"})
-    lm: LanguageModel
-    if config.grammar and config.backend != "llamacpp":
-        raise ValueError(f"--lm-grammar needs --lm-backend llamacpp (not {config.backend!r})")
-    if config.backend == "transformers":
-        from ellm_core.llm_local import TransformersLM
-
-        lm = TransformersLM.from_config(config)
-    elif config.backend == "ctranslate2":
-        from ellm_core.llm_ct2 import CTranslate2LM
-
-        lm = CTranslate2LM.from_config(config)
-    elif config.backend == "llamacpp":
-        from ellm_core.llm_llamacpp import LlamaCppLM
-
-        lm = LlamaCppLM.from_config(config)
-    elif config.backend == "openai":
-        from ellm_core.llm_http import OpenAICompatibleLM
-
-        lm = OpenAICompatibleLM.from_config(config)
-    elif config.backend == "scripted":
-        lm = ScriptedLM()
-    else:
-        raise ValueError(f"unknown LM backend {config.backend!r}; known: {', '.join(BACKENDS)}")
-    return CachedLM(lm, cache) if cache is not None else lm

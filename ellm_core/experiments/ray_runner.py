@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ellm_core.sweep import Cell
-from ellm_core.sweep_local import run_cell, run_setup
+from ellm_core.experiments.local import run_cell, run_setup
+from ellm_core.experiments.spec import Cell
 
 
 def run_ray(todo: list[Cell], threads: int, address: str | None = None,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
+from ellm_core.lm.base import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
 from ellm_core.resources import cache_dir, cpu_threads
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _merge_adapter(location: str, adapter: str, staging: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ellm_core.llm_local import apply_adapter
+    from ellm_core.lm.hf import apply_adapter
 
     model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32)
     merged = apply_adapter(model, adapter, base_name=location).merge_and_unload()
@@ -61,7 +61,7 @@ def converted_model(model: str | None = None, gguf_file: str | None = None, adap
     name. A missing path is a ``FileNotFoundError`` naming it; a model the converter cannot read is a
     ``ValueError`` naming it.
     """
-    from ellm_core.llm_local import adapter_fingerprint, resolve_model_location
+    from ellm_core.lm.hf import adapter_fingerprint, resolve_model_location
 
     ctranslate2 = _import_ctranslate2()
     location, _ = resolve_model_location(model, gguf_file)
@@ -140,7 +140,7 @@ class SharedPrefix:
 
 
 class CTranslate2LM:
-    """A causal LM converted for CTranslate2 (see :class:`ellm_core.llm.LMConfig` for the decoding arguments).
+    """A causal LM converted for CTranslate2 (see :class:`ellm_core.lm.base.LMConfig` for the decoding arguments).
 
     Args:
         compute_type: CTranslate2 compute type (``float32`` is the default: it keeps the goal quality of the
@@ -167,7 +167,7 @@ class CTranslate2LM:
     ) -> None:
         from transformers import AutoTokenizer
 
-        from ellm_core.llm_local import adapter_fingerprint
+        from ellm_core.lm.hf import adapter_fingerprint
 
         ctranslate2 = _import_ctranslate2()
         if compute_type not in COMPUTE_TYPES:

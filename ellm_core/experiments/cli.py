@@ -1,4 +1,4 @@
-"""The ``ellm sweep`` command (the sweep itself is :mod:`ellm_core.sweep`)."""
+"""The ``ellm sweep`` command (the sweep itself is :mod:`ellm_core.experiments.sweep`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import json
 import shlex
 import signal
 
-from ellm_core import sweep as sweep_module
-from ellm_core.sweep import SweepSpec, cells, run_sweep
+from ellm_core.experiments import sweep as sweep_module
+from ellm_core.experiments.local import command_line, stop_cells
+from ellm_core.experiments.spec import SweepSpec, cells
+from ellm_core.experiments.sweep import run_sweep
 
 
 def add_sweep_command(commands) -> None:
@@ -33,6 +35,8 @@ def add_sweep_command(commands) -> None:
     sweep.add_argument("--no-compare", action="store_true", help="skip the comparison at the end")
     sweep.add_argument("--compare-only", action="store_true",
                        help="run no cell: compare the finished ones and copy them into the spec's results folder")
+    sweep.add_argument("--allow-any-command", action="store_true",
+                       help="let the spec's command and setup lines run programs other than ellm and recrl")
     sweep.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     sweep.set_defaults(handler=cmd_sweep)
 
@@ -40,23 +44,20 @@ def add_sweep_command(commands) -> None:
 def cmd_sweep(args) -> int:
     """Run the sweeps in order (a fine-tuning spec after its pretraining one); exit status 1 when a cell failed
     (the others still ran and were compared)."""
-    try:
-        specs = [SweepSpec.load(path) for path in args.spec]
-    except (FileNotFoundError, ValueError) as error:
-        raise SystemExit(f"ellm sweep: {error}") from error
+    specs = [SweepSpec.load(path, allow_any_command=args.allow_any_command) for path in args.spec]
     unknown = sorted(set(args.methods or ()) - {m for spec in specs for m in spec.methods}) + sorted(
         set(args.seeds or ()) - {seed for spec in specs for seed in spec.seeds})
     if unknown:
-        raise SystemExit(f"ellm sweep: {unknown} are in no spec's methods or seeds")
+        raise ValueError(f"{unknown} are in no spec's methods or seeds")
     overrides = {key: getattr(args, key) for key in ("parallel", "threads") if getattr(args, key) is not None}
     specs = [dataclasses.replace(spec, **overrides, compare=None if args.no_compare else spec.compare)
              for spec in specs]
     if args.dry_run:
         for cell in (cell for spec in specs for cell in cells(spec)):
             if (not args.methods or cell.method in args.methods) and (not args.seeds or cell.seed in args.seeds):
-                print(f"{cell.status:<8} {cell.progress:>15}  {cell.out}  $ {shlex.join(sweep_module.command_line(cell))}")
+                print(f"{cell.status:<8} {cell.progress:>15}  {cell.out}  $ {shlex.join(command_line(cell))}")
         return 0
-    previous = signal.signal(signal.SIGTERM, sweep_module.stop_cells)  # `kill SWEEP` stops its cells too
+    previous = signal.signal(signal.SIGTERM, stop_cells)  # `kill SWEEP` stops its cells too
     failed = False
     try:
         for spec in specs:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
+from ellm_core.lm.base import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
 from ellm_core.resources import cache_dir, default_lm_gguf
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def apply_adapter(model, adapter: str | Path, base_name: str):
 
 
 class TransformersLM:
-    """A local causal LM with a chat template (see :class:`ellm_core.llm.LMConfig` for the arguments)."""
+    """A local causal LM with a chat template (see :class:`ellm_core.lm.base.LMConfig` for the arguments)."""
 
     def __init__(
         self,

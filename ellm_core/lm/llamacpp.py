@@ -3,7 +3,7 @@
 Optional: ``pip install '.[llamacpp]'`` builds llama.cpp from source (5 to 12 minutes on 2 cores). It loads the
 shipped SmolLM2 GGUF in ~0.2 s (transformers: a one-off ~20 s conversion, then ~1 s) and decodes several times
 faster on CPU. The same file can instead be served (``python -m llama_cpp.server --model FILE.gguf``) and used
-through :class:`ellm_core.llm_http.OpenAICompatibleLM`; in-process saves the server and the HTTP round trips.
+through :class:`ellm_core.lm.openai_http.OpenAICompatibleLM`; in-process saves the server and the HTTP round trips.
 
 Prompts are rendered by the chat template stored in the GGUF (llama-cpp-python's Jinja2 formatter). llama.cpp
 decodes one sequence at a time, so a batch is answered prompt by prompt. P(yes) comes from the next-token logits,
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ellm_core.llm import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
+from ellm_core.lm.base import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
 from ellm_core.resources import cpu_threads, default_lm_gguf
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def llamacpp_server(model: str | None = None, threads: int | None = None, alias:
 
 
 class LlamaCppLM:
-    """In-process llama.cpp (see :class:`ellm_core.llm.LMConfig` for the decoding arguments)."""
+    """In-process llama.cpp (see :class:`ellm_core.lm.base.LMConfig` for the decoding arguments)."""
 
     def __init__(
         self,

@@ -14,7 +14,7 @@ CRAFTER_ACTIONS = ["noop", "move left", "move right", "move up", "move down", "d
 
 @pytest.fixture(scope="module")
 def lm():
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
 
     return TransformersLM(batch_size=4)
 
@@ -40,7 +40,7 @@ def test_yes_probability_is_a_probability(lm):
 
 
 def test_sampling_is_seeded_and_reproducible():
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
 
     def sample(seed: int) -> list[str]:
         lm = TransformersLM(temperature=1.0, top_p=0.95, max_new_tokens=12, seed=seed)

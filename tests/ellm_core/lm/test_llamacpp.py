@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from ellm_core.llm import LMConfig, make_language_model
+from ellm_core.lm.base import LMConfig
+from ellm_core.lm.registry import make_language_model
 
 CHATS = [[{"role": "user", "content": "Is the sky blue? Answer Yes or No."}],
          [{"role": "user", "content": "Is fire cold? Answer Yes or No."}]]
@@ -30,7 +31,7 @@ def test_in_process_greedy_answers_are_repeatable_and_counted(in_process):
 
 
 def test_yes_probability_matches_the_transformers_backend(in_process):
-    from ellm_core.llm_local import TransformersLM
+    from ellm_core.lm.hf import TransformersLM
 
     ours = in_process.yes_probability(CHATS)
     reference = TransformersLM().yes_probability(CHATS)  # same weights, dequantised: close, not identical
@@ -45,7 +46,7 @@ def test_a_gguf_that_is_not_there_is_named():
 
 @pytest.fixture(scope="module")
 def server():
-    from ellm_core.llm_llamacpp import llamacpp_server
+    from ellm_core.lm.llamacpp import llamacpp_server
 
     with llamacpp_server(threads=2) as url:
         yield url
@@ -54,7 +55,7 @@ def server():
 def test_server_through_the_http_backend_agrees_with_in_process(server, in_process):
     import json
 
-    from ellm_core.llm_llamacpp import SERVER_SAMPLING
+    from ellm_core.lm.llamacpp import SERVER_SAMPLING
 
     lm = make_language_model(LMConfig(backend="openai", base_url=server, model="smollm2", max_new_tokens=16,
                                       extra_body=json.dumps(SERVER_SAMPLING)))

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from ellm_core.background import BackgroundGoals, BackgroundWorkerError
 from ellm_core.cache import SQLiteCache
 from ellm_core.goals import OpenEndedGoals
-from ellm_core.llm import CachedLM, ScriptedLM
+from ellm_core.lm.background import BackgroundGoals, BackgroundWorkerError
+from ellm_core.lm.base import CachedLM, ScriptedLM
 
 ACTIONS = ["do", "noop"]
 
@@ -97,7 +97,7 @@ def test_close_stops_the_worker_with_work_queued():
 
 SCRIPT = """
 import time
-from ellm_core.background import BackgroundGoals
+from ellm_core.lm.background import BackgroundGoals
 
 class Slow:
     def suggest_batch(self, observations, actions):

@@ -1,38 +1,16 @@
-"""``ellm sweep SPEC.yaml``: a grid of methods × seeds of one training command, run to completion.
+"""A sweep's spec and its cells: the YAML file, the grid of (method, seed) runs and each one's command line.
 
-A spec is one YAML file (:class:`SweepSpec`)::
-
-    command: ellm crafter train        # any `ellm …` / `recrl …` train command that takes --seed/--out/--resume
-    out: runs/crafter-100k             # cell (method, seed) runs in OUT/<method>-seed<seed>
-    seeds: [0, 1, 2]
-    parallel: 2                        # cells at once (0: as many as the cores allow at `threads` each)
-    threads: 1                         # CPU threads per cell (0: cores // parallel)
-    args: {preset: demo, steps: 100000, length: 400}     # flags of every cell
-    methods:                                             # flags of each method (override args)
-      none: {reward: none}
-      ellm-nofilter: {reward: ellm, filter-achieved: false}
-      from-ellm: {init-from: "runs/crafter-100k/ellm-seed{seed}"}  # {seed}, {method}, {out} are filled in
-    setup:     # run before the first cell of `methods` (of every method when absent), unless `creates` exists
-      - {run: "ellm crafter suggester --out runs/s", creates: runs/s/adapter, methods: [suggester]}
-    compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
-    results: results/crafter/100k      # finished cells' small files (keep: [stats.jsonl, ...]) and the comparison
-    record: [stats.jsonl, summary.json]   # a kept copy holding these stands for its cell once runs/ is gone
-
-Flags: ``key: value`` becomes ``--key value``; ``true`` becomes ``--key``, ``false`` ``--no-key``; a list
-gives the values after one flag. A cell whose run directory holds ``summary.json`` is done and skipped; one
-with a checkpoint is resumed (``--resume``). Each cell's output goes to ``OUT/<method>-seed<seed>.log``. ``runs/``
-is scratch: a cell whose run directory is gone is also done when its copy in the results folder is finished and
-holds the ``record`` files, and the comparison reads that copy.
-
-Cores are never oversubscribed: each local cell is pinned to its own ``threads`` cores (CPU affinity) and
-its torch/OpenMP threads are set to match. With ``--backend ray`` every cell is a Ray task reserving
-``threads`` CPUs, so the same spec runs on a cluster whose nodes share the working directory.
+:class:`SweepSpec` reads and checks a spec file (see :mod:`ellm_core.experiments.sweep` for its keys);
+:func:`cells` expands it into :class:`Cell` objects, each with its full command line and its state on disk
+(new, partial, waiting, done). Nothing here runs anything: the runners (:mod:`~ellm_core.experiments.local`,
+:mod:`~ellm_core.experiments.ray_runner`) take cells.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import shlex
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,21 +19,26 @@ import yaml
 
 from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint
 from ellm_core.config import from_dict
-from ellm_core.sweep_local import (  # noqa: F401 (re-exported: the sweep's API)
-    BUSY,
-    FINISHED,
-    PROGRAMS,
-    STOPPED,
-    command_argv,
-    command_line,
-    core_slots,
-    run_cell,
-    run_local,
-    run_setup,
-    stop_cells,
-)
 
-logger = logging.getLogger(__name__)
+#: Programs run as ``python -m MODULE`` of this interpreter, so cells use the same environment.
+PROGRAMS = {"ellm": "ellm_core.cli", "recrl": "recrl.cli"}
+
+
+def command_argv(command: str) -> list[str]:
+    """``ellm crafter train`` → ``[python, -m, ellm_core.cli, crafter, train]`` (other programs as written)."""
+    words = shlex.split(command)
+    if words and words[0] in PROGRAMS:
+        return [sys.executable, "-m", PROGRAMS[words[0]], *words[1:]]
+    return words
+
+
+def check_command(command: str, where: str, allow_any: bool = False) -> None:
+    """A spec's ``command:`` and setup ``run:`` lines must start with ``ellm`` or ``recrl`` (a spec found on disk
+    runs what it says); ``allow_any`` (``ellm sweep --allow-any-command``) lifts this."""
+    words = shlex.split(command) if command else []
+    if not allow_any and (not words or words[0] not in PROGRAMS):
+        raise ValueError(f"{where}: {command!r} is not an ellm or recrl command; a sweep runs only those unless "
+                         "you pass --allow-any-command")
 
 
 @dataclass
@@ -78,12 +61,18 @@ class SweepSpec:
     record: list[str] | None = None
 
     @classmethod
-    def load(cls, path: str | Path) -> SweepSpec:
-        """Read and check a spec file; errors name the file and the problem."""
+    def load(cls, path: str | Path, allow_any_command: bool = False) -> SweepSpec:
+        """Read and check a spec file; errors name the file and the problem. Commands must be ``ellm``/``recrl``
+        ones unless ``allow_any_command``."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no sweep spec at {path}")
-        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            where = getattr(error, "problem_mark", None)
+            line = f" line {where.line + 1}" if where is not None else ""
+            raise ValueError(f"{path}:{line} is not valid YAML ({getattr(error, 'problem', None) or error})") from None
         if not isinstance(values, dict):
             raise ValueError(f"{path}: a sweep spec is a YAML mapping")
         missing = [key for key in ("command", "out", "methods") if key not in values]
@@ -98,6 +87,8 @@ class SweepSpec:
         for step in spec.setup:
             if not isinstance(step, dict) or "run" not in step or set(step) - {"run", "creates", "methods"}:
                 raise ValueError(f"{path}: a setup step is {{run: COMMAND, creates: PATH, methods: [...]}}, got {step!r}")
+            check_command(str(step["run"]), f"{path}: setup", allow_any_command)
+        check_command(str(spec.command), f"{path}: command", allow_any_command)
         return spec
 
 
@@ -121,9 +112,10 @@ class Cell:
 
     @property
     def record(self) -> Path:
-        """Where the finished run's files are: the run directory, else its kept copy in the results folder (the
-        run directory may be gone: ``runs/`` is scratch, ``results/`` is committed)."""
-        if (self.results is not None and not self.finished(self.out) and self.finished(self.results)
+        """Where the finished run's files are: its kept copy in the results folder when that copy is finished and
+        holds the ``record`` files (``results/`` is committed, ``runs/`` is scratch), else the run directory. So a
+        comparison lists paths that exist in the repository."""
+        if (self.results is not None and self.finished(self.results)
                 and all((self.results / name).is_file() for name in self.record_files)):
             return self.results
         return self.out
@@ -202,46 +194,3 @@ def cells(spec: SweepSpec) -> list[Cell]:
                              Path(spec.results) / "runs" / out.name if spec.results else None,
                              tuple(spec.keep if spec.record is None else spec.record)))
     return grid
-
-
-def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = None,
-              methods: list[str] | None = None, run: bool = True, seeds: list[int] | None = None) -> dict[str, Any]:
-    """Run every unfinished cell (only those of ``methods`` and ``seeds`` if given; none when ``run`` is False),
-    then the spec's comparison and the copy into its results folder, both over the whole grid; returns a report."""
-    unknown = sorted(set(methods or ()) - set(spec.methods)) + sorted(set(seeds or ()) - set(spec.seeds))
-    if unknown:
-        raise ValueError(f"unknown methods or seeds {unknown}; the spec has {sorted(spec.methods)} × {spec.seeds}")
-    grid = cells(spec)
-    selected = [cell for cell in grid if (not methods or cell.method in methods) and (not seeds or cell.seed in seeds)]
-    waiting = [str(cell.out) for cell in selected if cell.status == "waiting"]
-    if waiting:
-        logger.warning("%d cells wait for their --init-from run to finish: %s", len(waiting), ", ".join(waiting))
-    todo = [cell for cell in selected if cell.status in ("new", "partial")] if run else []
-    logger.info("%d cells, %d to run (%d to resume)", len(grid), len(todo),
-                sum(cell.status == "partial" for cell in todo))
-    if backend == "ray":
-        from ellm_core.sweep_ray import run_ray
-
-        codes = run_ray(todo, spec.threads, address, spec.setup)
-    else:
-        codes = run_local(todo, spec.parallel, spec.threads, spec.setup)
-    failed = [out for out, code in codes.items() if code not in (0, BUSY, STOPPED, FINISHED)]
-    busy = [out for out, code in codes.items() if code == BUSY]
-    elsewhere = [out for out, code in codes.items() if code == FINISHED]
-    for out in failed:
-        logger.error("cell %s failed (exit %d): see %s.log", out, codes[out], out)
-    for out in busy:
-        logger.warning("cell %s is being run by another sweep: skipped", out)
-    for out in elsewhere:
-        logger.info("cell %s was finished by another sweep: skipped", out)
-    report = {"cells": len(grid), "ran": len(todo) - len(busy) - len(elsewhere), "failed": failed, "busy": busy, "waiting": waiting,
-              "done": [str(cell.out) for cell in grid if cell.status == "done"]}
-    if spec.compare:
-        from ellm_core.sweep_compare import run_comparison
-
-        report["compare"] = run_comparison(spec, grid)
-    if spec.results:
-        from ellm_core.sweep_compare import collect
-
-        report["results"] = collect(spec, grid)
-    return report

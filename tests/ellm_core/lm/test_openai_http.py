@@ -8,8 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from ellm_core.llm import LLMServerError, LMConfig, make_language_model
-from ellm_core.llm_http import OpenAICompatibleLM
+from ellm_core.lm.base import LLMServerError, LMConfig
+from ellm_core.lm.openai_http import OpenAICompatibleLM
+from ellm_core.lm.registry import make_language_model
 
 SECRET = "sk-test-secret-123"
 

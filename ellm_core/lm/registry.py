@@ -1,0 +1,52 @@
+"""Language-model backends by name, imported only when one is asked for.
+
+Each entry of :data:`BACKENDS` is ``"module:Class"``; the class has ``from_config(LMConfig)``. The protocol module
+(:mod:`ellm_core.lm.base`) imports no backend, so a missing optional dependency (llama.cpp, an HTTP client)
+costs nothing until that backend is chosen.
+
+Example:
+    >>> from ellm_core.lm.base import LMConfig
+    >>> lm = make_language_model(LMConfig(backend="scripted"))
+    >>> lm.generate(["What would you do?"])
+    ['']
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import asdict
+
+from ellm_core.cache import SQLiteCache
+from ellm_core.lm.base import BACKENDS as BACKEND_NAMES
+from ellm_core.lm.base import CachedLM, LanguageModel, LMConfig
+
+logger = logging.getLogger(__name__)
+
+#: ``--lm-backend`` name -> ``"module:Class"`` of the backend.
+BACKENDS: dict[str, str] = {
+    "transformers": "ellm_core.lm.hf:TransformersLM",
+    "ctranslate2": "ellm_core.lm.ct2:CTranslate2LM",
+    "llamacpp": "ellm_core.lm.llamacpp:LlamaCppLM",
+    "openai": "ellm_core.lm.openai_http:OpenAICompatibleLM",
+    "scripted": "ellm_core.lm.base:ScriptedLM",
+}
+assert set(BACKENDS) == set(BACKEND_NAMES), "the registry and LMConfig's choices must name the same backends"
+
+
+def backend_class(name: str) -> type:
+    """The class registered as ``name`` (imported now); a clear error listing the names for an unknown one."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown LM backend {name!r}; known: {', '.join(BACKENDS)}")
+    module, _, attribute = BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> LanguageModel:
+    """Build the backend named by ``config.backend``, wrapped with ``cache`` when one is given."""
+    logger.info("language model: %s", {k: v for k, v in asdict(config).items() if k != "api_key_env"})
+    if config.grammar and config.backend != "llamacpp":
+        raise ValueError(f"--lm-grammar needs --lm-backend llamacpp (not {config.backend!r})")
+    cls = backend_class(config.backend)
+    lm: LanguageModel = cls() if config.backend == "scripted" else cls.from_config(config)
+    return CachedLM(lm, cache) if cache is not None else lm

@@ -1,0 +1,115 @@
+"""The packages' import structure: no circles, the core never imports recrl, the LM protocol imports no backend,
+the data layer stands alone, and the top of ``ellm_core`` needs no backend or sweep runner to import.
+
+Read from the source with ``ast`` (every import statement, also those inside functions), not by importing.
+"""
+
+from __future__ import annotations
+
+import ast
+import graphlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("ellm_core", "recrl")
+BACKENDS = {"ellm_core.lm.hf", "ellm_core.lm.ct2", "ellm_core.lm.llamacpp", "ellm_core.lm.openai_http"}
+RUNNERS = {"ellm_core.experiments.local", "ellm_core.experiments.ray_runner"}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(path): path for package in PACKAGES for path in (ROOT / package).rglob("*.py")}
+
+
+def imports(name: str, top_level_only: bool = False) -> set[str]:
+    """The project modules that module ``name`` imports (``from a import b`` counts ``a.b`` when it is a module)."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return {module for module in found if module in MODULES and module != name}
+
+
+def graph(top_level_only: bool = False) -> dict[str, set[str]]:
+    return {name: imports(name, top_level_only) for name in MODULES}
+
+
+def reachable(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen, todo = set(), [start]
+    while todo:
+        for module in edges[todo.pop()] - seen:
+            seen.add(module)
+            todo.append(module)
+    return seen
+
+
+def test_no_import_circles():
+    edges = graph()
+    # a package's __init__ re-exporting its own submodules is not a circle (Python imports the package first)
+    edges = {name: {m for m in targets if not (MODULES[name].name == "__init__.py" and m.startswith(name + "."))}
+             for name, targets in edges.items()}
+    try:
+        tuple(graphlib.TopologicalSorter(edges).static_order())
+    except graphlib.CycleError as error:
+        pytest.fail(f"import circle: {' -> '.join(error.args[1])}")
+
+
+def test_the_core_never_imports_recrl():
+    offenders = {name: sorted(m for m in targets if m.startswith("recrl"))
+                 for name, targets in graph().items() if name.startswith("ellm_core")}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_lm_protocol_imports_no_backend():
+    assert imports("ellm_core.lm.base") & BACKENDS == set()
+    assert imports("ellm_core.lm.registry") & BACKENDS == set()  # by name, imported on demand
+    assert reachable("ellm_core.lm", graph(top_level_only=True)) & BACKENDS == set()
+
+
+def test_the_data_layer_imports_nothing_from_the_core():
+    offenders = {name: sorted(m for m in targets if m.startswith("ellm_core"))
+                 for name, targets in graph().items() if name.startswith("recrl.data")}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_top_of_ellm_core_needs_no_backend_or_sweep_runner_to_import():
+    edges = graph(top_level_only=True)
+    top = [name for name, path in MODULES.items() if path.parent == ROOT / "ellm_core"]
+    needs = {name: sorted(reachable(name, edges) & (BACKENDS | RUNNERS)) for name in top}
+    assert {name: found for name, found in needs.items() if found} == {}
+
+
+def test_the_sweep_finds_comparisons_by_name_not_by_import():
+    assert not any(m.startswith("ellm_core.crafter") for m in imports("ellm_core.experiments.compare"))
+    assert not any(m.startswith("ellm_core.crafter") for m in imports("ellm_core.experiments.sweep"))
+
+
+def test_old_module_paths_still_import_with_a_deprecation_warning():
+    import importlib
+    import sys
+
+    import ellm_core  # noqa: F401  (installs the finder)
+    from ellm_core._moved import MOVED
+
+    for old, new in MOVED.items():
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match=new[0]):
+            module = importlib.import_module(old)
+        exported = [name for name in dir(importlib.import_module(new[0])) if not name.startswith("_")]
+        assert getattr(module, exported[0]) is getattr(importlib.import_module(new[0]), exported[0])
+    from ellm_core.llm import LMConfig, make_language_model  # the README's old spelling
+
+    from ellm_core.lm import LMConfig as new_config
+    from ellm_core.lm import make_language_model as new_factory
+
+    assert (LMConfig, make_language_model) == (new_config, new_factory)
