@@ -74,7 +74,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 
 def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list[str] | None = None):
-    from ellm_core.goals import ClosedFormGoals, OpenEndedGoals
+    from ellm_core.goals import ClosedFormGoals, OpenEndedGoals, RankedGoals
     from ellm_core.lm.registry import make_language_model
     from ellm_core.prompts import PromptConfig
 
@@ -84,11 +84,13 @@ def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list
     if getattr(args, "no_system", False):
         prompts = prompts.without_system()
     lm = make_language_model(dataclass_from_args(LMConfig, args, prefix="lm-"), cache)
+    if mode in ("closed", "ranked") and not candidates:
+        raise ValueError(f"--mode {mode} needs --candidates 'goal one;goal two;...'")
     if mode == "closed":
-        if not candidates:
-            raise SystemExit("ellm goals: --mode closed needs --candidates 'goal one;goal two;...'")
         return ClosedFormGoals(lm, candidates, threshold=args.yes_threshold, prompts=prompts,
                                calibrate=getattr(args, "calibrate", False))
+    if mode == "ranked":
+        return RankedGoals(lm, candidates, prompts=prompts, k=args.rank_k, calibrate=getattr(args, "calibrate", False))
     return OpenEndedGoals(lm, prompts, max_goals=args.max_goals)
 
 
@@ -191,11 +193,15 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
                        help="suggest (default) or eval")
     goals.add_argument("--observation", help="suggest: caption of the current observation")
     goals.add_argument("--actions", help="suggest: comma-separated valid actions")
-    goals.add_argument("--mode", choices=("open", "closed"), default="open", help="open-ended or closed-form")
+    goals.add_argument("--mode", choices=("open", "closed", "ranked"), default="open",
+                       help="open-ended, closed-form by P(yes), or ranked: the candidates by the LM's log-probability "
+                       "of writing each (needs --lm-backend transformers)")
+    goals.add_argument("--rank-k", type=int, default=1, help="ranked: keep the k best candidates")
     goals.add_argument("--candidates", default=None, help="closed-form: ';'-separated candidate goals")
     goals.add_argument("--yes-threshold", type=float, default=0.5, help="closed-form: keep goals with P(yes) above")
     goals.add_argument("--calibrate", action="store_true",
-                       help="closed-form: P(yes) relative to the same question about a content-free observation")
+                       help="closed-form and ranked: scores relative to the same question about a content-free "
+                       "observation")
     goals.add_argument("--max-goals", type=int, default=5, help="open-ended: at most this many goals")
     add_goal_eval_arguments(goals)
     _add_common(goals)

@@ -78,9 +78,24 @@ def score_suggestions(situations: Sequence[Situation], suggestions: Sequence[lis
             "suggestions_per_situation": total / max(len(suggestions), 1)}
 
 
+def score_at(situations: Sequence[Situation], suggestions: Sequence[list[str]], embedder: Embedder,
+             threshold: float, metric: str = "cosine") -> dict[str, float]:
+    """:func:`score_suggestions` at ``threshold``, plus the in-view columns when the situations carry them."""
+    result = score_suggestions(situations, suggestions, embedder, threshold, metric)
+    if all(s.in_view is not None for s in situations):
+        strict = [Situation(s.observation, s.actions, list(s.in_view)) for s in situations]
+        in_view = score_suggestions(strict, suggestions, embedder, threshold, metric)
+        result.update({"precision_in_view": in_view["precision"], "recall_in_view": in_view["recall"]})
+    return result
+
+
 def evaluate_generator(generator: GoalGenerator, situations: Sequence[Situation], embedder: Embedder,
-                       threshold: float, batch_size: int = 8, metric: str = "cosine") -> dict[str, Any]:
-    """Ask ``generator`` about every situation (in batches) and score the answers, with timing."""
+                       threshold: float | Sequence[float], batch_size: int = 8, metric: str = "cosine") -> dict[str, Any]:
+    """Ask ``generator`` about every situation (in batches) and score the answers, with timing.
+
+    With several thresholds the top-level scores are the first one's and ``by_threshold`` holds each one's; every
+    situation's suggestions are kept (``suggestions``), so the scores recompute without the LM."""
+    thresholds = [float(threshold)] if isinstance(threshold, (int, float)) else [float(t) for t in threshold]
     suggestions: list[list[str]] = []
     lm = getattr(generator, "lm", None)
     tokens_before = getattr(getattr(lm, "lm", lm), "tokens_generated", None)
@@ -89,17 +104,15 @@ def evaluate_generator(generator: GoalGenerator, situations: Sequence[Situation]
         batch = situations[start:start + batch_size]
         suggestions.extend(suggest_batch(generator, [s.observation for s in batch], [s.actions for s in batch]))
     seconds = time.perf_counter() - started
-    result: dict[str, Any] = score_suggestions(situations, suggestions, embedder, threshold, metric)
-    if all(s.in_view is not None for s in situations):
-        strict = [Situation(s.observation, s.actions, list(s.in_view)) for s in situations]
-        in_view = score_suggestions(strict, suggestions, embedder, threshold, metric)
-        result.update({"precision_in_view": in_view["precision"], "recall_in_view": in_view["recall"]})
+    by_threshold = {f"{t:g}": score_at(situations, suggestions, embedder, t, metric) for t in thresholds}
+    result: dict[str, Any] = {**by_threshold[f"{thresholds[0]:g}"], "by_threshold": by_threshold}
     result["seconds_per_situation"] = seconds / max(len(situations), 1)
     tokens_after = getattr(getattr(lm, "lm", lm), "tokens_generated", None)
     if tokens_before is not None and tokens_after is not None and tokens_after > tokens_before and seconds > 0:
         result["tokens_per_s"] = (tokens_after - tokens_before) / seconds
     result["examples"] = [{"observation": s.observation, "achievable": s.achievable, "suggested": g}
                           for s, g in list(zip(situations, suggestions))[:5]]
+    result["suggestions"] = [list(goals) for goals in suggestions]
     return result
 
 

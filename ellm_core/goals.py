@@ -3,6 +3,9 @@
 - :class:`OpenEndedGoals`: the LM answers "What would you do?" with a bulleted list (parsed robustly).
 - :class:`ClosedFormGoals`: the LM is asked yes/no for each candidate goal; kept when P(yes) > threshold
   (optionally calibrated against the same question about a content-free observation).
+- :class:`RankedGoals`: the candidates the LM itself finds likeliest as its answer, by the log-probability of each
+  candidate text after the open-ended prompt (calibrated against a content-free observation); the goals are then
+  words of the caption vocabulary, so a goal that pays is one the LM ranked first.
 - :class:`OracleGoals`: ground-truth goals from a function the environment supplies.
 
 Generators with a ``suggest_batch`` method answer many situations in one LM call; :func:`suggest_batch`
@@ -160,6 +163,56 @@ class ClosedFormGoals:
             order = np.argsort(-p, kind="stable")
             results.append([goals[i] for i in order if p[i] > self.threshold])
         return results
+
+
+#: The content-free observation of ranking calibration: a situation that suggests nothing in particular.
+RANK_CONTENT_FREE = "You see nothing in particular. You face grass. You have nothing."
+
+
+class RankedGoals:
+    """Closed form by likelihood: the top ``k`` of ``candidates`` by the LM's log-probability of writing each one
+    as its first bullet after the open-ended prompt.
+
+    With ``calibrate`` a candidate's score is its log-probability minus the same candidate's after a content-free
+    observation (:data:`RANK_CONTENT_FREE`), so a goal the model would name whatever it is shown does not win every
+    situation. The LM needs ``score_continuations`` (the transformers backend, or the scripted fake).
+    """
+
+    def __init__(self, lm, candidates: Sequence[str], prompts: PromptConfig | None = None, k: int = 1,
+                 calibrate: bool = True, answer_prefix: str = "-") -> None:
+        if not callable(getattr(lm, "score_continuations", None)):
+            raise ValueError("ranked goals need an LM that scores continuations: --lm-backend transformers")
+        if k < 1 or not candidates:
+            raise ValueError(f"ranked goals need candidates and k >= 1, got {len(candidates)} candidates, k={k}")
+        self.lm, self.candidates, self.k, self.calibrate = lm, list(candidates), k, calibrate
+        self.prompts = prompts or PromptConfig.load()
+        self.answer_prefix = answer_prefix
+        self.baseline: dict[tuple[str, ...], np.ndarray] = {}
+
+    def _score(self, observations: Sequence[str], actions: Sequence[list[str]]) -> np.ndarray:
+        chats = [open_ended_prompt(obs, acts, self.prompts) for obs, acts in zip(observations, actions)]
+        continuations = [" " + candidate for candidate in self.candidates]
+        return np.asarray(self.lm.score_continuations(chats, continuations, self.answer_prefix), dtype=float)
+
+    def scores(self, observations: Sequence[str], actions: Sequence[list[str]]) -> np.ndarray:
+        """Calibrated (or raw) scores, one row per situation and one column per candidate."""
+        raw = self._score(observations, actions)
+        if not self.calibrate:
+            return raw
+        for acts in {tuple(acts) for acts in actions} - self.baseline.keys():
+            self.baseline[acts] = self._score([RANK_CONTENT_FREE], [list(acts)])[0]
+        return raw - np.stack([self.baseline[tuple(acts)] for acts in actions]) if len(actions) else raw
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]:
+        """The ``k`` best candidates for one situation."""
+        return self.suggest_batch([observation], [actions])[0]
+
+    def suggest_batch(self, observations: Sequence[str], actions: Sequence[list[str]]) -> list[list[str]]:
+        """The ``k`` best candidates for each situation, best first."""
+        if not observations:
+            return []
+        return [[self.candidates[i] for i in np.argsort(-row, kind="stable")[:self.k]]
+                for row in self.scores(observations, actions)]
 
 
 class OracleGoals:

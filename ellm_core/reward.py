@@ -144,6 +144,8 @@ class VectorGoalReward:
         self.goals: list[list[str]] = [[] for _ in range(num_envs)]
         self.active_steps: Counter[str] = Counter()
         self.rewarded: Counter[str] = Counter()
+        self.paid: Counter[tuple[str, str]] = Counter()  # (goal, caption) -> reward paid in total
+        self.paid_times: Counter[tuple[str, str]] = Counter()
 
     def reset(self, env_indices: Sequence[int]) -> None:
         """New episodes for ``env_indices``: achieved goals forgotten."""
@@ -159,6 +161,8 @@ class VectorGoalReward:
             achieved.append(goal or "")
             if goal:
                 self.rewarded[goal] += 1
+                self.paid[goal, caption] += float(rewards[i])
+                self.paid_times[goal, caption] += 1
         return rewards, achieved
 
     def suggest(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -176,9 +180,18 @@ class VectorGoalReward:
         return [{"goal": goal, "active_steps": self.active_steps[goal], "rewarded": self.rewarded[goal]}
                 for goal in goals]
 
+    def pay_counts(self) -> list[dict[str, object]]:
+        """One row per (goal, caption) that paid: ``goal``, ``caption``, ``times``, ``reward`` (summed); most reward
+        first. Which caption each goal was paid for: a goal paid for a caption naming something else shows here."""
+        pairs = sorted(self.paid, key=lambda pair: (-self.paid[pair], pair))
+        return [{"goal": goal, "caption": caption, "times": self.paid_times[goal, caption],
+                 "reward": round(self.paid[goal, caption], 4)} for goal, caption in pairs]
+
     def state_dict(self) -> dict[str, object]:
         """Achieved goals and current goals of every env (for exact resume)."""
         return {
+            "paid": [[goal, caption, value, self.paid_times[goal, caption]]
+                     for (goal, caption), value in self.paid.items()],
             "goals": self.goals,
             "achieved_goals": [sorted(e.achieved.achieved_goals) for e in self.episodes],
             "achieved_captions": [[c.tolist() for c in e.achieved.achieved_captions] for e in self.episodes],
@@ -191,6 +204,28 @@ class VectorGoalReward:
         self.goals = [list(goals) for goals in state["goals"]]
         self.active_steps = Counter(state.get("active_steps", {}))  # absent from checkpoints of older versions
         self.rewarded = Counter(state.get("rewarded", {}))
+        paid = state.get("paid", [])  # absent from checkpoints of older versions
+        self.paid = Counter({(goal, caption): float(value) for goal, caption, value, _ in paid})
+        self.paid_times = Counter({(goal, caption): int(times) for goal, caption, _, times in paid})
         for episode, goals, captions in zip(self.episodes, state["achieved_goals"], state["achieved_captions"]):
             episode.achieved.achieved_goals = set(goals)
             episode.achieved.achieved_captions = [np.asarray(c, dtype=np.float32) for c in captions]
+
+
+def false_pay(pays: Sequence[dict], candidates: Sequence[str], embedder: Embedder) -> tuple[float, list[dict]]:
+    """The share of the reward paid to a goal naming a different achievement than the one the caption reports.
+
+    A goal *names* the candidate (achievement text) nearest to it by ``embedder``; a pay is false when that
+    candidate is not among the caption's achievements (a caption lists them joined by ", "). Returns the share
+    (0 when nothing paid) and ``pays`` with ``names`` and ``false`` added to each row.
+    """
+    if not pays or not candidates:
+        return 0.0, [dict(row) for row in pays]
+    goals = sorted({str(row["goal"]) for row in pays})
+    sims = embedder.encode(goals) @ embedder.encode(list(candidates)).T
+    names = {goal: candidates[int(np.argmax(row))] for goal, row in zip(goals, sims)}
+    rows = [{**row, "names": names[str(row["goal"])],
+             "false": names[str(row["goal"])] not in str(row["caption"]).split(", ")} for row in pays]
+    total = sum(float(row["reward"]) for row in rows)
+    wrong = sum(float(row["reward"]) for row in rows if row["false"])
+    return (wrong / total if total else 0.0), rows

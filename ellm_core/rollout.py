@@ -19,7 +19,7 @@ from ellm_core.agents.intrinsic import IntrinsicReward, make_intrinsic
 from ellm_core.agents.state import StateEncoder
 from ellm_core.cache import SQLiteCache
 from ellm_core.embed import Embedder
-from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals
+from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals, RankedGoals
 from ellm_core.lm.background import BackgroundGoals
 from ellm_core.lm.base import LMConfig
 from ellm_core.lm.registry import make_language_model
@@ -154,11 +154,13 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
     if not config.few_shot:
         prompts = prompts.without_few_shot()
     generator: GoalGenerator
+    if config.goals in ("closed", "ranked") and not candidates:
+        raise ValueError(f"{config.goals} goals need candidate goals from the environment (goal_candidates())")
     if config.goals == "closed":
-        if not candidates:
-            raise ValueError("closed-form goals need candidate goals from the environment")
         generator = ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts,
                                     calibrate=config.calibrate)
+    elif config.goals == "ranked":
+        generator = RankedGoals(lm, candidates, prompts=prompts, k=config.rank_k, calibrate=config.calibrate)
     else:
         generator = OpenEndedGoals(lm, prompts)
     if config.lm_async:

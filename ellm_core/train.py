@@ -40,6 +40,7 @@ from ellm_core.goals import GoalGenerator
 from ellm_core.lm.background import BackgroundGoals
 from ellm_core.lm.base import CachedLM
 from ellm_core.resources import cpu_threads
+from ellm_core.reward import false_pay
 from ellm_core.rollout import build_rollout, default_goal_generator, lm_config, make_envs
 from ellm_core.runlog import RunLog, plot_curves, write_csv
 from ellm_core.train_config import TrainConfig, check_config
@@ -75,6 +76,20 @@ def goal_stats(goal_generator) -> dict[str, float]:
     if background is not None:
         stats["goal_miss_rate"] = round(background.miss_rate, 4)
     return stats
+
+
+def write_pays(run_dir: Path, pays: list[dict[str, Any]], envs, embedder: Embedder) -> dict[str, float]:
+    """``pays.csv``: which caption each goal was paid for, the achievement the goal names (nearest of the env's
+    ``goal_candidates()``) and whether the pay was false; returns ``{"false_pay_share": ...}`` for the summary
+    (nothing when the env has no candidates)."""
+    try:
+        candidates = list(envs.call("goal_candidates")[0])
+    except AttributeError:
+        candidates = []
+    share, rows = false_pay(pays, candidates, embedder)
+    if rows:
+        write_csv(run_dir / "pays.csv", rows)
+    return {"false_pay_share": round(share, 4)} if candidates else {}
 
 
 def init_from_run(agent: DQNAgent, run_dir: str | Path) -> Path:
@@ -120,7 +135,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
     envs = make_envs(config)
     needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source == "lm"
-    candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals == "closed" else None
+    candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals in ("closed", "ranked") else None
     goal_generator = default_goal_generator(config, cache, candidates) if needs_lm else goal_generator
     if needs_lm and config.lm_async:  # the background LM and the loop share the cores instead of fighting for them
         torch.set_num_threads(max(1, cpu_threads() - lm_config(config).threads))
@@ -239,14 +254,16 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     final = evaluate(agent, config, embedder, goal_generator, step)
     log.write("eval", {"step": step, **final})
     log.close()
-    if rollout.goal_reward is not None:  # which goals were active, and which paid, over the whole run
+    pay_stats = {}
+    if rollout.goal_reward is not None:  # which goals were active, and which paid for what, over the whole run
         write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
+        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), envs, embedder)
     if isinstance(goal_generator, BackgroundGoals):
         goal_generator.close()
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
                "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,
                "steps_per_s": round((step - start_step) / max(time.perf_counter() - started, 1e-9), 2),
-               **goal_stats(goal_generator),
+               **goal_stats(goal_generator), **pay_stats,
                "plots": [str(p) for p in plot_curves(run_dir)]}
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
     envs.close()

@@ -21,14 +21,18 @@ class TrainConfig:
     env_id: str = option("ellm/TextChain-v0", "gymnasium id of a text environment")
     env_kwargs: str = option("{}", "JSON keyword arguments for gymnasium.make")
     reward: str = option("ellm", "intrinsic reward", choices=REWARDS)
-    goals: str = option("open", "ELLM goal mode: open-ended or closed-form", choices=("open", "closed"))
+    goals: str = option("open", "ELLM goal mode: open-ended, closed-form by P(yes), or ranked (the env's caption "
+                        "vocabulary by the LM's calibrated log-probability; --lm-backend transformers)",
+                        choices=("open", "closed", "ranked"))
+    rank_k: int = option(1, "ranked goals: keep the k best candidates")
     goal_source: str = option("lm", "where ELLM goals come from: the LM per state, or the env's suggested_goals() "
                               "(goals an LM produced offline, e.g. a user's rationales)", choices=("lm", "env"))
     keep_extrinsic: bool = option(True, "add the environment's own reward to the intrinsic one")
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
     yes_threshold: float = option(0.5, "closed-form goals: minimum P(yes)")
-    calibrate: bool = option(False, "closed-form goals: P(yes) relative to a content-free prompt's P(yes)")
+    calibrate: bool = option(False, "closed-form and ranked goals: scores relative to the same candidate's after a "
+                             "content-free observation")
     few_shot: bool = option(True, "keep the prompt file's few-shot examples (--no-few-shot drops them)")
     prompts: str | None = option(None, "prompt YAML overriding data/prompts.yaml (e.g. data/crafter/prompts.yaml)")
     lm_async: bool = option(False, "suggest goals off the critical path: a step takes the goals ready now, a "
@@ -84,6 +88,7 @@ def check_config(config: TrainConfig) -> None:
     rules = [
         ("--steps", config.steps, config.steps > 0, "a positive number of environment steps"),
         ("--num-envs", config.num_envs, config.num_envs >= 1, "at least 1"),
+        ("--rank-k", config.rank_k, config.rank_k >= 1, "at least 1"),
         ("--frame-stack", config.frame_stack, config.frame_stack >= 1, "at least 1"),
         ("--log-every", config.log_every, config.log_every >= 1, "at least 1"),
         ("--eval-every", config.eval_every, config.eval_every >= 0, "0 (only at the end) or more"),

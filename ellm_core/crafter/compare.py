@@ -61,7 +61,11 @@ def compare(methods: dict[str, Sequence[str | Path]], baselines: Sequence[str] =
         scores = [score_run(run) for run in runs]
         seeds[method] = {"score": [s.score for s in scores], "achievements": [s.achievements_mean for s in scores],
                          "reward": [s.reward_mean for s in scores]}
+        false_pay = [json.loads((Path(run) / "summary.json").read_text()).get("false_pay_share")
+                     if (Path(run) / "summary.json").is_file() else None for run in runs]
         rows[method] = {"runs": [str(run) for run in runs], "episodes": [s.episodes for s in scores],
+                        "false_pay_share": (float(np.mean(false_pay)) if all(v is not None for v in false_pay)
+                                            else None),
                         **{metric: {**describe(values, seed=0), "per_seed": values}
                            for metric, values in seeds[method].items()},
                         "success_rates": {name: float(np.mean([s.rates[name] for s in scores]))
@@ -79,11 +83,13 @@ def compare(methods: dict[str, Sequence[str | Path]], baselines: Sequence[str] =
 
 def format_markdown(result: dict) -> str:
     """The comparison as Markdown: the main table, the tests against each reference, the success rates."""
-    lines = ["| method | seeds | Crafter score [95 % CI] | achievements / episode [95 % CI] | episode reward |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| method | seeds | Crafter score [95 % CI] | achievements / episode [95 % CI] | episode reward | "
+             "false pay |", "| --- | --- | --- | --- | --- | --- |"]
     for method, row in result["methods"].items():
+        share = row.get("false_pay_share")
         lines.append(f"| {method} | {row['score']['n']} | {format_ci(row['score'])} | "
-                     f"{format_ci(row['achievements'])} | {format_std(row['reward'])} |")
+                     f"{format_ci(row['achievements'])} | {format_std(row['reward'])} | "
+                     f"{'-' if share is None else f'{share:.0%}'} |")
     for reference, tests in result["tests"].items():
         if not tests:
             continue
@@ -92,6 +98,9 @@ def format_markdown(result: dict) -> str:
         for method, test in tests.items():
             cells = " | ".join(f"{test[m]['diff']:+.2f} | {format_p(test[m]['p'])}" for m in METRICS)
             lines.append(f"| {method} | {cells} |")
+    lines += ["", "False pay: the share of a run's goal reward paid to a goal naming a different achievement than "
+              "the one the caption reports (the goal's nearest achievement text by the run's embedder; mean over "
+              "seeds; `pays.csv` in each run). '-': no goal reward, or a run from before the tally."]
     names = list(result["methods"])
     lines += ["", "Success rate per achievement (% of episodes, mean over seeds):", "",
               "| achievement | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]

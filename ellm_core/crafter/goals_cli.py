@@ -26,8 +26,9 @@ def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
                        help="eval: JSONL of situations to score (written there first if missing; default: the "
                             "committed set results/goal_quality/crafter_situations_seed<S>_n<N>.jsonl if it is "
                             "that one, else beside --out, else in the cache directory)")
-    group.add_argument("--threshold", type=float, default=None, help="eval: similarity that counts as a match "
-                       "(default: the reward's DEFAULT_THRESHOLD)")
+    group.add_argument("--threshold", type=float, nargs="+", default=None,
+                       help="eval: similarities that count as a match, each scored (default: the reward's "
+                       "DEFAULT_THRESHOLD and the paper's 0.99); the first is the headline")
     group.add_argument("--embedder", default="default", help="eval: default (all-MiniLM-L6-v2), hashing[:DIM], path")
     group.add_argument("--name", default=None, help="eval: row label (default: generator, mode, backend)")
     group.add_argument("--out", default=None, help="eval: JSON file to write the result to")
@@ -49,6 +50,7 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     """Score goal suggestions on held-out Crafter situations; prints one row and writes JSON with --out."""
     from ellm_core.cache import open_cache
     from ellm_core.crafter.caption import crafter_text
+    from ellm_core.crafter.profiles import PAPER_THRESHOLD
     from ellm_core.crafter.situations import collect_situations
     from ellm_core.embed import CachedEmbedder, make_embedder
     from ellm_core.goal_quality import (
@@ -77,11 +79,12 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     else:
         args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
         generator = make_generator(args, cache, args.mode, candidates)
-    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    thresholds = [DEFAULT_THRESHOLD, PAPER_THRESHOLD] if args.threshold is None else list(args.threshold)
+    threshold = thresholds[0]
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)
-    result = evaluate_generator(generator, situations, embedder, threshold, batch_size=args.lm_batch_size)
+    result = evaluate_generator(generator, situations, embedder, thresholds, batch_size=args.lm_batch_size)
     variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
-                                                (args.mode == "closed" and args.calibrate, " calibrated"),
+                                                (args.mode in ("closed", "ranked") and args.calibrate, " calibrated"),
                                                 (args.lm_adapter is not None, " adapter"),
                                                 (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
                                                 (args.lm_backend == "ctranslate2", f" {args.lm_compute_type}")) if flag)
@@ -89,13 +92,15 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
               "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
               "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
-              "calibrate": args.mode == "closed" and args.calibrate,
+              "calibrate": args.mode in ("closed", "ranked") and args.calibrate, "rank_k": args.rank_k if args.mode == "ranked" else None,
               "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
               "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None, **result}
-    print(f"{'name':<28}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}{'empty':>7}"
-          f"{'s/situation':>12}")
-    print(f"{name:<28}{result['precision']:>10.2f}{result['recall']:>8.2f}{result.get('precision_in_view', 0):>14.2f}"
-          f"{result.get('recall_in_view', 0):>13.2f}{result['empty_share']:>7.2f}{result['seconds_per_situation']:>12.3f}")
+    print(f"{'name':<28}{'threshold':>10}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}"
+          f"{'empty':>7}{'s/situation':>12}")
+    for key, row in result["by_threshold"].items():
+        print(f"{name:<28}{key:>10}{row['precision']:>10.2f}{row['recall']:>8.2f}"
+              f"{row.get('precision_in_view', 0):>14.2f}{row.get('recall_in_view', 0):>13.2f}{row['empty_share']:>7.2f}"
+              f"{result['seconds_per_situation']:>12.3f}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -13,11 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+#: The official open-ended threshold (config.yaml ``threshold: .99``).
+PAPER_THRESHOLD = 0.99
+
 #: profile name -> TrainConfig overrides (``lm`` holds LMConfig overrides; ``env_kwargs`` is merged, not replaced).
 PROFILES: dict[str, dict[str, Any]] = {
     "default": {},
     "paper": {
-        "threshold": 0.99,          # a goal pays only when it says what happened (config.yaml: threshold .99)
+        "threshold": PAPER_THRESHOLD,  # a goal pays only when it says what happened (config.yaml: threshold .99)
         "filter_achieved": True,    # each goal pays once per episode (novelty_bonus: True)
         "keep_extrinsic": True,     # reward = health_reward + text_reward during pretraining ...
         "env_kwargs": {"reward": "health"},  # ... so the env's own reward is the health part of crafter's alone

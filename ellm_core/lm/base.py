@@ -104,7 +104,8 @@ class ScriptedLM:
     """A deterministic fake. Answers come from ``responses``, keyed on the last user message.
 
     ``responses`` may be a function of the user text, a mapping whose first key contained in the user text
-    wins, or a sequence cycled through. ``yes`` gives P(yes) likewise (function, mapping or constant).
+    wins, or a sequence cycled through. ``yes`` gives P(yes) likewise (function, mapping or constant);
+    ``scores(user_text, continuation)`` the log-probability of a continuation (0 without it).
     Every prompt received is appended to ``calls``.
     """
 
@@ -113,8 +114,9 @@ class ScriptedLM:
         responses: Callable[[str], str] | Mapping[str, str] | Sequence[str] = ("",),
         yes: Callable[[str], float] | Mapping[str, float] | float = 0.5,
         default: str = "",
+        scores: Callable[[str, str], float] | None = None,
     ) -> None:
-        self.responses, self.yes, self.default = responses, yes, default
+        self.responses, self.yes, self.default, self.scores = responses, yes, default, scores
         self._cycle = itertools.cycle(responses) if isinstance(responses, Sequence) and responses else None
         self.calls: list[Chat] = []
         self.identity = "scripted"
@@ -149,6 +151,13 @@ class ScriptedLM:
             else:
                 values.append(self.yes)
         return np.asarray(values, dtype=np.float64)
+
+    def score_continuations(self, prompts: Sequence[Prompt], continuations: Sequence[str],
+                            answer_prefix: str = "") -> np.ndarray:
+        """Scripted log-probabilities, one row per prompt, one column per continuation."""
+        self.calls.extend(as_chat(prompt) for prompt in prompts)
+        score = self.scores or (lambda text, continuation: 0.0)
+        return np.asarray([[score(last_user_message(p), c) for c in continuations] for p in prompts], dtype=np.float64)
 
 
 class CachedLM:
@@ -198,3 +207,15 @@ class CachedLM:
         """Cached :meth:`LanguageModel.yes_probability`."""
         values = self._cached("yes", prompts, lambda todo: [float(v) for v in self.lm.yes_probability(todo)])
         return np.asarray(values, dtype=np.float64)
+
+    def score_continuations(self, prompts: Sequence[Prompt], continuations: Sequence[str],
+                            answer_prefix: str = "") -> np.ndarray:
+        """Cached ``score_continuations`` of the wrapped LM (one entry per prompt and continuation list)."""
+        if not callable(getattr(self.lm, "score_continuations", None)):
+            raise ValueError(f"the {self.identity} LM does not score continuations: --lm-backend transformers")
+        kind = "score:" + json.dumps([answer_prefix, list(continuations)])
+
+        def compute(todo: list[Prompt]) -> list:
+            return [[float(v) for v in row] for row in self.lm.score_continuations(todo, continuations, answer_prefix)]
+
+        return np.asarray(self._cached(kind, prompts, compute), dtype=np.float64).reshape(len(prompts), len(continuations))

@@ -215,3 +215,39 @@ class TransformersLM:
             no = probs[:, self._no_ids].sum(dim=1)
             result[indices] = (yes / (yes + no).clamp_min(1e-12)).cpu().numpy()
         return result
+
+    @torch.inference_mode()
+    def score_continuations(self, prompts: Sequence[Prompt], continuations: Sequence[str],
+                            answer_prefix: str = "") -> np.ndarray:
+        """Log-probability (sum over its tokens) of each continuation after each rendered prompt + ``answer_prefix``:
+        shape ``(len(prompts), len(continuations))``.
+
+        Each prompt runs once; its key/value cache is then repeated for all continuations, which run as one
+        right-padded batch (one prefix, many short continuations)."""
+        scores = np.zeros((len(prompts), len(continuations)), dtype=np.float64)
+        pieces = [self.tokenizer.encode(text, add_special_tokens=False) for text in continuations]
+        if not continuations:
+            return scores
+        width = max(len(piece) for piece in pieces)
+        candidates = torch.full((len(pieces), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        real = torch.zeros((len(pieces), width), dtype=torch.bool)
+        for row, piece in enumerate(pieces):
+            candidates[row, :len(piece)] = torch.tensor(piece)
+            real[row, :len(piece)] = True
+        candidates, real = candidates.to(self.device), real.to(self.device)
+        for index, text in enumerate(self._render(prompts)):
+            prompt = self.tokenizer(text + answer_prefix, return_tensors="pt", add_special_tokens=False).to(self.device)
+            length = prompt["input_ids"].shape[1]
+            out = self.model(**prompt, use_cache=True)
+            first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # the continuations' first tokens
+            cache = out.cache
+            cache.batch_repeat_interleave(len(pieces))
+            mask = torch.cat([torch.ones((len(pieces), length), dtype=torch.long, device=self.device),
+                              real.long()], dim=1)
+            positions = torch.arange(length, length + width, device=self.device).expand(len(pieces), width)
+            logits = self.model(input_ids=candidates, attention_mask=mask, position_ids=positions,
+                                cache=cache).logits.float()
+            following = torch.log_softmax(logits[:, :-1], dim=-1).gather(-1, candidates[:, 1:, None])[..., 0]
+            token_scores = torch.cat([first[candidates[:, 0]][:, None], following], dim=1)
+            scores[index] = (token_scores * real).sum(dim=1).cpu().numpy()
+        return scores

@@ -83,7 +83,13 @@ def test_cli_eval_records_the_variant_and_scores_the_saved_situations(tmp_path, 
     assert main([*common, "--generator", "oracle", "--out", str(tmp_path / "o.json")]) == 0
     oracle = json.loads((tmp_path / "o.json").read_text())
     assert oracle["precision"] == 1.0 and oracle["precision_in_view"] == pytest.approx(3 / 5)
+    assert set(oracle["by_threshold"]) == {"0.5", "0.99"}  # the reward's default and the paper's threshold
+    assert oracle["by_threshold"]["0.99"]["precision"] == 1.0  # exact texts pay at any threshold
+    assert oracle["suggestions"] == [s.achievable for s in SITUATIONS]  # kept: the scores recompute without the LM
     assert "precision" in capsys.readouterr().out
+    assert main([*common, "--generator", "random", "--threshold", "0.3", "--out", str(tmp_path / "r.json")]) == 0
+    random = json.loads((tmp_path / "r.json").read_text())
+    assert list(random["by_threshold"]) == ["0.3"] and random["threshold"] == 0.3
 
 
 def test_new_situation_sets_stay_out_of_the_source_tree(tmp_path, monkeypatch):

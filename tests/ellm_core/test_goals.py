@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals, OracleGoals, suggest_batch
 from ellm_core.lm.base import ScriptedLM
@@ -73,3 +74,38 @@ def test_prompt_ablations_drop_few_shot_examples_or_system_message():
     assert len(open_ended_prompt("You see a tree.", ["do"], config.without_few_shot())) == 2
     bare = open_ended_prompt("You see a tree.", ["do"], config.without_system())
     assert bare[0]["role"] == "user" and len(bare) == 1 + 2 * len(config.few_shot)
+
+
+def test_ranked_goals_take_the_top_k_candidates_by_calibrated_log_probability():
+    from ellm_core.goals import RANK_CONTENT_FREE, RankedGoals
+
+    def scores(text, candidate):  # "eat cow" is likely everywhere; "drink water" only near water
+        prior = {" eat cow": -1.0, " drink water": -4.0, " collect wood": -3.0}[candidate]
+        return prior + (2.5 if "water" in text and "water" in candidate else 0.0)
+
+    lm = ScriptedLM(scores=scores)
+    candidates = ["eat cow", "drink water", "collect wood"]
+    raw = RankedGoals(lm, candidates, k=2, calibrate=False)
+    assert raw.suggest("You see water.", ["do"]) == ["eat cow", "drink water"]  # -1 > -1.5 > -3
+    calibrated = RankedGoals(lm, candidates, k=1, calibrate=True)
+    assert calibrated.suggest_batch(["You see water.", "You see grass."], [["do"], ["do"]]) == [
+        ["drink water"], ["eat cow"]]  # near water drink rises by 2.5 over its prior; elsewhere ties keep order
+    assert RANK_CONTENT_FREE in "".join(str(call) for call in lm.calls)  # the baseline was asked for once
+    assert calibrated.suggest_batch([], []) == []
+    with pytest.raises(ValueError, match="scores continuations"):
+        RankedGoals(object(), candidates)
+    with pytest.raises(ValueError, match="k >= 1"):
+        RankedGoals(lm, candidates, k=0)
+
+
+def test_cached_lm_caches_continuation_scores(tmp_path):
+    from ellm_core.cache import SQLiteCache
+    from ellm_core.lm.base import CachedLM
+
+    calls = []
+    lm = CachedLM(ScriptedLM(scores=lambda text, c: calls.append(c) or float(len(c))), SQLiteCache(tmp_path / "c.sqlite"))
+    first = lm.score_continuations(["a", "b"], [" x", " yy"], "-")
+    assert first.tolist() == [[2.0, 3.0], [2.0, 3.0]] and len(calls) == 4
+    assert lm.score_continuations(["b"], [" x", " yy"], "-").tolist() == [[2.0, 3.0]] and len(calls) == 4
+    lm.score_continuations(["b"], [" x"], "-")  # another candidate list is another question
+    assert len(calls) == 5

@@ -82,3 +82,40 @@ def test_vector_goal_reward_tallies_active_and_rewarded_goals_and_keeps_them_in_
     restored = VectorGoalReward(generator, HashingEmbedder(), num_envs=2, threshold=0.9)
     restored.load_state_dict(goal_reward.state_dict())
     assert restored.goal_counts() == goal_reward.goal_counts()
+
+
+class TableEmbedder:
+    """Fixed unit vectors per text (exact cosines for the false-pay test)."""
+
+    def __init__(self, table):
+        self.table = {text: unit(*vector) for text, vector in table.items()}
+
+    def encode(self, texts):
+        return np.stack([self.table[text] for text in texts])
+
+
+def test_false_pay_counts_the_reward_paid_to_a_goal_naming_another_achievement():
+    from ellm_core.reward import VectorGoalReward, false_pay
+
+    embedder = TableEmbedder({"place stone": (1, 0, 0, 0), "place plant": (0.6, 0.8, 0, 0),
+                              "eat cow": (0, 0, 1, 0), "eat a cow": (0, 0, 0.98, 0.2), "collect wood": (0, 0, 0, 1)})
+
+    class Scripted:  # the LM's goals: "place stone" (never done) and "eat a cow"
+        def suggest_batch(self, observations, actions):
+            return [["place stone", "eat a cow"] for _ in observations]
+
+    rewards = VectorGoalReward(Scripted(), embedder, num_envs=1, threshold=0.5, filter_achieved=False)
+    for caption in ["", "place plant", "eat cow", "place plant", "collect wood"]:
+        rewards.suggest(["obs"], [["do"]])
+        rewards.reward([caption])
+    pays = rewards.pay_counts()
+    assert [(row["goal"], row["caption"], row["times"]) for row in pays] == [
+        ("place stone", "place plant", 2), ("eat a cow", "eat cow", 1)]
+    assert pays[0]["reward"] == pytest.approx(1.2) and pays[1]["reward"] == pytest.approx(0.98, abs=1e-3)
+    share, rows = false_pay(pays, ["place stone", "place plant", "eat cow", "collect wood"], embedder)
+    assert [(row["names"], row["false"]) for row in rows] == [("place stone", True), ("eat cow", False)]
+    assert share == pytest.approx(1.2 / (1.2 + 0.98), abs=1e-3)
+    restored = VectorGoalReward(Scripted(), embedder, num_envs=1)
+    restored.load_state_dict(rewards.state_dict())
+    assert restored.pay_counts() == pays
+    assert false_pay([], ["eat cow"], embedder) == (0.0, [])

@@ -25,7 +25,12 @@ def test_crafter_train_smoke(tmp_path, capsys, reward, extra):
     assert all(episode["length"] <= 60 for episode in episodes)
     assert sum(episode["length"] for episode in episodes) <= 300
     config = (out / "config.yaml").read_text()
-    assert "ellm/Crafter-v0" in config and "crafter/prompts.yaml" in config and "keep_extrinsic: false" in config
+    assert "ellm/Crafter-v0" in config and "prompts: data:crafter/prompts.yaml" in config
+    assert "keep_extrinsic: false" in config
+    summary = json.loads((out / "summary.json").read_text())
+    if reward == "oracle":  # the oracle's goals are the captions' own words: no false pay
+        assert summary["false_pay_share"] == 0.0 and (out / "pays.csv").is_file()
+        assert {row.split(",")[-1] for row in (out / "pays.csv").read_text().splitlines()[1:]} == {"False"}
     evaluation = json.loads((out / "crafter_eval.json").read_text())
     assert evaluation["episodes"] == len(episodes)
     assert (out / "crafter_success.png").stat().st_size > 0
@@ -40,3 +45,46 @@ def test_crafter_resume_drops_episodes_after_the_checkpoint(tmp_path, capsys):
     assert main([*base, "--steps", "300", "--resume"]) == 0
     steps = [episode["step"] for episode in read_stats(out)]
     assert steps == sorted(steps) and steps[-1] <= 300
+
+
+def test_the_paper_profile_sets_the_official_values_and_explicit_flags_win(tmp_path):
+    from ellm_core.cli import build_parser
+    from ellm_core.crafter.cli import crafter_train_defaults
+    from ellm_core.train_cli import train_config_from_args
+
+    paper = crafter_train_defaults("demo", "paper")
+    assert (paper.threshold, paper.filter_achieved, paper.keep_extrinsic, paper.lm.temperature) == (0.99, True, True, 0.1)
+    assert json.loads(paper.env_kwargs) == {"reward": "health"} and paper.dqn.hidden == 256  # the preset still applies
+    default = crafter_train_defaults("demo")
+    assert (default.threshold, default.keep_extrinsic, default.lm.temperature) == (0.5, False, 0.0)
+
+    def resolved(*flags):
+        argv = ["crafter", "train", "--profile", "paper", *flags]
+        return train_config_from_args(build_parser(crafter_defaults=crafter_train_defaults(None, "paper")).parse_args(argv))
+
+    assert resolved().threshold == 0.99 and resolved("--threshold", "0.8").threshold == 0.8
+    with pytest.raises(ValueError, match="unknown profile"):
+        crafter_train_defaults(None, "nope")
+
+
+def test_the_health_reward_is_crafters_reward_without_the_unlock_bonus():
+    import numpy as np
+
+    from ellm_core.crafter.env import CrafterEnv
+
+    task, health = CrafterEnv(length=300, pixels=False), CrafterEnv(length=300, pixels=False, reward="health")
+    rng = np.random.default_rng(0)
+    task.reset(seed=3), health.reset(seed=3)
+    unlocks = 0
+    for _ in range(300):
+        action = int(rng.integers(17))
+        _, r_task, done, truncated, info = task.step(action)
+        _, r_health, *_ = health.step(action)
+        unlocked = r_task - r_health
+        assert unlocked in (0.0, 1.0)
+        unlocks += unlocked
+        if done or truncated:
+            break
+    assert unlocks == sum(count > 0 for count in info["achievements"].values()) > 0
+    with pytest.raises(ValueError, match="reward must be"):
+        CrafterEnv(reward="sparse")

@@ -49,3 +49,30 @@ def test_sampling_is_seeded_and_reproducible():
     first = sample(seed=1)
     assert first == sample(seed=1)
     assert len(set(first)) > 1  # the three samples in one batch differ
+
+
+def test_ranked_goals_on_the_real_model_are_repeatable_and_stable(lm):
+    """Likelihood ranking: the scores are exact log-probabilities (the same as one full forward pass), repeat to the
+    last digit, and the top candidate of a fixed Crafter situation stays the same."""
+    import torch
+
+    from ellm_core.crafter.caption import crafter_text
+    from ellm_core.goals import RankedGoals
+    from ellm_core.prompts import open_ended_prompt
+
+    prompts = PromptConfig.load("data:crafter/prompts.yaml")
+    candidates = list(crafter_text()["achievements"].values())
+    observation = "You see water nearby to the south, a tree to the north-east. You face water. You have 1 wood."
+    ranked = RankedGoals(lm, candidates, prompts=prompts, k=1, calibrate=True)
+    first = ranked.scores([observation], [CRAFTER_ACTIONS])
+    assert first.shape == (1, 22) and np.isfinite(first).all()
+    assert np.array_equal(first, ranked.scores([observation], [CRAFTER_ACTIONS]))
+    assert ranked.suggest(observation, CRAFTER_ACTIONS) == ["drink water"]
+    chat = open_ended_prompt(observation, CRAFTER_ACTIONS, prompts)
+    text = lm._render([chat])[0] + "-"
+    head = len(lm.tokenizer(text, add_special_tokens=False)["input_ids"])
+    ids = lm.tokenizer(text + " collect wood", return_tensors="pt", add_special_tokens=False)["input_ids"]
+    with torch.inference_mode():
+        log_probs = torch.log_softmax(lm.model(input_ids=ids).logits[0].float(), dim=-1)
+    naive = sum(log_probs[i - 1, ids[0, i]].item() for i in range(head, ids.shape[1]))
+    assert lm.score_continuations([chat], [" collect wood"], "-")[0, 0] == pytest.approx(naive, abs=1e-3)
