@@ -18,6 +18,7 @@ import numpy as np
 from ellm_core.agents.intrinsic import IntrinsicReward, make_intrinsic
 from ellm_core.agents.state import StateEncoder
 from ellm_core.cache import SQLiteCache
+from ellm_core.distilled import DistilledGoals
 from ellm_core.embed import Embedder
 from ellm_core.goals import ClosedFormGoals, GoalGenerator, OpenEndedGoals, RankedGoals
 from ellm_core.lm.background import BackgroundGoals
@@ -140,15 +141,17 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
 
 
 def lm_config(config: TrainConfig) -> LMConfig:
-    """The run's LM config; in the background mode an LM left on all cores gets half of them (the loop the rest)."""
-    if config.lm_async and config.lm.threads == 0:
+    """The run's LM config; in the background modes an LM left on all cores gets half of them (the loop the rest)."""
+    if (config.lm_async or config.goal_source == "distilled") and config.lm.threads == 0:
         return dataclasses.replace(config.lm, threads=max(1, cpu_threads() // 2))
     return config.lm
 
 
-def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candidates: list[str] | None = None):
-    """The LM goal generator of ``config`` (open-ended, or closed-form over ``candidates``), in the background
-    with ``config.lm_async``."""
+def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candidates: list[str] | None = None,
+                           embedder: Embedder | None = None):
+    """The LM goal generator of ``config`` (open-ended, closed-form or ranked over ``candidates``): in the background
+    with ``config.lm_async``, distilled into a fast goal model over ``embedder``'s vectors with
+    ``goal_source="distilled"``."""
     lm = make_language_model(lm_config(config), cache)
     prompts = PromptConfig.load(config.prompts)
     if not config.few_shot:
@@ -163,6 +166,10 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
         generator = RankedGoals(lm, candidates, prompts=prompts, k=config.rank_k, calibrate=config.calibrate)
     else:
         generator = OpenEndedGoals(lm, prompts)
+    if config.goal_source == "distilled":
+        if embedder is None:
+            raise ValueError("distilled goals need the agent's embedder")
+        return DistilledGoals(generator, embedder, floor=config.distill_floor, batch_size=config.lm.batch_size)
     if config.lm_async:
         return BackgroundGoals(generator, batch_size=config.lm.batch_size, miss=config.lm_async_miss)
     return generator

@@ -34,6 +34,7 @@ from ellm_core.checkpoint import (
     save_network,
 )
 from ellm_core.config import save_config
+from ellm_core.distilled import DistilledGoals
 from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
 from ellm_core.goals import GoalGenerator
@@ -67,14 +68,17 @@ def _restore_env_states(envs, states: list[Any]) -> None:
 
 
 def goal_stats(goal_generator) -> dict[str, float]:
-    """LM cache hit rate (prompts answered from the cache) and, in the background mode, the goal miss rate."""
+    """LM cache hit rate (prompts answered from the cache); in the background mode the goal miss rate; with
+    distilled goals the shares of situations answered by the LM, the goal model and neither."""
     stats = {}
-    background = goal_generator if isinstance(goal_generator, BackgroundGoals) else None
+    background = goal_generator if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)) else None
     lm = getattr(background.generator if background else goal_generator, "lm", None)
     if isinstance(lm, CachedLM):
         stats["llm_hit_rate"] = round(lm.hit_rate, 4)
-    if background is not None:
-        stats["goal_miss_rate"] = round(background.miss_rate, 4)
+    if isinstance(goal_generator, BackgroundGoals):
+        stats["goal_miss_rate"] = round(goal_generator.miss_rate, 4)
+    if isinstance(goal_generator, DistilledGoals):
+        stats.update(goal_generator.shares())
     return stats
 
 
@@ -134,10 +138,11 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     cache = open_cache(config.cache)
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
     envs = make_envs(config)
-    needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source == "lm"
+    needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source in ("lm", "distilled")
     candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals in ("closed", "ranked") else None
-    goal_generator = default_goal_generator(config, cache, candidates) if needs_lm else goal_generator
-    if needs_lm and config.lm_async:  # the background LM and the loop share the cores instead of fighting for them
+    goal_generator = default_goal_generator(config, cache, candidates, embedder) if needs_lm else goal_generator
+    background = config.lm_async or config.goal_source == "distilled"
+    if needs_lm and background:  # the background LM and the loop share the cores instead of fighting for them
         torch.set_num_threads(max(1, cpu_threads() - lm_config(config).threads))
     rollout = build_rollout(config, envs, embedder, goal_generator)
     dqn = config.dqn
@@ -161,6 +166,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
         for name, part in (("goal_reward", rollout.goal_reward), ("intrinsic", rollout.intrinsic)):
             if part is not None:
                 part.load_state_dict(state[name])
+        if isinstance(goal_generator, DistilledGoals) and state.get("goal_source"):
+            goal_generator.load_state_dict(state["goal_source"])  # its labels, read again from the LM cache
         episode = {key: value.numpy() for key, value in state["episode"].items()}
         rng.bit_generator.state = state["rng"]["numpy"]
         torch.set_rng_state(state["rng"]["torch"])
@@ -191,6 +198,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
             "encoder": rollout.encoder.state_dict(),
             "goal_reward": rollout.goal_reward.state_dict() if rollout.goal_reward else None,
             "intrinsic": rollout.intrinsic.state_dict() if rollout.intrinsic else None,
+            "goal_source": goal_generator.state_dict() if isinstance(goal_generator, DistilledGoals) else None,
             "episode": {key: torch.from_numpy(value.copy()) for key, value in episode.items()},
             "rng": {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()},
             "states": torch.from_numpy(states), "masks": torch.from_numpy(masks),
@@ -258,7 +266,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     if rollout.goal_reward is not None:  # which goals were active, and which paid for what, over the whole run
         write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
         pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), envs, embedder)
-    if isinstance(goal_generator, BackgroundGoals):
+    if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)):
         goal_generator.close()
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
                "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,

@@ -25,8 +25,11 @@ class TrainConfig:
                         "vocabulary by the LM's calibrated log-probability; --lm-backend transformers)",
                         choices=("open", "closed", "ranked"))
     rank_k: int = option(1, "ranked goals: keep the k best candidates")
-    goal_source: str = option("lm", "where ELLM goals come from: the LM per state, or the env's suggested_goals() "
-                              "(goals an LM produced offline, e.g. a user's rationales)", choices=("lm", "env"))
+    goal_source: str = option("lm", "where ELLM goals come from: the LM per state; distilled: the LM labels new "
+                              "situations in the background and the goals of the nearest labelled one answer the "
+                              "rest at once; or the env's suggested_goals() (goals an LM produced offline, e.g. a "
+                              "user's rationales)", choices=("lm", "distilled", "env"))
+    distill_floor: float = option(0.9, "distilled goals: least cosine of the nearest labelled observation")
     keep_extrinsic: bool = option(True, "add the environment's own reward to the intrinsic one")
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
@@ -95,6 +98,7 @@ def check_config(config: TrainConfig) -> None:
         ("--eval-episodes", config.eval_episodes, config.eval_episodes >= 1, "at least 1"),
         ("--checkpoint-every", config.checkpoint_every, config.checkpoint_every >= 0, "0 (only at the end) or more"),
         ("--threshold", config.threshold, -1.0 <= config.threshold <= 1.0, "a similarity in [-1, 1]"),
+        ("--distill-floor", config.distill_floor, -1.0 <= config.distill_floor <= 1.0, "a similarity in [-1, 1]"),
         ("--eval-epsilon", config.eval_epsilon, 0.0 <= config.eval_epsilon <= 1.0, "a probability in [0, 1]"),
         ("--dqn-batch-size", dqn.batch_size, dqn.batch_size >= 1, "at least 1"),
         ("--dqn-buffer-size", dqn.buffer_size, dqn.buffer_size >= dqn.batch_size, "at least the batch size"),

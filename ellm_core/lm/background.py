@@ -65,6 +65,7 @@ class BackgroundGoals:
             raise ValueError(f"unknown miss policy {miss!r}; known: {', '.join(MISS_POLICIES)}")
         self.generator, self.batch_size, self.miss = generator, max(1, batch_size), miss
         self.known: dict[Situation, list[str]] = {}
+        self.answered: list[Situation] = []  # every known situation, in the order its answer arrived
         self._pending: collections.OrderedDict[Situation, None] = collections.OrderedDict()
         self._in_flight: set[Situation] = set()
         self._previous: dict[int, list[str]] = {}
@@ -83,6 +84,16 @@ class BackgroundGoals:
 
     def suggest_batch(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str]]:
         """Goals for each situation now: known, cached, or the miss policy's (the rest is queued)."""
+        results = []
+        for position, goals in enumerate(self.lookup(observations, actions)):
+            if goals is None:
+                goals = self._previous.get(position, []) if self.miss == "previous" else []
+            self._previous[position] = goals
+            results.append(list(goals))
+        return results
+
+    def lookup(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str] | None]:
+        """The LM's answer for each situation when known or cached, else ``None`` (and the situation is queued)."""
         self._raise_if_failed()
         situations = [(obs, tuple(acts)) for obs, acts in zip(observations, actions)]
         self.requests += len(situations)
@@ -90,18 +101,16 @@ class BackgroundGoals:
             unknown = [s for s in dict.fromkeys(situations) if s not in self.known]
         if unknown:
             self._look_up(unknown)
-        results = []
+        results: list[list[str] | None] = []
         with self._changed:
-            for position, situation in enumerate(situations):
+            for situation in situations:
                 goals = self.known.get(situation)
                 if goals is None:
                     self.misses += 1
                     self._queue(situation)
-                    goals = self._previous.get(position, []) if self.miss == "previous" else []
                 else:
                     self.ready += 1
-                self._previous[position] = goals
-                results.append(list(goals))
+                results.append(None if goals is None else list(goals))
         return results
 
     def _look_up(self, situations: list[Situation]) -> None:
@@ -112,8 +121,9 @@ class BackgroundGoals:
         answers = cached_batch([obs for obs, _ in situations], [list(acts) for _, acts in situations])
         with self._changed:
             for situation, goals in zip(situations, answers):
-                if goals is not None:
+                if goals is not None and situation not in self.known:
                     self.known[situation] = list(goals)
+                    self.answered.append(situation)
 
     def _queue(self, situation: Situation) -> None:
         """Queue (or move to the front) a situation nobody answered yet; call with the lock held."""
@@ -186,6 +196,8 @@ class BackgroundGoals:
                 return
             with self._changed:
                 for situation, goals in zip(batch, answers):
+                    if situation not in self.known:
+                        self.answered.append(situation)
                     self.known[situation] = list(goals)
                 self.computed += len(batch)
                 self.batches += 1
