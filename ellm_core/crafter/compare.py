@@ -51,8 +51,9 @@ def achievement_curve(run: str | Path, edges: np.ndarray) -> np.ndarray:
 
 
 def compare(methods: dict[str, Sequence[str | Path]], baselines: Sequence[str] = ("none", "novelty"),
-            bins: int = 20) -> dict:
-    """The comparison of ``{method: run dirs}`` (one run per seed) as a JSON-ready dict."""
+            bins: int = 20, published: Sequence[dict] | None = None) -> dict:
+    """The comparison of ``{method: run dirs}`` (one run per seed) as a JSON-ready dict; ``published`` rows
+    (``{agent, score, task_reward, source}``) are quoted beside it."""
     rows, curves, seeds = {}, {}, {}
     budget = max(max((e.get("step", 0) for e in read_stats(run)), default=0) for runs in methods.values()
                  for run in runs)
@@ -78,7 +79,8 @@ def compare(methods: dict[str, Sequence[str | Path]], baselines: Sequence[str] =
                          for method in methods if method != reference}
              for reference in baselines if reference in methods}
     centres = ((edges[:-1] + edges[1:]) / 2).tolist()
-    return {"methods": rows, "tests": tests, "curves": {"steps": centres, **curves}}
+    return {"methods": rows, "tests": tests, "curves": {"steps": centres, **curves},
+            **({"published": [dict(row) for row in published]} if published else {})}
 
 
 def format_markdown(result: dict) -> str:
@@ -101,6 +103,14 @@ def format_markdown(result: dict) -> str:
     lines += ["", "False pay: the share of a run's goal reward paid to a goal naming a different achievement than "
               "the one the caption reports (the goal's nearest achievement text by the run's embedder; mean over "
               "seeds; `pays.csv` in each run). '-': no goal reward, or a run from before the tally."]
+    if result.get("published"):
+        lines += ["", "Published agents at the same budget, quoted (their observation is 64×64 pixels; ours is a text "
+                  "caption of crafter's semantic map, which is privileged information: compare methods with each "
+                  "other on one observation, and read these as anchors):", "",
+                  "| agent | Crafter score % | uses task reward | source |", "| --- | --- | --- | --- |"]
+        for row in result["published"]:
+            lines.append(f"| {row['agent']} | {row['score']} | {'yes' if row.get('task_reward') else 'no'} | "
+                         f"{row.get('source', '')} |")
     names = list(result["methods"])
     lines += ["", "Success rate per achievement (% of episodes, mean over seeds):", "",
               "| achievement | " + " | ".join(names) + " |", "| --- |" + " --- |" * len(names)]
@@ -173,7 +183,8 @@ def sweep_comparison(methods: dict[str, list[Path]], options: dict, out: Path) -
     runs = {method: paths for method, paths in runs.items() if paths}
     if not runs:
         return {"skipped": "no run has finished yet"}
-    result = compare(runs, baselines=options.get("baselines", ("none", "novelty")), bins=options.get("bins", 20))
+    result = compare(runs, baselines=options.get("baselines", ("none", "novelty")), bins=options.get("bins", 20),
+                     published=options.get("published"))
     files = write_comparison(result, out)
     return {"out": str(out), "files": [str(path) for path in files],
             "score": {method: row["score"]["mean"] for method, row in result["methods"].items()}}

@@ -3,13 +3,14 @@
 # llama.cpp rows need `pip install '.[llamacpp]'` and are skipped without it). CPU only, one row at a time.
 # Every row is scored on the same 40 held-out situations. LM rows run without the cache (--cache none) so that
 # their speed is real, except the calibrated closed-form rows, which reuse the uncalibrated row's P(yes) from
-# a private cache (their only new prompts are the 22 content-free ones).
+# a private cache (their only new prompts are the 22 content-free ones). Every row is scored at the reward's default
+# threshold (0.5) and at the paper's (0.99), and keeps its suggestions, so the scores recompute without the LM.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 OUT=results/goal_quality
 SITUATIONS=$OUT/crafter_situations_seed1_n40.jsonl
 EVAL="$BIN/ellm goals eval --env crafter --situations-file $SITUATIONS"
-ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester"}
+ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester ranked heldout"}
 has_llamacpp() { $BIN/python -c "import llama_cpp" 2>/dev/null; }
 
 for row in $ROWS; do case $row in
@@ -60,11 +61,29 @@ server)
     --out $OUT/server-open.json
   kill $server; trap - EXIT ;;
 suggester)
-  [ -f runs/crafter-suggester/adapter/manifest.json ] || \
-    $BIN/ellm crafter suggester --out runs/crafter-suggester --steps ${SUGGESTER_STEPS:-150}
-  cp runs/crafter-suggester/metrics.json $OUT/suggester-metrics.json
-  $EVAL --mode open --cache none --no-few-shot --lm-adapter runs/crafter-suggester/adapter \
+  # the adapter behind the 100k table's suggester row (committed; `ellm crafter suggester` trains a new one)
+  $EVAL --mode open --cache none --no-few-shot --lm-backend transformers \
+    --lm-adapter results/crafter/100k/suggester/adapter \
     --name "LoRA suggester (not ELLM)" --out $OUT/lora-suggester.json ;;
+ranked)
+  # goals in the caption vocabulary: the 22 caption texts ranked by the LM's log-probability of writing each as its
+  # first bullet (one prompt pass, the candidates over its cache); calibrated: minus a content-free observation's
+  rm -f /tmp/goal-quality-ranked.sqlite
+  for k in 1 2; do
+    $EVAL --mode ranked --calibrate --rank-k $k --lm-backend transformers --cache /tmp/goal-quality-ranked.sqlite \
+      --name "transformers ranked calibrated top-$k" --out $OUT/transformers-ranked-calibrated-k$k.json
+  done
+  $EVAL --mode ranked --lm-backend transformers --cache /tmp/goal-quality-ranked.sqlite \
+    --name "transformers ranked top-1 (uncalibrated)" --out $OUT/transformers-ranked-k1.json ;;
+heldout)
+  # the open-ended and ranked rows again on 40 situations of another seed (situations chosen before any tuning)
+  H="$BIN/ellm goals eval --env crafter --seed 2 --situations 40 --situations-file $OUT/crafter_situations_seed2_n40.jsonl"
+  $H --generator oracle --cache none --name "oracle (seed 2)" --out $OUT/heldout/oracle.json
+  $H --generator random --cache none --name "random (seed 2)" --out $OUT/heldout/random.json
+  $H --mode open --cache none --name "ctranslate2 open float32 (seed 2)" --out $OUT/heldout/ctranslate2-open.json
+  $H --mode ranked --calibrate --lm-backend transformers --cache none \
+    --name "transformers ranked calibrated top-1 (seed 2)" --out $OUT/heldout/transformers-ranked-calibrated-k1.json ;;
 esac; done
 $BIN/python -m ellm_core.crafter.goal_table $OUT > $OUT/table.md
 cat $OUT/table.md
+[ -d $OUT/heldout ] && $BIN/python -m ellm_core.crafter.goal_table $OUT/heldout > $OUT/heldout/table.md || true

@@ -80,3 +80,18 @@ def test_compare_command_writes_table_and_figures(sweep_dir, capsys):
     assert "Crafter score" in capsys.readouterr().out
     assert main(["crafter", "compare", str(sweep_dir), "--methods", "ellm"]) == 2
     assert "ellm crafter compare: no runs of ['ellm']" in capsys.readouterr().err
+
+
+def test_published_anchors_and_false_pay_appear_beside_the_table(sweep_dir):
+    from ellm_core.crafter.compare import format_markdown
+
+    (sweep_dir / "wood-seed0" / "summary.json").write_text(json.dumps({"step": 1, "false_pay_share": 0.25}))
+    for seed in (1, 2):
+        (sweep_dir / f"wood-seed{seed}" / "summary.json").write_text(json.dumps({"step": 1, "false_pay_share": 0.5}))
+    published = [{"agent": "random", "score": 1.6, "task_reward": False, "source": "Hafner 2022, Table 1"}]
+    result = compare(discover_runs(sweep_dir), baselines=["none"], bins=2, published=published)
+    assert result["methods"]["wood"]["false_pay_share"] == pytest.approx(5 / 12)
+    assert result["methods"]["none"]["false_pay_share"] is None  # runs without the tally
+    text = format_markdown(result)
+    assert "| wood | 3 |" in text and "| 42% |" in text
+    assert "| random | 1.6 | no | Hafner 2022, Table 1 |" in text and "privileged information" in text

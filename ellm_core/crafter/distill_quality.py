@@ -1,0 +1,152 @@
+"""How well the distilled goal model says what the LM would say, against the number of labelled situations.
+
+Usage: ``python -m ellm_core.crafter.distill_quality --labels 1000 5000 20000 --heldout 500 --out DIR``
+(``--help`` for the rest). The LM (the training default: CTranslate2, the Crafter few-shot prompt) answers
+situations of a seeded random play; the goal models learn the first N of them; then, on situations of another
+seed that the LM has not labelled, each model's goals are compared with the LM's own answers: precision (a
+predicted goal matches one of the LM's) and recall (share of the LM's goals matched), at each threshold, over
+the held-out situations the model answers, and its coverage (share it answers at all). Two goal models:
+
+- ``nearest``: the goals of the nearest labelled observation above the floor (:class:`ellm_core.distilled.NearestLabels`);
+- ``classifier``: one logistic regression per goal text over the observation embedding (scikit-learn), goals with
+  P >= 0.5; fitted once on the N labels.
+
+The LM's answers go through the run's SQLite cache (``--cache``), so a stopped measurement resumes where it was.
+Writes ``distill_quality.json`` and ``distill_quality.md`` in ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+logger = logging.getLogger(__name__)
+
+
+def agreement(predicted: list[list[str] | None], truth: list[list[str]], embedder, threshold: float) -> dict:
+    """Precision and recall of ``predicted`` against ``truth`` (the LM's answers) where a prediction exists."""
+    from ellm_core.goal_quality import Situation, score_suggestions
+
+    pairs = [(p, t) for p, t in zip(predicted, truth) if p is not None and t]
+    if not pairs:
+        return {"precision": 0.0, "recall": 0.0, "answered": 0}
+    situations = [Situation("", [], list(t)) for _, t in pairs]
+    scores = score_suggestions(situations, [list(p) for p, _ in pairs], embedder, threshold)
+    return {"precision": scores["precision"], "recall": scores["recall"], "answered": len(pairs)}
+
+
+def classifier_predict(train_vectors: np.ndarray, train_goals: list[list[str]], vectors: np.ndarray) -> list:
+    """One logistic regression per goal text seen in ``train_goals``; the goals with P >= 0.5 per row."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    binarizer = MultiLabelBinarizer()
+    targets = binarizer.fit_transform(train_goals)
+    keep = targets.sum(axis=0) > 0
+    constant = keep & (targets.sum(axis=0) == len(targets))
+    model = OneVsRestClassifier(LogisticRegression(max_iter=500, C=4.0)).fit(train_vectors, targets[:, keep & ~constant])
+    names = np.asarray(binarizer.classes_)[keep & ~constant]
+    probabilities = model.predict_proba(vectors)
+    always = list(np.asarray(binarizer.classes_)[constant])
+    return [always + [str(name) for name, p in zip(names, row) if p >= 0.5] for row in probabilities]
+
+
+def measure(config, labels: list[int], heldout: int, thresholds: list[float], batch_size: int = 64) -> dict:
+    """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig."""
+    from ellm_core.cache import open_cache
+    from ellm_core.crafter.prewarm import play_situations
+    from ellm_core.distilled import NearestLabels
+    from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.rollout import default_goal_generator
+
+    cache = open_cache(config.cache)
+    generator = default_goal_generator(config, cache)
+    embedder = CachedEmbedder(make_embedder(config.embedder), cache)
+    most = max(labels)
+    pool = list(play_situations(int(most / 0.2) + 5_000, config.seed))[:most]
+    seen = set(pool)
+    held = [s for s in play_situations(heldout * 20, config.seed + 1) if s not in seen][:heldout]
+    if len(pool) < most:
+        logger.warning("the play met %d situations, fewer than %d", len(pool), most)
+    todo = pool + held
+    answers: list[list[str]] = []
+    for start in tqdm(range(0, len(todo), batch_size), desc="LM labels", unit="batch", disable=None):
+        chunk = todo[start:start + batch_size]
+        answers += generator.suggest_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
+    labelled, truth = answers[:len(pool)], answers[len(pool):]
+    pool_vectors = embedder.encode([obs for obs, _ in pool])
+    held_vectors = embedder.encode([obs for obs, _ in held])
+    rows = []
+    for n in sorted(labels):
+        n = min(n, len(pool))
+        nearest = NearestLabels(config.distill_floor)
+        nearest.add(pool_vectors[:n], labelled[:n])
+        predictions = {"nearest": nearest.predict([obs for obs, _ in held], held_vectors),
+                       "classifier": classifier_predict(pool_vectors[:n], labelled[:n], held_vectors)}
+        for model, predicted in predictions.items():
+            row = {"model": model, "labels": n, "heldout": len(held),
+                   "coverage": sum(p is not None for p in predicted) / max(len(held), 1)}
+            for threshold in thresholds:
+                scores = agreement(predicted, truth, embedder, threshold)
+                row[f"precision@{threshold:g}"], row[f"recall@{threshold:g}"] = scores["precision"], scores["recall"]
+            rows.append(row)
+            logger.info("%s", row)
+    most_frequent = max(set(map(tuple, labelled)), key=[tuple(a) for a in labelled].count, default=())
+    baseline = {"model": "the LM's most frequent answer", "labels": len(pool), "heldout": len(held), "coverage": 1.0}
+    for threshold in thresholds:
+        scores = agreement([list(most_frequent)] * len(held), truth, embedder, threshold)
+        baseline[f"precision@{threshold:g}"], baseline[f"recall@{threshold:g}"] = scores["precision"], scores["recall"]
+    rows.append(baseline)
+    return {"rows": rows, "floor": config.distill_floor, "seed": config.seed, "thresholds": thresholds,
+            "lm": getattr(getattr(generator, "lm", None), "identity", None)}
+
+
+def format_markdown(result: dict) -> str:
+    """The rows as a Markdown table."""
+    metrics = [f"{kind}@{t:g}" for t in result["thresholds"] for kind in ("precision", "recall")]
+    lines = ["| goal model | labelled | held-out | coverage | " + " | ".join(metrics) + " |",
+             "| --- | --- | --- | --- |" + " --- |" * len(metrics)]
+    for row in result["rows"]:
+        lines.append(f"| {row['model']} | {row['labels']} | {row['heldout']} | {row['coverage']:.2f} | "
+                     + " | ".join(f"{row[m]:.2f}" for m in metrics) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the measurement and write its table."""
+    from ellm_core.cli import setup_logging
+    from ellm_core.crafter.cli import crafter_train_defaults
+
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.distill_quality",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--labels", type=int, nargs="+", default=[1000, 5000, 20000], help="labelled set sizes")
+    parser.add_argument("--heldout", type=int, default=500, help="held-out situations (another seed's play)")
+    parser.add_argument("--threshold", type=float, nargs="+", default=[0.5, 0.99], help="match thresholds")
+    parser.add_argument("--floor", type=float, default=0.9, help="the nearest model's similarity floor")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the labelled play (held-out: seed + 1)")
+    parser.add_argument("--cache", default="runs/distill-quality/cache.sqlite", help="SQLite cache of the LM answers")
+    parser.add_argument("--out", default="results/goal_quality/distilled", help="output folder")
+    args = parser.parse_args(argv)
+    setup_logging(0)
+    import dataclasses
+
+    config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", seed=args.seed, cache=args.cache,
+                                 distill_floor=args.floor)
+    Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
+    result = measure(config, args.labels, args.heldout, args.threshold)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "distill_quality.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    (out / "distill_quality.md").write_text(format_markdown(result) + "\n", encoding="utf-8")
+    print(format_markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
