@@ -9,7 +9,9 @@ separate curve). Goal sources compared:
   where the data has no reviews) — the default primary source, so validation works on any prepared directory;
 - any ``--extra-goals LABEL=PATH`` (e.g. the base model's rationales);
 - ``shuffled``: the primary goals of *another* user (a seeded derangement) — a control that should be worse;
-- ``popularity``: the item's train interaction count, no goals at all.
+- ``popularity``: the item's train interaction count, no goals at all;
+- the collaborative-filtering anchors of :mod:`recrl.anchors` (item mean, user + item bias, MF): what a
+  recommender fitted on the train ratings reaches on the same pairs.
 
 Unique texts are embedded once (cache), scores are computed user-chunk by user-chunk as matrix products, so
 memory stays bounded by the chunk size.
@@ -29,6 +31,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ellm_core.config import option, save_config
+from recrl.anchors import anchor_scores
 from recrl.data.prepared import PreparedData, load_prepared
 from recrl.learned_metric import goal_text, train_learned_metric
 from recrl.metrics import metric
@@ -171,6 +174,8 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
                 curves[name] = threshold_curve(scores, pairs["rating"].to_numpy(), liked=config.liked_threshold,
                                                disliked=config.disliked_threshold)
     rows.append(_row("popularity", "no goals", pair_popularity, pairs, config))
+    for name, scores in anchor_scores(data.part("train"), pairs, config.seed).items():  # what CF reaches
+        rows.append(_row(name, "ratings (CF)", scores, pairs, config))
     report = {"config": dataclasses.asdict(config), "pairs": len(pairs), "users": len(users),
               "primary_goals": next(iter(sources)), "personal": personal, "table": rows, "threshold_curves": curves,
               "users_without_goals": {label: len(set(users) - set(goals)) for label, goals in sources.items()}}
@@ -220,9 +225,10 @@ def format_table(report: dict[str, Any]) -> str:
             cells = [f"{row[s]['value']:.3f} [{row[s]['low']:.3f}, {row[s]['high']:.3f}]" for s in PERSONAL_HEADERS]
             lines.append(f"| {row['metric']} | {row['goals']} | " + " | ".join(cells) + " |")
         lines += ["", "The reward against held-out ratings (95 % bootstrap intervals over users):", ""]
-    lines += ["| metric | goals | pairs | Spearman ρ | Kendall τ | ROC-AUC | NDCG@10 |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += ["| metric | goals | pairs | Spearman ρ | mean per-user ρ | Kendall τ | ROC-AUC | NDCG@10 |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in report["table"]:
-        cells = [f"{row[s]['value']:.3f} [{row[s]['low']:.3f}, {row[s]['high']:.3f}]" for s in STATISTICS]
+        cells = [f"{row[s]['value']:.3f} [{row[s]['low']:.3f}, {row[s]['high']:.3f}]" if s in row else "-"
+                 for s in STATISTICS]
         lines.append(f"| {row['metric']} | {row['goals']} | {row['pairs']['value']} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

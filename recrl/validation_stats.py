@@ -1,6 +1,9 @@
 """Statistics of reward against held-out ratings, with bootstrap confidence intervals over users.
 
-For pairs (user, item, rating, reward): Spearman ρ and Kendall τ (scipy), ROC-AUC of liked (rating >= 4)
+For pairs (user, item, rating, reward): Spearman ρ over all pairs, the mean over users of each user's own Spearman ρ
+(users with at least three held-out pairs whose ratings and rewards both vary; a global ρ also rewards knowing which
+users rate generously, which no description reward can know, so the per-user one is the fairer comparison),
+Kendall τ (scipy), ROC-AUC of liked (rating >= 4)
 against disliked (rating <= 2) pairs (scikit-learn), and the mean over users of NDCG@10 of ranking the
 user's held-out items by reward (scikit-learn's ``ndcg_score``, graded by rating; users with one held-out
 item are skipped). Confidence intervals: percentile bootstrap, resampling users with replacement.
@@ -15,7 +18,7 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import ndcg_score
 
-STATISTICS = ("spearman", "kendall", "auc", "ndcg10")
+STATISTICS = ("spearman", "user_spearman", "kendall", "auc", "ndcg10")
 
 
 def _auc(scores: np.ndarray, ratings: np.ndarray, liked: float, disliked: float) -> float:
@@ -53,12 +56,16 @@ def user_ndcg(scores: np.ndarray, ratings: np.ndarray, k: int = 10) -> float:
     return float(ndcg_score(ratings[None, :], scores[None, :], k=k))
 
 
-def statistics(scores, ratings, ndcg_values, liked: float = 4.0, disliked: float = 2.0) -> dict[str, float]:
-    """The four statistics of pairs (``ndcg_values``: the per-user NDCG@10 values to average)."""
+def statistics(scores, ratings, ndcg_values, liked: float = 4.0, disliked: float = 2.0,
+               user_rho_values=()) -> dict[str, float]:
+    """The statistics of pairs (``ndcg_values`` / ``user_rho_values``: the per-user NDCG@10 and Spearman values to
+    average)."""
     scores, ratings = np.asarray(scores, dtype=float), np.asarray(ratings, dtype=float)
     finite = [v for v in ndcg_values if not math.isnan(v)]
+    rhos = [v for v in user_rho_values if not math.isnan(v)]
     return {
         "spearman": _spearman(scores, ratings),
+        "user_spearman": float(np.mean(rhos)) if rhos else math.nan,
         "kendall": _correlation(stats.kendalltau, scores, ratings),
         "auc": _auc(scores, ratings, liked, disliked),
         "ndcg10": float(np.mean(finite)) if finite else math.nan,
@@ -77,13 +84,14 @@ def evaluate_scores(scores, ratings, users, bootstrap: int = 200, seed: int = 0,
     unique, inverse = np.unique(users, return_inverse=True)
     members = [np.flatnonzero(inverse == u) for u in range(len(unique))]
     ndcg = np.asarray([user_ndcg(scores[m], ratings[m]) for m in members])
-    point = statistics(scores, ratings, ndcg, liked, disliked)
+    rho = np.asarray([_spearman(scores[m], ratings[m]) for m in members])
+    point = statistics(scores, ratings, ndcg, liked, disliked, rho)
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in STATISTICS}
     for _ in range(bootstrap if len(unique) > 1 else 0):
         chosen = rng.integers(len(unique), size=len(unique))
         index = np.concatenate([members[u] for u in chosen])
-        for name, value in statistics(scores[index], ratings[index], ndcg[chosen], liked, disliked).items():
+        for name, value in statistics(scores[index], ratings[index], ndcg[chosen], liked, disliked, rho[chosen]).items():
             draws[name].append(value)
     result = {}
     for name in STATISTICS:

@@ -58,6 +58,10 @@ def test_validate_cli_end_to_end(tmp_path, tiny_prepared, capsys):
     labels = {(row["metric"], row["goals"]) for row in report["table"]}
     assert ("jaccard", "rationales") in labels and ("tfidf-cosine", "shuffled") in labels
     assert ("jaccard", "own liked reviews") in labels and ("popularity", "no goals") in labels
+    # the CF anchors, on the same pairs, and the per-user Spearman column beside the global one for every row
+    assert {("item mean", "ratings (CF)"), ("user + item bias", "ratings (CF)"), ("MF", "ratings (CF)")} <= labels
+    assert all("user_spearman" in row for row in report["table"])
+    assert "mean per-user ρ" in (out / "report.md").read_text()
     assert report["pairs"] == 8 and report["users"] == 4
     for name in ("report.md", "reward_by_rating.png", "roc.png", "threshold.png", "personal.png", "config.yaml"):
         assert (out / name).stat().st_size > 0

@@ -103,3 +103,17 @@ def test_partial_spearman_removes_a_shared_cause():
     assert stats.spearmanr(a, b)[0] > 0.7
     assert abs(partial_spearman(a, b, cause)) < 0.06
     assert partial_spearman(a + 0.8 * b, b, cause) > 0.5
+
+
+def test_the_per_user_spearman_ignores_who_rates_generously():
+    from recrl.validation_stats import evaluate_scores
+
+    # two users rank their items perfectly, but one rates everything 2 higher: the global ρ is diluted by the
+    # offset, the mean per-user ρ is 1
+    ratings = np.array([1, 2, 3, 3, 4, 5.0])
+    users = np.array([0, 0, 0, 1, 1, 1])
+    scores = np.array([1, 2, 3, 1, 2, 3.0])  # right within each user, blind to the user's level
+    result = evaluate_scores(scores, ratings, users, bootstrap=20)
+    assert result["user_spearman"]["value"] == pytest.approx(1.0)
+    assert result["spearman"]["value"] < 0.9
+    assert result["user_spearman"]["low"] == pytest.approx(1.0)
