@@ -34,6 +34,21 @@ def popularity_policy(env: ProductBrowseEnv, info: dict) -> int:
     return int(np.argmax(env.catalog.popularity[env.slate]))
 
 
+def cf_policy(options: BrowseOptions, seed: int = 0) -> Policy:
+    """Open the candidate whose rating the MF anchor (:mod:`recrl.anchors`, fitted on the train ratings) predicts
+    highest for the session's user: the collaborative-filtering upper anchor of a browsing agent."""
+    from recrl.anchors import Anchor
+    from recrl.data.prepared import load_prepared
+
+    model = Anchor("MF", load_prepared(options.data).part("train"), seed=seed)
+
+    def act(env: ProductBrowseEnv, info: dict) -> int:
+        items = [env.catalog.item_ids[i] for i in env.slate]
+        return int(np.argmax(model.score([env.user] * len(items), items)))
+
+    return act
+
+
 def agent_policy(run_dir: str | Path, device: str = "cpu") -> Policy:
     """The greedy policy of a trained run (its ``qnet.pt``, else its last checkpoint's network), acting on the
     embedded observation text."""
@@ -114,14 +129,39 @@ def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: s
         groups.setdefault(name, []).append({"run": str(run), **score(sessions)})
         per_session.setdefault(name, []).append(sessions)
     for name, policy in (("random policy", random_policy(np.random.default_rng(seed))),
-                         ("popularity policy", popularity_policy)):
+                         ("popularity policy", popularity_policy), ("CF policy (MF)", cf_policy(options, seed))):
         sessions = run_sessions(policy, options, episodes, seed, label=name)
         groups[name] = [{"run": name, **score(sessions)}]
         per_session[name] = [sessions]
     table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
              for name, rows in groups.items()}
     return {"episodes": episodes, "seed": seed, "policies": table, "runs": groups,
-            "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed)}
+            "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed),
+            "sessions": session_rows(per_session, groups)}
+
+
+def session_rows(per_session: dict[str, list[list[dict]]], groups: dict[str, list[dict]]) -> list[dict]:
+    """One row per (policy, run, session): what ``sessions.parquet`` holds, from which the table recomputes."""
+    rows = []
+    for name, runs in per_session.items():
+        for run, sessions in zip(groups[name], runs):
+            for index, session in enumerate(sessions):
+                rows.append({"policy": name, "run": run["run"], "session": index, "user": str(session.get("user_id", "")),
+                             **{metric: float(session[metric]) for metric in METRICS}})
+    return rows
+
+
+def report_from_sessions(frame, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """The policy table and the paired differences, recomputed from a ``sessions.parquet`` frame alone."""
+    per_session: dict[str, list[list[dict]]] = {}
+    groups: dict[str, list[dict]] = {}
+    for (name, run), part in frame.sort_values("session").groupby(["policy", "run"], sort=False):
+        sessions = part[list(METRICS)].to_dict("records")
+        per_session.setdefault(name, []).append(sessions)
+        groups.setdefault(name, []).append({"run": run, **score(sessions)})
+    table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
+             for name, rows in groups.items()}
+    return {"policies": table, "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed)}
 
 
 def session_means(runs: list[list[dict]], metric: str) -> np.ndarray:
@@ -153,9 +193,11 @@ def paired_differences(per_session: dict[str, list[list[dict]]], reference: str,
 
 
 def _mean_std(values: list[float]) -> dict[str, float]:
+    """Mean and sample standard deviation (ddof=1; 0 for a single run) over runs (seeds)."""
     finite = [v for v in values if not math.isnan(v)]
     return {"mean": float(np.mean(finite)) if finite else math.nan,
-            "std": float(np.std(finite)) if finite else math.nan, "runs": len(values)}
+            "std": float(np.std(finite, ddof=1)) if len(finite) > 1 else 0.0 if finite else math.nan,
+            "runs": len(values)}
 
 
 def _reward_of(run: str) -> str:
@@ -167,7 +209,8 @@ def _reward_of(run: str) -> str:
 def format_table(report: dict[str, Any]) -> str:
     """Markdown tables: policy × metric (mean ± std over runs), then each policy minus DQN + none over the same
     sessions with its 95 % paired bootstrap CI."""
-    lines = ["| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
+    lines = ["Mean ± sample standard deviation (ddof = 1) over runs (seeds); a policy without training has one run.",
+             "", "| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
     for name, metrics in report["policies"].items():
         cells = [f"{metrics[m]['mean']:.3f} ± {metrics[m]['std']:.3f}" for m in METRICS]
         lines.append(f"| {name} | {metrics['ndcg']['runs']} | " + " | ".join(cells) + " |")
@@ -206,12 +249,21 @@ def plot_report(report: dict[str, Any], path: str | Path) -> Path:
 
 
 def write_report(report: dict[str, Any], out: str | Path) -> list[Path]:
-    """``browse_eval.json``, ``browse_eval.md`` and ``browse_eval.png`` in ``out``."""
+    """``browse_eval.json``, ``browse_eval.md``, ``browse_eval.png`` and ``sessions.parquet`` (every session of
+    every policy and run, from which the table recomputes: :func:`report_from_sessions`) in ``out``."""
+    import pandas as pd
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "browse_eval.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    sessions = report.get("sessions", [])
+    summary = {key: value for key, value in report.items() if key != "sessions"}
+    (out / "browse_eval.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     (out / "browse_eval.md").write_text(format_table(report), encoding="utf-8")
-    return [out / "browse_eval.json", out / "browse_eval.md", plot_report(report, out / "browse_eval.png")]
+    files = [out / "browse_eval.json", out / "browse_eval.md", plot_report(report, out / "browse_eval.png")]
+    if sessions:
+        pd.DataFrame(sessions).to_parquet(out / "sessions.parquet", index=False)
+        files.append(out / "sessions.parquet")
+    return files
 
 
 def sweep_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
