@@ -37,7 +37,7 @@ from ellm_core.agents.dqn import DQNAgent
 from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.env import CrafterEnv
 from ellm_core.crafter.prewarm import prewarm
-from ellm_core.embed import SentenceTransformerEmbedder
+from ellm_core.embed import CTranslate2Embedder, SentenceTransformerEmbedder
 from ellm_core.lm.ct2 import CTranslate2LM
 from ellm_core.lm.hf import TransformersLM
 from ellm_core.train import train
@@ -64,6 +64,7 @@ def instrument() -> None:
     timed(CrafterEnv, "step", "env")
     timed(CrafterEnv, "reset", "env")
     timed(SentenceTransformerEmbedder, "encode", "embedder")
+    timed(CTranslate2Embedder, "encode", "embedder")
     timed(DQNAgent, "update", "learner")
     timed(DQNAgent, "act", "learner")
     for backend in (CTranslate2LM, TransformersLM):

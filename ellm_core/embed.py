@@ -1,7 +1,9 @@
 """Text embedders behind one protocol: ``encode(texts) -> (len(texts), dim)`` unit-norm float32 array.
 
-- :class:`SentenceTransformerEmbedder`: sentence-transformers; default all-MiniLM-L6-v2 shipped in a PyPI
-  package (works offline), or any local path / hub name.
+- :class:`SentenceTransformerEmbedder`: sentence-transformers; all-MiniLM-L6-v2 shipped in a PyPI package (works
+  offline), or any local path / hub name.
+- :class:`CTranslate2Embedder`: the same shipped model run by CTranslate2's encoder (the default): the same
+  vectors, about twice as fast one text at a time.
 - :class:`HashingEmbedder`: deterministic, dependency-light fake for tests (character n-gram hashing).
 - :class:`CachedEmbedder`: wraps any embedder with an in-process memo and the persistent SQLite cache, so
   a text is encoded at most once per run (and once ever, with a cache file).
@@ -87,6 +89,70 @@ class SentenceTransformerEmbedder:
         return _unit_float32(vectors)
 
 
+class CTranslate2Embedder:
+    """The shipped all-MiniLM-L6-v2 run by CTranslate2's encoder: the same vectors as
+    :class:`SentenceTransformerEmbedder` (mean pooling of the last hidden states, then unit norm; they agree to
+    about 1e-7), about twice as fast for the one text per step that a training loop embeds.
+
+    The model is converted once into the cache directory. Its ``identity`` is the sentence-transformers one, so the
+    two share cached embeddings.
+
+    Args:
+        device: ``"cpu"`` or ``"cuda"``.
+        threads: CPU threads (0: CTranslate2's default).
+        max_length: tokens kept per text (the model's sentence-transformers limit).
+    """
+
+    def __init__(self, device: str = "cpu", threads: int = 0, max_length: int = 256) -> None:
+        import ctranslate2
+        from transformers import AutoTokenizer
+
+        from ellm_core.resources import cpu_threads, default_embedder_path
+
+        source = default_embedder_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(source))
+        self.encoder = ctranslate2.Encoder(str(_converted_encoder(source)), device=device, compute_type="float32",
+                                           intra_threads=threads or cpu_threads())
+        self.max_length, self.identity = max_length, "sbert:all-MiniLM-L6-v2"
+        self.dim = 384
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-norm float32 embeddings of ``texts``."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ids = [self.tokenizer.encode(text, truncation=True, max_length=self.max_length) for text in texts]
+        hidden = np.asarray(self.encoder.forward_batch([self.tokenizer.convert_ids_to_tokens(i) for i in ids])
+                            .last_hidden_state, dtype=np.float32)
+        pooled = np.stack([hidden[row, :len(i)].mean(axis=0) for row, i in enumerate(ids)])
+        return _unit_float32(pooled)
+
+
+def _converted_encoder(source: Path) -> Path:
+    """The CTranslate2 copy of a sentence-transformers model directory, converted once (atomically)."""
+    import tempfile
+
+    import ctranslate2
+
+    from ellm_core.resources import cache_dir
+
+    target = cache_dir() / "models" / f"ct2-{source.name}-encoder-{ctranslate2.__version__}"
+    if (target / "model.bin").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        ctranslate2.converters.TransformersConverter(str(source)).convert(str(staging / "ct2"), force=True)
+        os.replace(staging / "ct2", target)
+    except OSError:
+        if not (target / "model.bin").is_file():
+            raise
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 class HashingEmbedder:
     """Deterministic bag of character n-grams (scikit-learn ``HashingVectorizer``); for tests and ablations.
 
@@ -163,9 +229,20 @@ class CachedEmbedder:
         return 1.0 - self.computed / self.requested if self.requested else 0.0
 
 
+#: Embedder names of ``--embedder`` (besides ``hashing[:DIM]`` and a path or hub name).
+EMBEDDERS = {
+    "default": "all-MiniLM-L6-v2 run by CTranslate2 (the sentence-transformers vectors, about 2x faster)",
+    "minilm-ct2": "the same as default",
+    "minilm": "all-MiniLM-L6-v2 run by sentence-transformers (PyTorch)",
+}
+
+
 def make_embedder(name: str = "default", device: str = "cpu") -> Embedder:
-    """Build an embedder from a short name: ``default`` (all-MiniLM-L6-v2), ``hashing[:DIM]``, or a path/hub name."""
-    if name in ("default", "minilm", "all-MiniLM-L6-v2"):
+    """Build an embedder from a name of :data:`EMBEDDERS`, ``hashing[:DIM]``, or a sentence-transformers path or
+    hub name."""
+    if name in ("default", "minilm-ct2"):
+        return CTranslate2Embedder(device=device)
+    if name in ("minilm", "all-MiniLM-L6-v2", "sbert"):
         return SentenceTransformerEmbedder(None, device=device)
     if name == "hashing" or name.startswith("hashing:"):
         _, _, dim = name.partition(":")

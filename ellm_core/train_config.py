@@ -46,7 +46,7 @@ class TrainConfig:
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
     goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
     frame_stack: int = option(1, "observation embeddings stacked in the state")
-    embedder: str = option("default", "default (all-MiniLM-L6-v2), hashing[:DIM], or a path / hub name")
+    embedder: str = option("default", "default (all-MiniLM-L6-v2 via CTranslate2), minilm (the same via sentence-transformers), hashing[:DIM], or a path / hub name")
     steps: int = option(100_000, "environment steps (summed over parallel envs)")
     num_envs: int = option(1, "parallel environments")
     async_envs: bool = option(False, "run envs in subprocesses (AsyncVectorEnv)")

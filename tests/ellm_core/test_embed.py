@@ -56,3 +56,17 @@ def test_real_embedder_ranks_wood_caption_closer_to_chopping_than_drinking():
     caption, chop, drink = embedder.encode(["you collected wood", "chop down a tree", "drink water"])
     assert embedder.encode(["x"]).shape == (1, 384)
     assert caption @ chop > caption @ drink + 0.1
+
+
+@pytest.mark.real_model
+def test_the_ctranslate2_embedder_gives_the_sentence_transformers_vectors():
+    from ellm_core.embed import CTranslate2Embedder, SentenceTransformerEmbedder
+
+    texts = ["You see a tree nearby to the west, water to the north-east. You face grass. You have 2 wood.",
+             "collect wood", "You see only grass around you. You face grass. You have nothing. You are thirsty."]
+    fast, reference = CTranslate2Embedder(threads=1), SentenceTransformerEmbedder()
+    together = fast.encode(texts)
+    assert together == pytest.approx(reference.encode(texts), abs=1e-5)
+    assert np.vstack([fast.encode([text]) for text in texts]) == pytest.approx(together, abs=1e-5)  # padding-free
+    assert fast.identity == reference.identity  # they share cached embeddings
+    assert np.linalg.norm(together, axis=1) == pytest.approx(1.0, abs=1e-5)
