@@ -57,8 +57,10 @@ def classifier_predict(train_vectors: np.ndarray, train_goals: list[list[str]], 
     return [always + [str(name) for name, p in zip(names, row) if p >= 0.5] for row in probabilities]
 
 
-def measure(config, labels: list[int], heldout: int, thresholds: list[float], batch_size: int = 64) -> dict:
-    """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig."""
+def measure(config, labels: list[int], heldout: int, thresholds: list[float], batch_size: int = 64,
+            generator=None, embedder=None) -> dict:
+    """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig
+    (``generator``/``embedder`` replace its LM goals and embedder: tests pass fakes)."""
     from ellm_core.cache import open_cache
     from ellm_core.crafter.prewarm import play_situations
     from ellm_core.distilled import NearestLabels
@@ -66,8 +68,8 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     from ellm_core.rollout import default_goal_generator
 
     cache = open_cache(config.cache)
-    generator = default_goal_generator(config, cache)
-    embedder = CachedEmbedder(make_embedder(config.embedder), cache)
+    generator = generator or default_goal_generator(config, cache)
+    embedder = CachedEmbedder(embedder or make_embedder(config.embedder), cache)
     most = max(labels)
     pool = list(play_situations(int(most / 0.2) + 5_000, config.seed))[:most]
     seen = set(pool)

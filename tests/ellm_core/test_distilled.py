@@ -131,3 +131,24 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
     shares = [float(rows[-1][f"goals_by_{who}"]) for who in ("lm", "model", "none")]
     assert sum(shares) == pytest.approx(1.0, abs=1e-3) and shares[0] > 0
     assert summary["labels"] >= 1 and summary["step"] == 300
+
+
+def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(tmp_path):
+    from ellm_core.crafter.cli import crafter_train_defaults
+    from ellm_core.crafter.distill_quality import format_markdown, measure
+    from ellm_core.embed import HashingEmbedder
+
+    def lm_answer(text):  # what the scripted LM says depends on what is in view
+        observation = text.splitlines()[1]
+        return "- drink water" if "water" in observation else "- collect wood" if "tree" in observation else "- explore"
+
+    config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", cache="none", distill_floor=0.8)
+    result = measure(config, labels=[40, 120], heldout=30, thresholds=[0.5, 0.99],
+                     generator=OpenEndedGoals(ScriptedLM(lm_answer)), embedder=HashingEmbedder(256))
+    rows = {(row["model"], row["labels"]): row for row in result["rows"]}
+    assert set(rows) == {("nearest", 40), ("classifier", 40), ("nearest", 120), ("classifier", 120),
+                         ("the LM's most frequent answer", 120)}
+    for row in rows.values():
+        assert 0 <= row["coverage"] <= 1 and 0 <= row["precision@0.99"] <= 1 and row["heldout"] == 30
+    assert rows["classifier", 40]["coverage"] == 1.0  # the classifier answers everything; the nearest only above floor
+    assert "| nearest | 120 | 30 |" in format_markdown(result)
