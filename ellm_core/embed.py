@@ -128,29 +128,15 @@ class CTranslate2Embedder:
 
 
 def _converted_encoder(source: Path) -> Path:
-    """The CTranslate2 copy of a sentence-transformers model directory, converted once (atomically)."""
-    import tempfile
-
+    """The CTranslate2 copy of a sentence-transformers model directory, converted once."""
     import ctranslate2
 
-    from ellm_core.resources import cache_dir
+    from ellm_core.resources import build_once, cache_dir
 
-    target = cache_dir() / "models" / f"ct2-{source.name}-encoder-{ctranslate2.__version__}"
-    if (target / "model.bin").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
-        ctranslate2.converters.TransformersConverter(str(source)).convert(str(staging / "ct2"), force=True)
-        os.replace(staging / "ct2", target)
-    except OSError:
-        if not (target / "model.bin").is_file():
-            raise
-    finally:
-        import shutil
+    def convert(folder: Path) -> None:
+        ctranslate2.converters.TransformersConverter(str(source)).convert(str(folder), force=True)
 
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+    return build_once(cache_dir() / "models" / f"ct2-{source.name}-encoder-{ctranslate2.__version__}", convert)
 
 
 class HashingEmbedder:

@@ -51,6 +51,27 @@ def load_yaml(relative_path: str) -> Any:
         return yaml.safe_load(handle)
 
 
+def build_once(target: Path, build, marker: str = "model.bin") -> Path:
+    """``target``, built the first time: ``build(folder)`` writes into a fresh folder beside it, which is then renamed
+    into place, so readers see either nothing or the whole of it (``marker`` says it is complete)."""
+    import shutil
+    import tempfile
+
+    if (target / marker).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        build(staging / "built")
+        os.replace(staging / "built", target)
+    except OSError:
+        if not (target / marker).is_file():  # another process finished it first
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
 def cache_dir() -> Path:
     """Directory for converted models and the default SQLite cache (``ELLM_CACHE_DIR`` or ``~/.cache/ellm``)."""
     path = Path(os.environ.get("ELLM_CACHE_DIR", Path.home() / ".cache" / "ellm"))

@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ellm_core.lm.base import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
-from ellm_core.resources import cache_dir, cpu_threads
+from ellm_core.resources import build_once, cache_dir, cpu_threads
 
 logger = logging.getLogger(__name__)
 
@@ -68,32 +65,23 @@ def converted_model(model: str | None = None, gguf_file: str | None = None, adap
     identity = f"{location}|{adapter_fingerprint(adapter) if adapter else ''}|{ctranslate2.__version__}"
     name = Path(location).name or "model"
     target = cache_dir() / "models" / f"ct2-{name}-{hashlib.sha256(identity.encode()).hexdigest()[:12]}"
-    if (target / "model.bin").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
+
+    def convert(folder: Path) -> None:
         source = location
         if adapter:
-            source = str(staging / "merged")
+            source = str(folder.parent / "merged")
             _merge_adapter(location, adapter, Path(source))
         logger.info("converting %s once for CTranslate2 into %s", model or location, target)
         try:
-            converter = ctranslate2.converters.TransformersConverter(source, copy_files=None)
-            converter.convert(str(staging / "ct2"), force=True)
+            ctranslate2.converters.TransformersConverter(source, copy_files=None).convert(str(folder), force=True)
         except (OSError, ValueError, KeyError, NotImplementedError) as error:
             raise ValueError(f"could not convert language model {model or location!r} for CTranslate2: "
                              f"{error}") from error
         from transformers import AutoTokenizer
 
-        AutoTokenizer.from_pretrained(source).save_pretrained(staging / "ct2")
-        os.replace(staging / "ct2", target)  # atomic: readers see either nothing or the whole model
-    except OSError:
-        if not (target / "model.bin").is_file():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        AutoTokenizer.from_pretrained(source).save_pretrained(folder)
+
+    return build_once(target, convert)
 
 
 def common_prefix_length(sequences: Sequence[Sequence[str]]) -> int:
