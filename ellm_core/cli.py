@@ -83,8 +83,9 @@ def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list
         prompts = prompts.without_few_shot()
     if getattr(args, "no_system", False):
         prompts = prompts.without_system()
-    lm = make_language_model(dataclass_from_args(LMConfig, args, prefix="lm-"), cache)
-    if mode in ("closed", "ranked") and not candidates:
+    lm = make_language_model(dataclass_from_args(LMConfig, args, prefix="lm-"), cache,
+                             candidates if mode == "constrained" else None)
+    if mode in ("closed", "ranked", "constrained") and not candidates:
         raise ValueError(f"--mode {mode} needs --candidates 'goal one;goal two;...'")
     if mode == "closed":
         return ClosedFormGoals(lm, candidates, threshold=args.yes_threshold, prompts=prompts,
@@ -193,9 +194,10 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
                        help="suggest (default) or eval")
     goals.add_argument("--observation", help="suggest: caption of the current observation")
     goals.add_argument("--actions", help="suggest: comma-separated valid actions")
-    goals.add_argument("--mode", choices=("open", "closed", "ranked"), default="open",
-                       help="open-ended, closed-form by P(yes), or ranked: the candidates by the LM's log-probability "
-                       "of writing each (needs --lm-backend transformers)")
+    goals.add_argument("--mode", choices=("open", "closed", "ranked", "constrained"), default="open",
+                       help="open-ended, closed-form by P(yes), ranked: the candidates by the LM's log-probability "
+                       "of writing each, or constrained: open-ended generation held to lines of the candidates "
+                       "(ranked and constrained need --lm-backend transformers)")
     goals.add_argument("--rank-k", type=int, default=1, help="ranked: keep the k best candidates")
     goals.add_argument("--candidates", default=None, help="closed-form: ';'-separated candidate goals")
     goals.add_argument("--yes-threshold", type=float, default=0.5, help="closed-form: keep goals with P(yes) above")

@@ -152,12 +152,12 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
     """The LM goal generator of ``config`` (open-ended, closed-form or ranked over ``candidates``): in the background
     with ``config.lm_async``, distilled into a fast goal model over ``embedder``'s vectors with
     ``goal_source="distilled"``."""
-    lm = make_language_model(lm_config(config), cache)
+    lm = make_language_model(lm_config(config), cache, candidates if config.goals == "constrained" else None)
     prompts = PromptConfig.load(config.prompts)
     if not config.few_shot:
         prompts = prompts.without_few_shot()
     generator: GoalGenerator
-    if config.goals in ("closed", "ranked") and not candidates:
+    if config.goals in ("closed", "ranked", "constrained") and not candidates:
         raise ValueError(f"{config.goals} goals need candidate goals from the environment (goal_candidates())")
     if config.goals == "closed":
         generator = ClosedFormGoals(lm, candidates, threshold=config.yes_threshold, prompts=prompts,

@@ -139,7 +139,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
     envs = make_envs(config)
     needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source in ("lm", "distilled")
-    candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals in ("closed", "ranked") else None
+    candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals in ("closed", "ranked", "constrained") else None
     goal_generator = default_goal_generator(config, cache, candidates, embedder) if needs_lm else goal_generator
     background = config.lm_async or config.goal_source == "distilled"
     if needs_lm and background:  # the background LM and the loop share the cores instead of fighting for them

@@ -21,9 +21,10 @@ class TrainConfig:
     env_id: str = option("ellm/TextChain-v0", "gymnasium id of a text environment")
     env_kwargs: str = option("{}", "JSON keyword arguments for gymnasium.make")
     reward: str = option("ellm", "intrinsic reward", choices=REWARDS)
-    goals: str = option("open", "ELLM goal mode: open-ended, closed-form by P(yes), or ranked (the env's caption "
-                        "vocabulary by the LM's calibrated log-probability; --lm-backend transformers)",
-                        choices=("open", "closed", "ranked"))
+    goals: str = option("open", "ELLM goal mode: open-ended, closed-form by P(yes), ranked (the env's caption "
+                        "vocabulary by the LM's calibrated log-probability), or constrained (open-ended generation "
+                        "held to lines of that vocabulary); ranked and constrained need --lm-backend transformers",
+                        choices=("open", "closed", "ranked", "constrained"))
     rank_k: int = option(1, "ranked goals: keep the k best candidates")
     goal_source: str = option("lm", "where ELLM goals come from: the LM per state; distilled: the LM labels new "
                               "situations in the background and the goals of the nearest labelled one answer the "

@@ -78,7 +78,7 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     length = int(config.env_arguments().get("length", 400))
     env = CrafterEnv(length=length, pixels=False)
     config = dataclasses.replace(config, lm_async=False)
-    generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals in ("closed", "ranked") else None)
+    generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals in ("closed", "ranked", "constrained") else None)
     started = time.perf_counter()
     situations = list(play_situations(config.steps, config.seed, policy, length))
     held_out = play_situations(check_steps, config.seed + 1, policy, length) if check_steps > 0 else {}

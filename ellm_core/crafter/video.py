@@ -123,7 +123,7 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
     env = envs.envs[0]
     embedder = CachedEmbedder(make_embedder(config.embedder, config.device), cache)
     uses_lm = config.reward == "ellm" and config.goal_source == "lm"
-    candidates = env.unwrapped.goal_candidates() if uses_lm and config.goals in ("closed", "ranked") else None
+    candidates = env.unwrapped.goal_candidates() if uses_lm and config.goals in ("closed", "ranked", "constrained") else None
     rollout = build_rollout(config, envs, embedder, default_goal_generator(config, cache, candidates) if uses_lm else None)
     rollout.intrinsic = None  # baselines' bonuses are learnt online: not meaningful in a recording
     if policy == "agent" and agent is None:

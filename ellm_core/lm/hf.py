@@ -102,8 +102,34 @@ def apply_adapter(model, adapter: str | Path, base_name: str):
         raise ValueError(f"adapter {str(directory)!r} does not fit base model {base_name!r}: {error}") from error
 
 
+class VocabularyConstraint:
+    """``prefix_allowed_tokens_fn`` of constrained generation: the answer is at most ``max_lines`` bulleted lines,
+    each one of ``candidates`` word for word ("- collect wood"), then the end of the answer.
+
+    Each line is tokenized on its own ("- " + text + newline); a line ends with the newline token, so no line is
+    the prefix of another and the generated tokens always say which lines are complete."""
+
+    def __init__(self, tokenizer, candidates: Sequence[str], max_lines: int = 3) -> None:
+        self.lines = [tokenizer.encode(f"- {text}\n", add_special_tokens=False) for text in dict.fromkeys(candidates)]
+        self.end, self.max_lines, self.prompt_length = tokenizer.eos_token_id, max_lines, 0
+
+    def __call__(self, batch_id: int, input_ids: torch.Tensor) -> list[int]:
+        generated, complete = input_ids[self.prompt_length:].tolist(), 0
+        while (line := next((ln for ln in self.lines if generated[:len(ln)] == ln), None)) is not None:
+            generated, complete = generated[len(line):], complete + 1
+        if not generated and complete >= self.max_lines:
+            return [self.end]
+        allowed = {ln[len(generated)] for ln in self.lines if len(ln) > len(generated) and ln[:len(generated)] == generated}
+        if not generated and complete:
+            allowed.add(self.end)
+        return sorted(allowed) or [self.end]
+
+
 class TransformersLM:
-    """A local causal LM with a chat template (see :class:`ellm_core.lm.base.LMConfig` for the arguments)."""
+    """A local causal LM with a chat template (see :class:`ellm_core.lm.base.LMConfig` for the arguments).
+
+    With ``vocabulary`` its answers are constrained to bulleted lines of those texts (:class:`VocabularyConstraint`).
+    """
 
     def __init__(
         self,
@@ -117,6 +143,7 @@ class TransformersLM:
         batch_size: int = 8,
         seed: int = 0,
         adapter: str | None = None,
+        vocabulary: Sequence[str] | None = None,
     ) -> None:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -140,20 +167,22 @@ class TransformersLM:
             f"transformers:{model or 'SmolLM2-135M-Instruct.Q4_1'}:t={temperature}:p={top_p}:"
             f"rp={repetition_penalty}:n={max_new_tokens}:seed={seed}"
             + (f":adapter={adapter_fingerprint(adapter)}" if adapter else "")
+            + (f":vocab={hashlib.sha256(chr(10).join(vocabulary).encode()).hexdigest()[:12]}" if vocabulary else "")
         )
+        self.constraint = VocabularyConstraint(self.tokenizer, vocabulary) if vocabulary else None
         self.tokens_generated = 0
         self._calls = 0
         self._yes_ids = self._single_token_ids(YES_WORDS)
         self._no_ids = self._single_token_ids(NO_WORDS)
 
     @classmethod
-    def from_config(cls, config: LMConfig) -> TransformersLM:
-        """Build from an :class:`LMConfig`."""
+    def from_config(cls, config: LMConfig, vocabulary: Sequence[str] | None = None) -> TransformersLM:
+        """Build from an :class:`LMConfig` (``vocabulary``: constrain answers to lines of these texts)."""
         return cls(
             model=config.model, gguf_file=config.gguf_file, device=config.device,
             max_new_tokens=config.max_new_tokens, temperature=config.temperature, top_p=config.top_p,
             repetition_penalty=config.repetition_penalty, batch_size=config.batch_size, seed=config.seed,
-            adapter=config.adapter,
+            adapter=config.adapter, vocabulary=vocabulary,
         )
 
     def _single_token_ids(self, words: Sequence[str]) -> list[int]:
@@ -186,8 +215,11 @@ class TransformersLM:
             torch.manual_seed(self.seed + self._calls)
             self._calls += 1
             for indices, encoded in self._batches(texts):
+                if self.constraint is not None:
+                    self.constraint.prompt_length = encoded["input_ids"].shape[1]
                 output = self.model.generate(
                     **encoded,
+                    prefix_allowed_tokens_fn=self.constraint,
                     max_new_tokens=self.max_new_tokens,
                     do_sample=sample,
                     temperature=self.temperature if sample else None,

@@ -42,11 +42,18 @@ def backend_class(name: str) -> type:
     return getattr(importlib.import_module(module), attribute)
 
 
-def make_language_model(config: LMConfig, cache: SQLiteCache | None = None) -> LanguageModel:
-    """Build the backend named by ``config.backend``, wrapped with ``cache`` when one is given."""
+def make_language_model(config: LMConfig, cache: SQLiteCache | None = None,
+                        vocabulary: list[str] | None = None) -> LanguageModel:
+    """Build the backend named by ``config.backend``, wrapped with ``cache`` when one is given; ``vocabulary``
+    constrains its answers to bulleted lines of those texts (the transformers backend)."""
     logger.info("language model: %s", {k: v for k, v in asdict(config).items() if k != "api_key_env"})
     if config.grammar and config.backend != "llamacpp":
         raise ValueError(f"--lm-grammar needs --lm-backend llamacpp (not {config.backend!r})")
+    if vocabulary and config.backend not in ("transformers", "scripted"):
+        raise ValueError(f"constrained goals need --lm-backend transformers (not {config.backend!r})")
     cls = backend_class(config.backend)
-    lm: LanguageModel = cls() if config.backend == "scripted" else cls.from_config(config)
+    if config.backend == "scripted":
+        lm: LanguageModel = cls()
+    else:
+        lm = cls.from_config(config, vocabulary=vocabulary) if vocabulary else cls.from_config(config)
     return CachedLM(lm, cache) if cache is not None else lm

@@ -76,3 +76,21 @@ def test_ranked_goals_on_the_real_model_are_repeatable_and_stable(lm):
         log_probs = torch.log_softmax(lm.model(input_ids=ids).logits[0].float(), dim=-1)
     naive = sum(log_probs[i - 1, ids[0, i]].item() for i in range(head, ids.shape[1]))
     assert lm.score_continuations([chat], [" collect wood"], "-")[0, 0] == pytest.approx(naive, abs=1e-3)
+
+
+def test_constrained_generation_writes_only_lines_of_the_vocabulary():
+    from ellm_core.crafter.caption import crafter_text
+    from ellm_core.lm.hf import TransformersLM
+    from ellm_core.prompts import open_ended_prompt
+
+    vocabulary = list(crafter_text()["achievements"].values())
+    lm = TransformersLM(batch_size=2, vocabulary=vocabulary)
+    prompts = PromptConfig.load("data:crafter/prompts.yaml")
+    situations = ["You see water nearby to the south. You face water. You have 1 wood.",
+                  "You see a cow nearby to the west. You face grass. You have nothing. You are hungry."]
+    answers = lm.generate([open_ended_prompt(s, CRAFTER_ACTIONS, prompts) for s in situations])
+    for answer in answers:
+        lines = answer.splitlines()
+        assert 1 <= len(lines) <= 3 and all(line.startswith("- ") and line[2:] in vocabulary for line in lines)
+    assert ":vocab=" in lm.identity  # constrained answers are cached apart from free ones
+    assert lm.generate([open_ended_prompt(situations[0], CRAFTER_ACTIONS, prompts)]) == answers[:1]
