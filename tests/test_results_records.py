@@ -44,3 +44,22 @@ def test_a_committed_config_rebuilds_its_run_from_another_directory(tmp_path, mo
     assert loaded.prompts.startswith("data:")
     prompts = PromptConfig.load(loaded.prompts)  # the packaged file, found on this machine
     assert prompts.system and prompts.system != PromptConfig.load().system  # not the generic default
+
+
+def test_every_committed_per_seed_score_recomputes_from_its_stats_with_crafters_formula():
+    """Crafter's own formula, written out here from its paper (the geometric mean of 1 + success rate in percent,
+    minus 1), over each committed run's stats.jsonl: the per-seed scores of every committed comparison."""
+    import numpy as np
+
+    checked = 0
+    for path in RESULTS.rglob("compare.json"):
+        for method, row in json.loads(path.read_text(encoding="utf-8"))["methods"].items():
+            for run, reported in zip(row["runs"], row["score"]["per_seed"]):
+                episodes = [json.loads(line) for line in (ROOT / run / "stats.jsonl").read_text().splitlines()
+                            if line.strip()]
+                names = sorted(key for key in episodes[0] if key.startswith("achievement_"))
+                assert len(names) == 22
+                rates = [100 * np.mean([episode[name] > 0 for episode in episodes]) for name in names]
+                assert np.exp(np.mean(np.log1p(rates))) - 1 == pytest.approx(reported, abs=1e-9), (path, method, run)
+                checked += 1
+    assert checked >= 36
