@@ -74,7 +74,10 @@ ranked)
       --name "transformers ranked calibrated top-$k" --out $OUT/transformers-ranked-calibrated-k$k.json
   done
   $EVAL --mode ranked --lm-backend transformers --cache /tmp/goal-quality-ranked.sqlite \
-    --name "transformers ranked top-1 (uncalibrated)" --out $OUT/transformers-ranked-k1.json ;;
+    --name "transformers ranked top-1 (uncalibrated)" --out $OUT/transformers-ranked-k1.json
+  # open-ended generation held to bulleted lines of the same 22 texts (constrained decoding)
+  $EVAL --mode constrained --lm-backend transformers --cache none \
+    --name "transformers constrained to the captions" --out $OUT/transformers-constrained.json ;;
 heldout)
   # the open-ended and ranked rows again on 40 situations of another seed (situations chosen before any tuning)
   H="$BIN/ellm goals eval --env crafter --seed 2 --situations 40 --situations-file $OUT/crafter_situations_seed2_n40.jsonl"
@@ -82,7 +85,9 @@ heldout)
   $H --generator random --cache none --name "random (seed 2)" --out $OUT/heldout/random.json
   $H --mode open --cache none --name "ctranslate2 open float32 (seed 2)" --out $OUT/heldout/ctranslate2-open.json
   $H --mode ranked --calibrate --lm-backend transformers --cache none \
-    --name "transformers ranked calibrated top-1 (seed 2)" --out $OUT/heldout/transformers-ranked-calibrated-k1.json ;;
+    --name "transformers ranked calibrated top-1 (seed 2)" --out $OUT/heldout/transformers-ranked-calibrated-k1.json
+  $H --mode constrained --lm-backend transformers --cache none \
+    --name "transformers constrained to the captions (seed 2)" --out $OUT/heldout/transformers-constrained.json ;;
 esac; done
 $BIN/python -m ellm_core.crafter.goal_table $OUT > $OUT/table.md
 cat $OUT/table.md
