@@ -152,7 +152,8 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
     """The LM goal generator of ``config`` (open-ended, closed-form or ranked over ``candidates``): in the background
     with ``config.lm_async``, distilled into a fast goal model over ``embedder``'s vectors with
     ``goal_source="distilled"``."""
-    lm = make_language_model(lm_config(config), cache, candidates if config.goals == "constrained" else None)
+    vocabulary = {"vocabulary": candidates} if config.goals == "constrained" else {}  # answers held to these lines
+    lm = make_language_model(lm_config(config), cache, **vocabulary)
     prompts = PromptConfig.load(config.prompts)
     if not config.few_shot:
         prompts = prompts.without_few_shot()

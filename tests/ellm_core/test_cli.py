@@ -20,10 +20,10 @@ def test_goals_with_scripted_backend_prints_placeholder(capsys, tmp_path):
     assert "no goals" in capsys.readouterr().out
 
 
-def test_closed_mode_needs_candidates():
-    with pytest.raises(SystemExit, match="--candidates"):
-        main(["goals", "--observation", "x", "--actions", "do", "--mode", "closed", "--lm-backend", "scripted",
-              "--cache", "none"])
+def test_closed_mode_needs_candidates(capsys):
+    assert main(["goals", "--observation", "x", "--actions", "do", "--mode", "closed", "--lm-backend", "scripted",
+                 "--cache", "none"]) == 2
+    assert "--mode closed needs --candidates" in capsys.readouterr().err
 
 
 @pytest.mark.real_model
