@@ -11,6 +11,7 @@ OUT=results/goal_quality
 SITUATIONS=$OUT/crafter_situations_seed1_n40.jsonl
 EVAL="$BIN/ellm goals eval --env crafter --situations-file $SITUATIONS"
 ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester ranked heldout"}
+# the rows of the 0.99 columns alone (2 CPU cores, about 12 minutes): ROWS="bounds open closed suggester ranked heldout"
 has_llamacpp() { $BIN/python -c "import llama_cpp" 2>/dev/null; }
 
 for row in $ROWS; do case $row in
@@ -27,6 +28,15 @@ transformers)
   $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --out $OUT/transformers-closed.json
   $EVAL --mode closed --cache /tmp/goal-quality-closed.sqlite --calibrate --out $OUT/transformers-closed-calibrated.json
   $EVAL --mode closed --cache none --no-system --out $OUT/transformers-closed-no-system.json ;;
+open)
+  $EVAL --mode open --cache none --lm-backend ctranslate2 --lm-compute-type float32 \
+    --out $OUT/ctranslate2-open-float32.json ;;
+closed)
+  rm -f /tmp/goal-quality-closed-ct2.sqlite
+  $EVAL --mode closed --cache /tmp/goal-quality-closed-ct2.sqlite --lm-backend ctranslate2 \
+    --out $OUT/ctranslate2-closed-float32.json
+  $EVAL --mode closed --cache /tmp/goal-quality-closed-ct2.sqlite --lm-backend ctranslate2 --calibrate \
+    --out $OUT/ctranslate2-closed-calibrated-float32.json ;;
 ctranslate2)
   # the transformers row again, so that its speed is measured on the same machine as these rows
   $EVAL --mode open --cache none --name "transformers open (rerun)" --out $OUT/transformers-open-rerun.json
@@ -68,12 +78,11 @@ suggester)
 ranked)
   # goals in the caption vocabulary: the 22 caption texts ranked by the LM's log-probability of writing each as its
   # first bullet (one prompt pass, the candidates over its cache); calibrated: minus a content-free observation's
-  rm -f /tmp/goal-quality-ranked.sqlite
   for k in 1 2; do
-    $EVAL --mode ranked --calibrate --rank-k $k --lm-backend transformers --cache /tmp/goal-quality-ranked.sqlite \
+    $EVAL --mode ranked --calibrate --rank-k $k --lm-backend transformers --cache none \
       --name "transformers ranked calibrated top-$k" --out $OUT/transformers-ranked-calibrated-k$k.json
   done
-  $EVAL --mode ranked --lm-backend transformers --cache /tmp/goal-quality-ranked.sqlite \
+  $EVAL --mode ranked --lm-backend transformers --cache none \
     --name "transformers ranked top-1 (uncalibrated)" --out $OUT/transformers-ranked-k1.json
   # open-ended generation held to bulleted lines of the same 22 texts (constrained decoding)
   $EVAL --mode constrained --lm-backend transformers --cache none \
