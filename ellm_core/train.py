@@ -82,14 +82,21 @@ def goal_stats(goal_generator) -> dict[str, float]:
     return stats
 
 
-def write_pays(run_dir: Path, pays: list[dict[str, Any]], envs, embedder: Embedder) -> dict[str, float]:
-    """``pays.csv``: which caption each goal was paid for, the achievement the goal names (nearest of the env's
-    ``goal_candidates()``) and whether the pay was false; returns ``{"false_pay_share": ...}`` for the summary
-    (nothing when the env has no candidates)."""
+def env_goal_candidates(config: TrainConfig) -> list[str]:
+    """The env's ``goal_candidates()`` (every text a caption can say), asked of a local instance: a method missing
+    from the env of an AsyncVectorEnv would shut its worker down. Empty when the env has none."""
+    env = gym.make(config.env_id, **config.env_arguments())
     try:
-        candidates = list(envs.call("goal_candidates")[0])
-    except AttributeError:
-        candidates = []
+        method = getattr(env.unwrapped, "goal_candidates", None)
+        return list(method()) if callable(method) else []
+    finally:
+        env.close()
+
+
+def write_pays(run_dir: Path, pays: list[dict[str, Any]], candidates: list[str], embedder: Embedder) -> dict[str, float]:
+    """``pays.csv``: which caption each goal was paid for, the achievement the goal names (the nearest of the env's
+    ``candidates``) and whether the pay was false; returns ``{"false_pay_share": ...}`` for the summary (nothing
+    when the env has no candidates)."""
     share, rows = false_pay(pays, candidates, embedder)
     if rows:
         write_csv(run_dir / "pays.csv", rows)
@@ -265,7 +272,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     pay_stats = {}
     if rollout.goal_reward is not None:  # which goals were active, and which paid for what, over the whole run
         write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
-        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), envs, embedder)
+        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), env_goal_candidates(config), embedder)
     if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)):
         goal_generator.close()
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
