@@ -41,7 +41,7 @@ class NearestLabels:
 
     def __init__(self, floor: float = 0.9) -> None:
         self.floor = floor
-        self.vectors = np.zeros((0, 0), dtype=np.float32)
+        self._vectors = np.zeros((0, 0), dtype=np.float32)  # capacity doubles, so adding labels is amortised O(1)
         self.goals: list[list[str]] = []
         self._best: dict[str, tuple[float, int, int]] = {}  # text -> (cosine, label index, labels compared)
 
@@ -53,8 +53,19 @@ class NearestLabels:
         if not len(goal_lists):
             return
         vectors = np.asarray(vectors, dtype=np.float32)
-        self.vectors = vectors.copy() if not len(self.goals) else np.concatenate([self.vectors, vectors])
+        size, needed = len(self.goals), len(self.goals) + len(vectors)
+        if needed > len(self._vectors):
+            grown = np.zeros((max(needed, 2 * len(self._vectors), 256), vectors.shape[1]), dtype=np.float32)
+            if size:
+                grown[:size] = self._vectors[:size]
+            self._vectors = grown
+        self._vectors[size:needed] = vectors
         self.goals.extend(list(goals) for goals in goal_lists)
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The labelled observations' unit vectors, one row per label."""
+        return self._vectors[:len(self.goals)]
 
     def nearest(self, text: str, vector: np.ndarray) -> tuple[float, int]:
         """(cosine, index) of the nearest label to ``vector`` (``(-1, -1)`` before any label)."""
@@ -99,11 +110,10 @@ class DistilledGoals:
 
     def learn(self) -> int:
         """Add the LM's answers that arrived since the last call to the goal model; returns how many."""
-        with self.background._changed:
-            new = self.background.answered[self._learned:]
-            goal_lists = [self.background.known[situation] for situation in new]
+        new = self.background.answered_since(self._learned)
         if new:
-            self.model.add(self.embedder.encode([observation for observation, _ in new]), goal_lists)
+            self.model.add(self.embedder.encode([observation for (observation, _), _ in new]),
+                           [goals for _, goals in new])
             self._learned += len(new)
         return len(new)
 
@@ -142,21 +152,15 @@ class DistilledGoals:
 
     def state_dict(self) -> dict[str, object]:
         """The labelled situations, in order (their answers are in the LM's cache), and the counters."""
-        with self.background._changed:
-            labelled = [[observation, list(actions)] for observation, actions in self.background.answered]
+        labelled = [[observation, list(actions)] for (observation, actions), _ in self.background.answered_since(0)]
         return {"labelled": labelled, "answered_by": dict(self.answered_by)}
 
     def load_state_dict(self, state: dict[str, object]) -> None:
         """Ask the LM's cache again for the labelled situations and relearn them (none is asked of the LM)."""
         labelled = [(str(observation), tuple(actions)) for observation, actions in state.get("labelled", [])]
-        if labelled:
-            self.background._look_up(labelled)  # the LM's cached answers, without an LM call
-            with self.background._changed:
-                again = [situation for situation in labelled if situation not in self.background.known]
-                for situation in reversed(again):  # the worker asks its cached LM: answered from the cache
-                    self.background._queue(situation)
-            if again:
-                logger.info("%d of %d labelled situations queued for the worker (their generator cannot read the "
-                            "LM cache without asking)", len(again), len(labelled))
+        again = self.background.restore(labelled) if labelled else 0
+        if again:
+            logger.info("%d of %d labelled situations queued for the worker (their generator cannot read the LM "
+                        "cache without asking)", again, len(labelled))
         self.answered_by = Counter(state.get("answered_by", {}))
         self.learn()

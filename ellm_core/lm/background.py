@@ -133,6 +133,21 @@ class BackgroundGoals:
         self._pending.move_to_end(situation)
         self._changed.notify_all()
 
+    def answered_since(self, start: int) -> list[tuple[Situation, list[str]]]:
+        """The answers that arrived after the first ``start`` ones, in order of arrival (for a model learning them)."""
+        with self._changed:
+            return [(situation, list(self.known[situation])) for situation in self.answered[start:]]
+
+    def restore(self, situations: Sequence[Situation]) -> int:
+        """Know ``situations`` again after a restart: their cached answers at once, the rest queued for the worker
+        (whose cached LM answers them from the cache); returns how many were queued."""
+        self._look_up(list(situations))
+        with self._changed:
+            again = [situation for situation in situations if situation not in self.known]
+            for situation in reversed(again):
+                self._queue(situation)
+        return len(again)
+
     @property
     def miss_rate(self) -> float:
         """Share of requested situations answered by the miss policy."""
