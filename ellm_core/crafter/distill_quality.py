@@ -12,6 +12,9 @@ the held-out situations the model answers, and its coverage (share it answers at
   P >= 0.5; fitted once on the N labels.
 
 The LM's answers go through the run's SQLite cache (``--cache``), so a stopped measurement resumes where it was.
+With ``--labels-from RUN`` the labelled situations are instead those a distilled training run labelled, in the order
+it learned them (read from its latest checkpoint; their answers come from that run's cache, ``--cache``, without
+asking the LM): the goal model is measured on the situations the agent itself met.
 Writes ``distill_quality.json`` and ``distill_quality.md`` in ``--out``.
 """
 
@@ -57,10 +60,24 @@ def classifier_predict(train_vectors: np.ndarray, train_goals: list[list[str]], 
     return [always + [str(name) for name, p in zip(names, row) if p >= 0.5] for row in probabilities]
 
 
+def run_labels(run_dir: str | Path) -> list[tuple[str, tuple[str, ...]]]:
+    """The situations a distilled training run labelled, in order, from its latest checkpoint."""
+    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
+
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
+    state = load_checkpoint(path).get("goal_source") or {}
+    if not state.get("labelled"):
+        raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source distilled")
+    return [(str(observation), tuple(actions)) for observation, actions in state["labelled"]]
+
+
 def measure(config, labels: list[int], heldout: int, thresholds: list[float], batch_size: int = 64,
-            generator=None, embedder=None) -> dict:
+            generator=None, embedder=None, pool: list | None = None) -> dict:
     """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig
-    (``generator``/``embedder`` replace its LM goals and embedder: tests pass fakes)."""
+    (``generator``/``embedder`` replace its LM goals and embedder: tests pass fakes); ``pool``: the labelled
+    situations to use instead of a random play's (``run_labels``)."""
     from ellm_core.cache import open_cache
     from ellm_core.crafter.prewarm import play_situations
     from ellm_core.distilled import NearestLabels
@@ -71,7 +88,7 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     generator = generator or default_goal_generator(config, cache)
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder), cache)
     most = max(labels)
-    pool = list(play_situations(int(most / 0.2) + 5_000, config.seed))[:most]
+    pool = list(pool)[:most] if pool is not None else list(play_situations(int(most / 0.2) + 5_000, config.seed))[:most]
     seen = set(pool)
     held = [s for s in play_situations(heldout * 20, config.seed + 1) if s not in seen][:heldout]
     if len(pool) < most:
@@ -133,15 +150,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", type=float, default=0.9, help="the nearest model's similarity floor")
     parser.add_argument("--seed", type=int, default=0, help="seed of the labelled play (held-out: seed + 1)")
     parser.add_argument("--cache", default="runs/distill-quality/cache.sqlite", help="SQLite cache of the LM answers")
+    parser.add_argument("--labels-from", default=None, metavar="RUN",
+                        help="a distilled training run: its labelled situations instead of a random play's")
     parser.add_argument("--out", default="results/goal_quality/distilled", help="output folder")
     args = parser.parse_args(argv)
     setup_logging(0)
     import dataclasses
 
+    pool = None
+    if args.labels_from:
+        try:
+            pool = run_labels(args.labels_from)
+        except ValueError as error:
+            parser.exit(2, f"error: {error}\n")
+
     config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", seed=args.seed, cache=args.cache,
                                  distill_floor=args.floor)
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
-    result = measure(config, args.labels, args.heldout, args.threshold)
+    result = measure(config, args.labels, args.heldout, args.threshold, pool=pool)
+    result["labels_from"] = args.labels_from
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "distill_quality.json").write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -132,6 +132,14 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
     assert sum(shares) == pytest.approx(1.0, abs=1e-3) and shares[0] > 0
     assert summary["labels"] >= 1 and summary["step"] == 300
 
+    from ellm_core.crafter.distill_quality import run_labels  # the run's labels feed the quality measurement
+
+    labelled = run_labels(tmp_path / "run")
+    assert len(labelled) >= 1 and all(isinstance(actions, tuple) for _, actions in labelled)
+    assert len(set(labelled)) == len(labelled)  # each situation labelled once
+    with pytest.raises(ValueError, match="no checkpoint"):
+        run_labels(tmp_path)
+
 
 def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(tmp_path):
     from ellm_core.crafter.cli import crafter_train_defaults
