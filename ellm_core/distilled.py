@@ -164,3 +164,23 @@ class DistilledGoals:
                         "cache without asking)", again, len(labelled))
         self.answered_by = Counter(state.get("answered_by", {}))
         self.learn()
+
+
+class FrozenLabels:
+    """The goal model alone, learned once from given labels, with no worker: what a distilled run's goal model
+    answers (``ellm goals eval --generator distilled``). Unlabelled situations below ``floor`` get no goals."""
+
+    def __init__(self, situations: Sequence[tuple[str, Sequence[str]]], answers: Sequence[list[str]],
+                 embedder: Embedder, floor: float = 0.9) -> None:
+        self.embedder, self.model = embedder, NearestLabels(floor)
+        if situations:
+            self.model.add(embedder.encode([observation for observation, _ in situations]), answers)
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]:
+        """Goals for one situation."""
+        return self.suggest_batch([observation], [actions])[0]
+
+    def suggest_batch(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The nearest labelled situation's goals for each observation, ``[]`` below the floor."""
+        vectors = self.embedder.encode(list(observations))
+        return [goals or [] for goals in self.model.predict(list(observations), vectors)]

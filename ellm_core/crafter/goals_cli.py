@@ -18,8 +18,13 @@ def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``ellm goals eval`` (added to the ``goals`` parser)."""
     group = parser.add_argument_group("eval")
     group.add_argument("--env", choices=("crafter",), default="crafter", help="eval: where situations come from")
-    group.add_argument("--generator", choices=("lm", "oracle", "random"), default="lm",
-                       help="eval: the LM (with --mode), or the oracle (upper bound) / random achievements (lower)")
+    group.add_argument("--generator", choices=("lm", "distilled", "oracle", "random"), default="lm",
+                       help="eval: the LM (with --mode); distilled: the goal model learned from --labels-from's "
+                            "labels; the oracle (upper bound) / random achievements (lower)")
+    group.add_argument("--labels-from", default=None, metavar="RUN",
+                       help="eval: a --goal-source distilled training run whose labels the distilled goal model "
+                            "learns (their answers are read from --cache, the run's cache; the LM is not asked)")
+    group.add_argument("--distill-floor", type=float, default=0.9, help="eval: the distilled goal model's floor")
     group.add_argument("--situations", type=int, default=60, help="eval: how many situations")
     group.add_argument("--seed", type=int, default=0, help="eval: seed of the play that yields the situations")
     group.add_argument("--situations-file", default=None,
@@ -44,6 +49,30 @@ def situations_path(seed: int, count: int, out: str | None = None) -> Path:
     if committed.is_file():
         return committed
     return (Path(out).parent if out else cache_dir() / "situations") / name
+
+
+def distilled_goal_model(args: argparse.Namespace, lm_goals, cache):
+    """The goal model of a distilled run, learned from the run's labels and the LM's cached answers to them."""
+    from ellm_core.crafter.distill_quality import run_labels
+    from ellm_core.distilled import FrozenLabels
+    from ellm_core.embed import CachedEmbedder, make_embedder
+
+    if not args.labels_from:
+        raise ValueError("--generator distilled needs --labels-from RUN, a --goal-source distilled training run")
+    labelled = run_labels(args.labels_from)
+    answers = []
+    for start in range(0, len(labelled), 256):
+        chunk = labelled[start:start + 256]
+        answers += lm_goals.cached_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
+    known = [(situation, goals) for situation, goals in zip(labelled, answers) if goals is not None]
+    if not known:
+        raise ValueError(f"none of the {len(labelled)} labels of {args.labels_from} is in the cache {args.cache}: "
+                         "pass the run's --cache and its LM flags (e.g. --lm-temperature 0.1 for --profile paper)")
+    if len(known) < len(labelled):
+        logger.warning("%d of %d labels have no cached answer (other LM flags?); the goal model learns %d",
+                       len(labelled) - len(known), len(labelled), len(known))
+    embedder = CachedEmbedder(make_embedder(args.embedder), cache)
+    return FrozenLabels([s for s, _ in known], [g for _, g in known], embedder, args.distill_floor)
 
 
 def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
@@ -76,6 +105,9 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
         generator = SituationOracle(situations)
     elif args.generator == "random":
         generator = RandomGoals(candidates, k=2, seed=args.seed)
+    elif args.generator == "distilled":
+        args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
+        generator = distilled_goal_model(args, make_generator(args, cache, args.mode, candidates), cache)
     else:
         args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
         generator = make_generator(args, cache, args.mode, candidates)
@@ -88,13 +120,16 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
                                                 (args.lm_adapter is not None, " adapter"),
                                                 (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
                                                 (args.lm_backend == "ctranslate2", f" {args.lm_compute_type}")) if flag)
-    name = args.name or (args.generator if args.generator != "lm" else f"{args.lm_backend} {args.mode}{variant}")
+    name = args.name or (args.generator if args.generator not in ("lm", "distilled")
+                         else f"{args.lm_backend} {args.mode}{variant}"
+                         + (f" distilled ({len(generator.model)} labels)" if args.generator == "distilled" else ""))
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
               "generator": args.generator, "mode": args.mode, "backend": args.lm_backend, "model": args.lm_model,
               "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
               "calibrate": args.mode in ("closed", "ranked") and args.calibrate, "rank_k": args.rank_k if args.mode == "ranked" else None,
               "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
-              "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None, **result}
+              "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None,
+              "labels_from": args.labels_from, **result}
     print(f"{'name':<28}{'threshold':>10}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}"
           f"{'empty':>7}{'s/situation':>12}")
     for key, row in result["by_threshold"].items():

@@ -103,3 +103,24 @@ def test_new_situation_sets_stay_out_of_the_source_tree(tmp_path, monkeypatch):
     assert situations_path(7, 12) == tmp_path / "cache" / "situations" / "crafter_situations_seed7_n12.jsonl"
     assert situations_path(7, 12, out=str(tmp_path / "rows" / "x.json")) == tmp_path / "rows" / \
         "crafter_situations_seed7_n12.jsonl"
+
+
+def test_cli_eval_of_a_distilled_runs_goal_model_gives_the_lms_answers_on_its_labels(tmp_path):
+    import json
+
+    from ellm_core.checkpoint import save_checkpoint
+    from ellm_core.cli import main
+
+    situations = save_situations(SITUATIONS, tmp_path / "situations.jsonl")
+    common = ["goals", "eval", "--situations-file", str(situations), "--embedder", "hashing:64",
+              "--lm-backend", "scripted"]
+    cache = str(tmp_path / "cache.sqlite")
+    assert main([*common, "--cache", cache, "--out", str(tmp_path / "lm.json")]) == 0  # the LM's answers, cached
+    run = tmp_path / "run"  # a distilled run that labelled these situations
+    save_checkpoint(run, 100, {"goal_source": {"labelled": [[s.observation, list(s.actions)] for s in SITUATIONS]}})
+    distilled = [*common, "--generator", "distilled", "--labels-from", str(run), "--out", str(tmp_path / "d.json")]
+    assert main([*distilled, "--cache", cache]) == 0
+    lm, model = (json.loads((tmp_path / name).read_text()) for name in ("lm.json", "d.json"))
+    assert model["suggestions"] == lm["suggestions"]  # labelled situations: the nearest is the situation itself
+    assert model["name"] == f"scripted open distilled ({len(SITUATIONS)} labels)"
+    assert main([*distilled, "--cache", str(tmp_path / "empty.sqlite")]) == 2  # no cached answer: one clear line
