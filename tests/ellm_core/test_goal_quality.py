@@ -124,3 +124,20 @@ def test_cli_eval_of_a_distilled_runs_goal_model_gives_the_lms_answers_on_its_la
     assert model["suggestions"] == lm["suggestions"]  # labelled situations: the nearest is the situation itself
     assert model["name"] == f"scripted open distilled ({len(SITUATIONS)} labels)"
     assert main([*distilled, "--cache", str(tmp_path / "empty.sqlite")]) == 2  # no cached answer: one clear line
+
+
+def test_cli_replay_rescores_a_rows_kept_suggestions(tmp_path):
+    import json
+
+    from ellm_core.cli import main
+
+    situations = save_situations(SITUATIONS, tmp_path / "situations.jsonl")
+    common = ["goals", "eval", "--situations-file", str(situations), "--embedder", "hashing:64", "--cache", "none"]
+    assert main([*common, "--generator", "oracle", "--out", str(tmp_path / "o.json")]) == 0
+    assert main([*common, "--generator", "replay", "--suggestions-from", str(tmp_path / "o.json"),
+                 "--threshold", "0.5", "0.99", "--out", str(tmp_path / "r.json")]) == 0
+    oracle, replayed = (json.loads((tmp_path / name).read_text()) for name in ("o.json", "r.json"))
+    assert replayed["suggestions"] == oracle["suggestions"]
+    assert replayed["by_threshold"] == oracle["by_threshold"]
+    (tmp_path / "old.json").write_text(json.dumps({"name": "old"}))
+    assert main([*common, "--generator", "replay", "--suggestions-from", str(tmp_path / "old.json")]) == 2
