@@ -12,8 +12,8 @@ the held-out situations the model answers, and its coverage (share it answers at
   P >= 0.5; fitted once on the N labels.
 
 The LM's answers go through the run's SQLite cache (``--cache``), so a stopped measurement resumes where it was.
-With ``--labels-from RUN`` the labelled situations are instead those a distilled training run labelled, in the order
-it learned them (read from its latest checkpoint; their answers come from that run's cache, ``--cache``, without
+With ``--labels-from RUN [RUN ...]`` the labelled situations are instead those distilled training runs labelled, in
+the order they learned them, run after run, each once (read from its latest checkpoint; their answers come from that run's cache, ``--cache``, without
 asking the LM): the goal model is measured on the situations the agent itself met.
 Writes ``distill_quality.json`` and ``distill_quality.md`` in ``--out``.
 """
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", type=float, default=0.9, help="the nearest model's similarity floor")
     parser.add_argument("--seed", type=int, default=0, help="seed of the labelled play (held-out: seed + 1)")
     parser.add_argument("--cache", default="runs/distill-quality/cache.sqlite", help="SQLite cache of the LM answers")
-    parser.add_argument("--labels-from", default=None, metavar="RUN",
-                        help="a distilled training run: its labelled situations instead of a random play's")
+    parser.add_argument("--labels-from", nargs="+", default=None, metavar="RUN",
+                        help="distilled training runs: their labelled situations instead of a random play's")
     parser.add_argument("--out", default="results/goal_quality/distilled", help="output folder")
     args = parser.parse_args(argv)
     setup_logging(0)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = None
     if args.labels_from:
         try:
-            pool = run_labels(args.labels_from)
+            pool = list(dict.fromkeys(label for run in args.labels_from for label in run_labels(run)))
         except ValueError as error:
             parser.exit(2, f"error: {error}\n")
 
