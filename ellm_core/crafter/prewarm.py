@@ -70,14 +70,14 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     ``config`` is the training run's config (its LM, prompts and goal mode make the cache keys); its ``seed``
     seeds the play, and ``seed + 1`` the held-out check play of ``check_steps`` steps.
     """
-    if config.reward != "ellm" or config.goal_source != "lm":
-        raise ValueError("pre-warming is for --reward ellm with LM goals (--goal-source lm)")
+    if config.reward != "ellm" or config.goal_source not in ("lm", "distilled"):
+        raise ValueError("pre-warming is for --reward ellm with LM goals (--goal-source lm or distilled)")
     cache = open_cache(config.cache)
     if cache is None:
         raise ValueError("pre-warming needs a cache (--cache PATH, not 'none')")
     length = int(config.env_arguments().get("length", 400))
     env = CrafterEnv(length=length, pixels=False)
-    config = dataclasses.replace(config, lm_async=False)
+    config = dataclasses.replace(config, lm_async=False, goal_source="lm")  # the LM itself: a distilled run reads its cache
     generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals in ("closed", "ranked", "constrained") else None)
     started = time.perf_counter()
     situations = list(play_situations(config.steps, config.seed, policy, length))

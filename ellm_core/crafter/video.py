@@ -117,7 +117,8 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
     env_kwargs = {**config.env_arguments(), "pixels": False, "render_mode": "rgb_array"}
     config = dataclasses.replace(config, env_kwargs=json.dumps(env_kwargs), num_envs=1, async_envs=False,
-                                 lm_async=False)
+                                 lm_async=False,  # a recording asks the LM itself (distilled runs: the LM they learnt)
+                                 goal_source="lm" if config.goal_source == "distilled" else config.goal_source)
     cache = open_cache(config.cache)
     envs = make_envs(config, num_envs=1)
     env = envs.envs[0]

@@ -71,3 +71,13 @@ def test_video_every_records_learning_as_it_goes(tmp_path):
                  "--embedder", "hashing:32", "--cache", "none", "--no-tensorboard", "--eval-episodes", "1",
                  "--video-every", "50", "--out", str(out)]) == 0
     assert sorted(path.stem for path in (out / "videos").iterdir()) == ["step00000050", "step00000100"]
+
+
+def test_a_distilled_run_is_recorded_with_its_lms_own_goals():
+    from ellm_core.lm.base import LMConfig
+
+    config = dataclasses.replace(crafter_train_defaults(None), reward="ellm", goal_source="distilled", cache="none",
+                                 embedder="hashing:64", lm=LMConfig(backend="scripted"),
+                                 env_kwargs=json.dumps({"length": 400}))
+    frames = record_episodes(config, episodes=1, seed=0, policy="scripted", max_steps=10)[0]
+    assert len(frames) == 10
