@@ -92,7 +92,7 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     seen = set(pool)
     held = [s for s in play_situations(heldout * 20, config.seed + 1) if s not in seen][:heldout]
     if len(pool) < most:
-        logger.warning("the play met %d situations, fewer than %d", len(pool), most)
+        logger.warning("%d labelled situations, fewer than %d: the largest set is all of them", len(pool), most)
     todo = pool + held
     answers: list[list[str]] = []
     for start in tqdm(range(0, len(todo), batch_size), desc="LM labels", unit="batch", disable=None):
