@@ -24,9 +24,9 @@ def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
                             "oracle (upper bound) / random achievements (lower)")
     group.add_argument("--suggestions-from", default=None, metavar="ROW.json",
                        help="eval: a row written by --out whose kept suggestions --generator replay scores again")
-    group.add_argument("--labels-from", default=None, metavar="RUN",
-                       help="eval: a --goal-source distilled training run whose labels the distilled goal model "
-                            "learns (their answers are read from --cache, the run's cache; the LM is not asked)")
+    group.add_argument("--labels-from", nargs="+", default=None, metavar="RUN",
+                       help="eval: --goal-source distilled training runs whose labels the distilled goal model "
+                            "learns (their answers are read from --cache, the runs' cache; the LM is not asked)")
     group.add_argument("--distill-floor", type=float, default=0.9, help="eval: the distilled goal model's floor")
     group.add_argument("--situations", type=int, default=60, help="eval: how many situations")
     group.add_argument("--seed", type=int, default=0, help="eval: seed of the play that yields the situations")
@@ -62,14 +62,15 @@ def distilled_goal_model(args: argparse.Namespace, lm_goals, cache):
 
     if not args.labels_from:
         raise ValueError("--generator distilled needs --labels-from RUN, a --goal-source distilled training run")
-    labelled = run_labels(args.labels_from)
+    labelled = list(dict.fromkeys(label for run in args.labels_from for label in run_labels(run)))
     answers = []
     for start in range(0, len(labelled), 256):
         chunk = labelled[start:start + 256]
         answers += lm_goals.cached_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
     known = [(situation, goals) for situation, goals in zip(labelled, answers) if goals is not None]
     if not known:
-        raise ValueError(f"none of the {len(labelled)} labels of {args.labels_from} is in the cache {args.cache}: "
+        raise ValueError(f"none of the {len(labelled)} labels of {' '.join(args.labels_from)} is in the cache "
+                         f"{args.cache}: "
                          "pass the run's --cache and its LM flags (e.g. --lm-temperature 0.1 for --profile paper)")
     if len(known) < len(labelled):
         logger.warning("%d of %d labels have no cached answer (other LM flags?); the goal model learns %d",

@@ -110,11 +110,11 @@ mpnet)
   $BIN/python -m ellm_core.crafter.goal_table $OUT/mpnet > $OUT/mpnet/table.md ;;
 distilled)
   # the goal model a distilled 100k run learned (its labels, their answers from the run's LM cache), after the run
-  # (`ellm sweep results/crafter/sweep-100k.yaml --methods ellm-distilled --seeds 0`)
+  # (`ellm sweep results/crafter/sweep-100k.yaml --methods ellm-distilled`): the labels of its three seeds
   for situations in seed1 seed2; do
     dest=$OUT; [ $situations = seed2 ] && dest=$OUT/heldout
     $BIN/ellm goals eval --env crafter --situations-file $OUT/crafter_situations_${situations}_n40.jsonl \
-      --generator distilled --labels-from runs/crafter-100k/ellm-distilled-seed0 --cache runs/crafter-100k/cache.sqlite \
+      --generator distilled --labels-from runs/crafter-100k/ellm-distilled-seed{0,1,2} --cache runs/crafter-100k/cache.sqlite \
       --out $dest/distilled-nearest.json
   done ;;
 esac; done
