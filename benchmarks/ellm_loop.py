@@ -6,7 +6,7 @@ during training), started in this process one after the other, each with a fresh
 - ``none``: no intrinsic reward (the loop at the speed of the environment, embedder and learner);
 - ``ellm`` with the default LM backend and the default mode (what plain ``ellm crafter train --reward ellm`` does);
 - ``ellm`` with each other installed backend and mode (synchronous, background);
-- ``ellm`` after ``ellm crafter prewarm`` (its prewarm time on its own line);
+- synchronous ``ellm`` after ``ellm crafter prewarm`` (its prewarm time on its own line);
 - ``ellm`` with distilled goals (``--goal-source distilled``: the LM labels in the background, the nearest labelled
   observation answers every step), with the shares of situations answered by the LM, the goal model and neither.
 
@@ -133,21 +133,25 @@ def main() -> None:
     contenders = {
         "none": (dataclasses.replace(base, reward="none"), 0),
         "ellm default": (dataclasses.replace(base, reward="ellm"), 0),
-        "ellm ctranslate2 sync": (dataclasses.replace(base, reward="ellm", lm_async=False,
+        "ellm ctranslate2 sync": (dataclasses.replace(base, reward="ellm", lm_async=False, goal_source="lm",
                                                       lm=dataclasses.replace(lm_default, backend="ctranslate2")), 0),
-        "ellm ctranslate2 background": (dataclasses.replace(base, reward="ellm", lm_async=True,
+        "ellm ctranslate2 background": (dataclasses.replace(base, reward="ellm", lm_async=True, goal_source="lm",
                                                             lm=dataclasses.replace(lm_default, backend="ctranslate2")),
                                         0),
-        "ellm transformers sync": (dataclasses.replace(base, reward="ellm", lm_async=False,
+        "ellm transformers sync": (dataclasses.replace(base, reward="ellm", lm_async=False, goal_source="lm",
                                                        lm=dataclasses.replace(lm_default, backend="transformers")), 0),
-        "ellm default after prewarm": (dataclasses.replace(base, reward="ellm"), args.prewarm_steps),
+        "ellm sync after prewarm": (dataclasses.replace(base, reward="ellm", goal_source="lm"), args.prewarm_steps),
         "ellm distilled": (dataclasses.replace(base, reward="ellm", goal_source="distilled"), 0),
     }
-    if lm_default.backend == "ctranslate2" and not base.lm_async:
+    mode = "distilled" if base.goal_source == "distilled" else "background" if base.lm_async else "synchronous"
+    if mode == "distilled":
+        del contenders["ellm distilled"]  # the same run as "ellm default"
+    elif lm_default.backend == "ctranslate2" and mode == "synchronous":
         del contenders["ellm ctranslate2 sync"]  # the same run as "ellm default"
     if has_llamacpp():
         contenders["ellm llamacpp sync"] = (dataclasses.replace(
-            base, reward="ellm", lm_async=False, lm=dataclasses.replace(lm_default, backend="llamacpp")), 0)
+            base, reward="ellm", lm_async=False, goal_source="lm", lm=dataclasses.replace(lm_default, backend="llamacpp")),
+            0)
     if args.only:
         contenders = {name: value for name, value in contenders.items() if name in args.only or name == "none"}
     instrument()
@@ -160,7 +164,7 @@ def main() -> None:
             rows.append(run(name, config, Path(folder), prewarm_steps))
     none = rows[0]["steps_per_s"]
     print(f"\nCrafter, --preset demo, {steps} steps, one seed, fresh cache each; default LM backend "
-          f"{lm_default.backend}, default mode {'background' if base.lm_async else 'synchronous'}")
+          f"{lm_default.backend}, default goal source {mode}")
     print(f"{'contender':<30}{'steps/s':>9}{'÷ none':>8}{'LLM hits':>9}{'misses':>8}  seconds in LM / embedder / "
           "env / learner")
     for row in rows:

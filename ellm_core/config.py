@@ -45,7 +45,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, prefix: 
             continue
         flag = f"--{prefix}{field.name.replace('_', '-')}"
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        help_text = f"{field.metadata.get('help', '')} (default: {default})".strip()
+        # %(default)s: argparse fills in the default at --help time, so a command's set_defaults shows
+        help_text = field.metadata.get("help", "").replace("%", "%%") + " (default: %(default)s)"
         kind, is_bool = _flag_type(hints[field.name])
         choices = field.metadata.get("choices")
         dest = prefix.replace("-", "_") + field.name

@@ -18,7 +18,7 @@ from ellm_core.resources import data_resource
 logger = logging.getLogger(__name__)
 
 #: TrainConfig values that differ on Crafter (explicit flags still win).
-CRAFTER_DEFAULTS = {"env_id": "ellm/Crafter-v0", "keep_extrinsic": False}
+CRAFTER_DEFAULTS = {"env_id": "ellm/Crafter-v0", "keep_extrinsic": False, "goal_source": "distilled"}
 
 
 def crafter_train_defaults(preset: str | None, profile: str | None = None):

@@ -30,7 +30,7 @@ def test_a_run_after_prewarm_hits_the_cache_on_every_situation_prewarm_saw(tmp_p
         return made[-1]
 
     monkeypatch.setattr(ellm_core.rollout, "make_language_model", recording_lm)
-    config = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", steps=400, seed=3,
+    config = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", goal_source="lm", steps=400, seed=3,
                                  env_kwargs=json.dumps({"length": 100, "pixels": False}), embedder="hashing:64",
                                  cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"), tensorboard=False,
                                  eval_episodes=1)
