@@ -21,6 +21,7 @@ Writes ``distill_quality.json`` and ``distill_quality.md`` in ``--out``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -53,10 +54,12 @@ def classifier_predict(train_vectors: np.ndarray, train_goals: list[list[str]], 
     targets = binarizer.fit_transform(train_goals)
     keep = targets.sum(axis=0) > 0
     constant = keep & (targets.sum(axis=0) == len(targets))
+    always = list(np.asarray(binarizer.classes_)[constant])
+    if not (keep & ~constant).any():  # every label the same: nothing to learn
+        return [list(always) for _ in range(len(vectors))]
     model = OneVsRestClassifier(LogisticRegression(max_iter=500, C=4.0)).fit(train_vectors, targets[:, keep & ~constant])
     names = np.asarray(binarizer.classes_)[keep & ~constant]
     probabilities = model.predict_proba(vectors)
-    always = list(np.asarray(binarizer.classes_)[constant])
     return [always + [str(name) for name, p in zip(names, row) if p >= 0.5] for row in probabilities]
 
 
@@ -85,7 +88,7 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     from ellm_core.rollout import default_goal_generator
 
     cache = open_cache(config.cache)
-    generator = generator or default_goal_generator(config, cache)
+    generator = generator or default_goal_generator(dataclasses.replace(config, goal_source="lm"), cache)  # the LM
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder), cache)
     most = max(labels)
     pool = list(pool)[:most] if pool is not None else list(play_situations(int(most / 0.2) + 5_000, config.seed))[:most]

@@ -160,3 +160,16 @@ def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(
         assert 0 <= row["coverage"] <= 1 and 0 <= row["precision@0.99"] <= 1 and row["heldout"] == 30
     assert rows["classifier", 40]["coverage"] == 1.0  # the classifier answers everything; the nearest only above floor
     assert "| nearest | 120 | 30 |" in format_markdown(result)
+
+
+def test_the_quality_measurement_asks_the_lm_itself_under_crafters_distilled_default():
+    from ellm_core.crafter.cli import crafter_train_defaults
+    from ellm_core.crafter.distill_quality import measure
+    from ellm_core.embed import HashingEmbedder
+    from ellm_core.lm.base import LMConfig
+
+    config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", cache="none",
+                                 lm=LMConfig(backend="scripted"))
+    assert config.goal_source == "distilled"
+    result = measure(config, labels=[20], heldout=10, thresholds=[0.5], embedder=HashingEmbedder(64))
+    assert {row["model"] for row in result["rows"]} >= {"nearest", "classifier"}
