@@ -129,10 +129,10 @@ def select(config: StrongestConfig) -> dict:
     vectors = item_vectors(data.item_text(), config.embedder)
     history = train[train["user_id"].isin(users)]
     stats = dict(bootstrap=0, seed=config.seed, liked=config.liked_threshold, disliked=config.disliked_threshold)
-    validation = {}
+    validation, validation_user_rho = {}, {}
     for name, scores in candidate_scores(history, valid, vectors, config).items():
         result = evaluate_scores(scores, valid["rating"].to_numpy(), valid["user_id"].to_numpy(), **stats)
-        validation[name] = result["auc"]["value"]
+        validation[name], validation_user_rho[name] = result["auc"]["value"], result["user_spearman"]["value"]
     chosen = max(validation, key=lambda name: -np.inf if np.isnan(validation[name]) else validation[name])
     logger.info("validation AUC %s; chosen: %s", json.dumps(validation), chosen)
     stats["bootstrap"] = config.bootstrap
@@ -144,9 +144,11 @@ def select(config: StrongestConfig) -> dict:
              **{name: ("ratings (CF)", s) for name, s in anchor_scores(train, test, config.seed).items()}}
     for name, (kind, scores) in named.items():
         result = evaluate_scores(scores, test["rating"].to_numpy(), test["user_id"].to_numpy(), **stats)
-        rows.append({"reward": name, "kind": kind, "validation_auc": validation.get(name), **result})
+        rows.append({"reward": name, "kind": kind, "validation_auc": validation.get(name),
+                     "validation_user_spearman": validation_user_rho.get(name), **result})
     report = {"config": dataclasses.asdict(config), "users": len(users), "valid_pairs": len(valid),
-              "test_pairs": len(test), "chosen": chosen, "validation_auc": validation, "table": rows}
+              "test_pairs": len(test), "chosen": chosen, "validation_auc": validation,
+              "validation_user_spearman": validation_user_rho, "table": rows}
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
     (out / "report.md").write_text(format_report(report), encoding="utf-8")
     return report
@@ -157,11 +159,13 @@ def format_report(report: dict) -> str:
     lines = [f"Chosen on the validation split ({report['valid_pairs']} pairs, ROC-AUC liked vs disliked): "
              f"**{report['chosen']}**. Test split: {report['test_pairs']} pairs of {report['users']} users, 95 % "
              "bootstrap intervals over users.", "",
-             "| reward | kind | validation AUC | " + " | ".join(STAT_HEADERS[s] for s in STATISTICS) + " |",
-             "| --- | --- | --- |" + " --- |" * len(STATISTICS)]
+             "| reward | kind | validation AUC | validation per-user ρ | "
+             + " | ".join(STAT_HEADERS[s] for s in STATISTICS) + " |",
+             "| --- | --- | --- | --- |" + " --- |" * len(STATISTICS)]
     for row in report["table"]:
         name = f"**{row['reward']}**" if row["reward"] == report["chosen"] else row["reward"]
-        auc = "-" if row["validation_auc"] is None else f"{row['validation_auc']:.3f}"
+        auc = " | ".join("-" if row.get(key) is None else f"{row[key]:.3f}"
+                         for key in ("validation_auc", "validation_user_spearman"))
         cells = [f"{row[s]['value']:.3f} [{row[s]['low']:.3f}, {row[s]['high']:.3f}]" if s in row else "-"
                  for s in STATISTICS]
         lines.append(f"| {name} | {row['kind']} | {auc} | " + " | ".join(cells) + " |")

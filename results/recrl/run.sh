@@ -10,12 +10,14 @@
 #  4. validate the reward against held-out ratings of all test users (1,000 bootstrap resamples): every metric,
 #     including the learned one and the taste-trained one, for both rationale sources, the users' own liked items,
 #     a shuffled control and popularity, with the personal-signal statistics;
-#  5. browse at full scale: `ellm sweep results/recrl/sweep-browse.yaml`.
+#  5. browse at full scale: `ellm sweep results/recrl/sweep-browse.yaml`;
+#  6. the strongest description-based reward from a user's own history, chosen on the validation split and reported
+#     on the test split beside popularity and the CF anchors (python -m recrl.strongest).
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 OUT=results/recrl
 DATA=data/prepared/sample
-STEPS=${STEPS:-12345}  # which steps to run
+STEPS=${STEPS:-123456}  # which steps to run
 
 if [[ $STEPS == *1* ]]; then
   [ -f $DATA/report.json ] || $BIN/recrl data prepare --source sample --out $DATA
@@ -44,4 +46,7 @@ if [[ $STEPS == *4* ]]; then
 fi
 if [[ $STEPS == *5* ]]; then
   $BIN/ellm sweep results/recrl/sweep-browse.yaml   # copies its summaries into results/recrl/browse-20k
+fi
+if [[ $STEPS == *6* ]]; then
+  $BIN/python -m recrl.strongest --data $DATA --out $OUT/strongest
 fi
