@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from ellm_core.config import option, save_config
 from recrl.anchors import anchor_scores
+from recrl.content import content_knn
 from recrl.data.prepared import load_prepared
 from recrl.validation_stats import STATISTICS, evaluate_scores
 
@@ -91,13 +92,7 @@ def candidate_scores(history: pd.DataFrame, pairs: pd.DataFrame, vectors: dict[s
             disliked_centroid = items @ _unit(known[disliked].mean(axis=0)) if disliked.any() else 0.0
             scores["liked − disliked centroid"][index] = liked_centroid - disliked_centroid
         if len(ratings):
-            k = min(config.neighbours, len(ratings))
-            nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-            weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
-            centred = (ratings - ratings.mean())[nearest]
-            total = weights.sum(axis=1)
-            scores["content kNN"][index] = ratings.mean() + np.divide(
-                (weights * centred).sum(axis=1), total, out=np.zeros_like(total), where=total > 0)
+            scores["content kNN"][index] = content_knn(similarity, ratings, config.neighbours)
     return scores
 
 

@@ -38,6 +38,8 @@ class Catalog:
     last_item: dict[str, int]  # user -> index of their latest train item
     held_out: dict[tuple[str, int], float]  # (user, item index) -> rating in the held-out split
     users_by_split: dict[str, list[str]]
+    vectors: np.ndarray | None = None  # (items, d) unit embeddings of the item texts
+    train_ratings: dict[str, tuple[np.ndarray, np.ndarray]] | None = None  # user -> (item indices, train ratings)
 
     @property
     def size(self) -> int:
@@ -95,12 +97,16 @@ def build_catalog(data: PreparedData, embedder_name: str = "default", neighbours
     held_out = {(str(u), index[i]): float(r) for u, i, r in zip(held["user_id"], held["item_id"], held["rating"])
                 if i in index}
     users = {split: sorted(map(str, data.part(split)["user_id"].unique())) for split in ("train", "valid", "test")}
+    rated = train[train["item_id"].isin(index)]
+    train_ratings = {str(user): (rows["item_id"].map(index).to_numpy(dtype=np.int64), rows["rating"].to_numpy(float))
+                     for user, rows in rated.groupby("user_id", sort=False)}
     return Catalog(
         item_ids=list(items["item_id"].astype(str)), titles=list(items["title"].astype(str)), texts=texts,
         popularity=popularity, neighbours=order,
         histories=user_histories(data, users["train"] or None),
         last_item={str(u): index[i] for u, i in zip(latest["user_id"], latest["item_id"]) if i in index},
-        held_out=held_out, users_by_split=users,
+        held_out=held_out, users_by_split=users, vectors=np.asarray(vectors, dtype=np.float32),
+        train_ratings=train_ratings,
     )
 
 

@@ -3,13 +3,15 @@
 State: the product currently shown and a slate of K candidates (a configurable mix of the current product's
 nearest neighbours by description, popular items and random items; never the same item twice in a slate,
 never the current product). Actions: ``open i`` for each slot i, then ``show other candidates``. A session
-ends (``truncated``) after ``session_steps`` steps. The environment's own reward is 0: training sees no
+ends (``truncated``) after ``session_steps`` steps. The environment's own reward is 0 by default: training sees no
 ratings.
 
 The observation is the item indices ``[current, slot 1 .. slot K]``; the agent reads the text in ``info``:
 ``observation_text`` (the user's liked items, the current page, the candidates), ``valid_actions``, and
 after a step ``caption`` (the opened product's title and description; ``""`` after "show other
-candidates"), ``item_id`` and ``user_id``. With ``eval_mode=True`` (evaluation only) a step's info also
+candidates"), ``item_id`` and ``user_id``. With ``reward_model="content-knn"`` the environment's own reward is a
+description-based one instead of 0: for an opened product, the user's content-kNN rating prediction minus their mean
+train rating (:func:`recrl.content.content_knn` over their rated **train** items; no held-out rating is read). With ``eval_mode=True`` (evaluation only) a step's info also
 carries ``held_out_rating`` (NaN when the user has no held-out rating of the opened item) and the final step
 ``session``: the opened items with their held-out ratings, liked share and NDCG.
 
@@ -29,9 +31,12 @@ from gymnasium import spaces
 
 from recrl.browse.catalog import Catalog, load_catalog
 from recrl.browse.metrics import session_summary
+from recrl.content import content_knn
 from recrl.rationale.generate import read_rationales
 
 SHOW_OTHERS = "show other candidates"
+#: The environment's own reward: none (0), or a description-based one from the user's train ratings.
+REWARD_MODELS = ("none", "content-knn")
 
 
 def parse_mix(mix: str, slate_size: int) -> tuple[int, int, int]:
@@ -55,12 +60,16 @@ class ProductBrowseEnv(gym.Env):
     def __init__(self, data: str = "data/prepared/sample", split: str = "train", slate_size: int = 5,
                  mix: str = "3,1,1", session_steps: int = 10, rationales: str | None = None,
                  eval_mode: bool = False, embedder: str = "default", liked_threshold: float = 4.0, max_users: int = 0,
-                 render_mode: str | None = None, catalog: Catalog | None = None) -> None:
+                 render_mode: str | None = None, catalog: Catalog | None = None, reward_model: str = "none",
+                 neighbours: int = 20) -> None:
         self.catalog = catalog or load_catalog(str(data), embedder)
         self.users = self.catalog.users_by_split.get(split, [])
         self.users = self.users[:max_users] if max_users else self.users
         if not self.users:
             raise ValueError(f"no users in the {split!r} split of {data}: nothing to simulate")
+        if reward_model not in REWARD_MODELS:
+            raise ValueError(f"unknown reward_model {reward_model!r}; known: {', '.join(REWARD_MODELS)}")
+        self.reward_model, self.neighbours = reward_model, neighbours
         self.counts = parse_mix(mix, slate_size)
         self.slate_size, self.session_steps, self.eval_mode = slate_size, session_steps, eval_mode
         self.liked_threshold, self.render_mode = liked_threshold, render_mode
@@ -152,12 +161,24 @@ class ProductBrowseEnv(gym.Env):
             extra = {"caption": "", "item_id": ""}
             if self.eval_mode:
                 extra["held_out_rating"] = math.nan
+        reward = self.own_reward(self.current) if action < self.slate_size else 0.0
         self.t += 1
         self.slate = self._draw_slate()
         truncated = self.t >= self.session_steps
         if truncated and self.eval_mode:
             extra["session"] = session_summary(self.catalog, self.user, self.opened, self.liked_threshold)
-        return self._observation(), 0.0, False, truncated, self._info(**extra)
+        return self._observation(), reward, False, truncated, self._info(**extra)
+
+    def own_reward(self, item: int) -> float:
+        """The environment's own reward for opening ``item``: 0, or the content-kNN prediction minus the user's
+        mean train rating (``reward_model="content-knn"``; 0 for a user without train ratings)."""
+        if self.reward_model == "none":
+            return 0.0
+        rated, ratings = (self.catalog.train_ratings or {}).get(self.user, (np.zeros(0, np.int64), np.zeros(0)))
+        if not len(ratings):
+            return 0.0
+        similarity = self.catalog.vectors[rated] @ self.catalog.vectors[item]
+        return float(content_knn(similarity[None, :], ratings, self.neighbours)[0] - ratings.mean())
 
     def render(self) -> str | None:
         """The observation text (``ansi``)."""

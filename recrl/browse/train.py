@@ -52,12 +52,15 @@ class BrowseOptions:
     mix: str = option("3,1,1", "slate mix: neighbours,popular,random counts")
     session_steps: int = option(10, "steps per browsing session")
     catalog_embedder: str = option("default", "embedder of item descriptions for the neighbour candidates")
+    reward_model: str = option("none", "the env's own reward: none (0), or content-knn (the user's content-kNN rating "
+                               "prediction minus their mean, from their train ratings; train with --keep-extrinsic)",
+                               choices=("none", "content-knn"))
 
     def env_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments of ``gymnasium.make("recrl/ProductBrowse-v0", ...)``."""
         values = {"data": self.data, "slate_size": self.slate_size, "mix": self.mix,
                   "session_steps": self.session_steps, "embedder": self.catalog_embedder,
-                  "max_users": self.max_users}
+                  "max_users": self.max_users, "reward_model": self.reward_model}
         return {**values, **overrides}
 
 

@@ -138,3 +138,25 @@ def test_items_without_description_are_captioned_by_title_and_empty_catalogues_f
     items.iloc[:0].to_parquet(directory / "items.parquet", index=False)
     with pytest.raises(ValueError, match="no items: nothing to browse"):
         build_catalog(load_prepared(directory), "hashing", cache="none")
+
+
+def test_the_content_knn_reward_reads_the_users_train_ratings_only(catalog):
+    from recrl.content import content_knn
+
+    plain = make(catalog)
+    plain.reset(seed=0, options={"user_id": "u1"})
+    assert plain.step(0)[1] == 0.0  # the default: no reward of its own
+    env = make(catalog, reward_model="content-knn", neighbours=3)
+    check_env(env)
+    env.reset(seed=0, options={"user_id": "u1"})
+    rated, ratings = catalog.train_ratings["u1"]
+    for action in (0, 1, 4):
+        _, reward, *_, info = env.step(action)
+        if action == 4:  # "show other candidates" opens nothing
+            assert reward == 0.0
+            continue
+        item = catalog.item_ids.index(info["item_id"])
+        similarity = catalog.vectors[rated] @ catalog.vectors[item]
+        assert reward == pytest.approx(content_knn(similarity[None], ratings, 3)[0] - ratings.mean())
+    with pytest.raises(ValueError, match="reward_model"):
+        make(catalog, reward_model="ratings")
