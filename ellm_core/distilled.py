@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -184,3 +185,16 @@ class FrozenLabels:
         """The nearest labelled situation's goals for each observation, ``[]`` below the floor."""
         vectors = self.embedder.encode(list(observations))
         return [goals or [] for goals in self.model.predict(list(observations), vectors)]
+
+
+def run_labels(run_dir: str | Path) -> list[tuple[str, tuple[str, ...]]]:
+    """The situations a distilled training run labelled, in order, from its latest checkpoint."""
+    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
+
+    path = latest_checkpoint(run_dir)
+    if path is None:
+        raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
+    state = load_checkpoint(path).get("goal_source") or {}
+    if not state.get("labelled"):
+        raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source distilled")
+    return [(str(observation), tuple(actions)) for observation, actions in state["labelled"]]

@@ -63,19 +63,6 @@ def classifier_predict(train_vectors: np.ndarray, train_goals: list[list[str]], 
     return [always + [str(name) for name, p in zip(names, row) if p >= 0.5] for row in probabilities]
 
 
-def run_labels(run_dir: str | Path) -> list[tuple[str, tuple[str, ...]]]:
-    """The situations a distilled training run labelled, in order, from its latest checkpoint."""
-    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
-
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
-    state = load_checkpoint(path).get("goal_source") or {}
-    if not state.get("labelled"):
-        raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source distilled")
-    return [(str(observation), tuple(actions)) for observation, actions in state["labelled"]]
-
-
 def measure(config, labels: list[int], heldout: int, thresholds: list[float], batch_size: int = 64,
             generator=None, embedder=None, pool: list | None = None) -> dict:
     """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig
@@ -159,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(0)
     import dataclasses
+
+    from ellm_core.distilled import run_labels
 
     pool = None
     if args.labels_from:

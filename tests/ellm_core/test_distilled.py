@@ -132,7 +132,7 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
     assert sum(shares) == pytest.approx(1.0, abs=1e-3) and shares[0] > 0
     assert summary["labels"] >= 1 and summary["step"] == 300
 
-    from ellm_core.crafter.distill_quality import run_labels  # the run's labels feed the quality measurement
+    from ellm_core.distilled import run_labels  # the run's labels feed the quality measurement
 
     labelled = run_labels(tmp_path / "run")
     assert len(labelled) >= 1 and all(isinstance(actions, tuple) for _, actions in labelled)
