@@ -187,14 +187,19 @@ class FrozenLabels:
         return [goals or [] for goals in self.model.predict(list(observations), vectors)]
 
 
-def run_labels(run_dir: str | Path) -> list[tuple[str, tuple[str, ...]]]:
-    """The situations a distilled training run labelled, in order, from its latest checkpoint."""
+def run_labels(*run_dirs: str | Path) -> list[tuple[str, tuple[str, ...]]]:
+    """The situations distilled training runs labelled, from their latest checkpoints: in order, run after run,
+    each once."""
     from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
 
-    path = latest_checkpoint(run_dir)
-    if path is None:
-        raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
-    state = load_checkpoint(path).get("goal_source") or {}
-    if not state.get("labelled"):
-        raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source distilled")
-    return [(str(observation), tuple(actions)) for observation, actions in state["labelled"]]
+    labelled: dict[tuple[str, tuple[str, ...]], None] = {}
+    for run_dir in run_dirs:
+        path = latest_checkpoint(run_dir)
+        if path is None:
+            raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
+        state = load_checkpoint(path).get("goal_source") or {}
+        if not state.get("labelled"):
+            raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source "
+                             "distilled")
+        labelled.update(((str(observation), tuple(actions)), None) for observation, actions in state["labelled"])
+    return list(labelled)

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = None
     if args.labels_from:
         try:
-            pool = list(dict.fromkeys(label for run in args.labels_from for label in run_labels(run)))
+            pool = run_labels(*args.labels_from)
         except ValueError as error:
             parser.exit(2, f"error: {error}\n")
 

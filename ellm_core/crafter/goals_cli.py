@@ -61,7 +61,7 @@ def distilled_goal_model(args: argparse.Namespace, lm_goals, cache):
 
     if not args.labels_from:
         raise ValueError("--generator distilled needs --labels-from RUN, a --goal-source distilled training run")
-    labelled = list(dict.fromkeys(label for run in args.labels_from for label in run_labels(run)))
+    labelled = run_labels(*args.labels_from)
     answers = []
     for start in range(0, len(labelled), 256):
         chunk = labelled[start:start + 256]
@@ -117,12 +117,11 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
             raise ValueError(f"{args.suggestions_from} kept no suggestions (scored before rows kept them): score it "
                              "again with its LM")
         generator = ReplayedGoals(situations, row["suggestions"])
-    elif args.generator == "distilled":
-        args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
-        generator = distilled_goal_model(args, make_generator(args, cache, args.mode, candidates), cache)
-    else:
+    else:  # the LM, or the goal model learned from its answers
         args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
         generator = make_generator(args, cache, args.mode, candidates)
+        if args.generator == "distilled":
+            generator = distilled_goal_model(args, generator, cache)
     thresholds = [DEFAULT_THRESHOLD, PAPER_THRESHOLD] if args.threshold is None else list(args.threshold)
     threshold = thresholds[0]
     embedder = CachedEmbedder(make_embedder(args.embedder), cache)
