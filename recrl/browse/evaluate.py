@@ -112,6 +112,7 @@ def score(sessions: list[dict]) -> dict[str, float]:
 
 
 REFERENCE = "DQN + none"
+ANCHORS = ("popularity policy", "CF policy (MF)")  # every agent is also paired with these
 
 
 def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu",
@@ -137,6 +138,7 @@ def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: s
              for name, rows in groups.items()}
     return {"episodes": episodes, "seed": seed, "policies": table, "runs": groups,
             "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed),
+            "paired_vs_anchors": anchor_differences(per_session, bootstrap, seed),
             "sessions": session_rows(per_session, groups)}
 
 
@@ -161,7 +163,8 @@ def report_from_sessions(frame, bootstrap: int = 1000, seed: int = 0) -> dict[st
         groups.setdefault(name, []).append({"run": run, **score(sessions)})
     table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
              for name, rows in groups.items()}
-    return {"policies": table, "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed)}
+    return {"policies": table, "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed),
+            "paired_vs_anchors": anchor_differences(per_session, bootstrap, seed)}
 
 
 def session_means(runs: list[list[dict]], metric: str) -> np.ndarray:
@@ -192,6 +195,15 @@ def paired_differences(per_session: dict[str, list[list[dict]]], reference: str,
     return result
 
 
+def anchor_differences(per_session: dict[str, list[list[dict]]], bootstrap: int = 1000,
+                       seed: int = 0) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+    """``{anchor: {agent group: {metric: ...}}}``: every trained agent (``DQN + …``) minus each anchor policy of
+    :data:`ANCHORS` over the same sessions, as :func:`paired_differences`."""
+    return {anchor: {name: row for name, row in paired_differences(per_session, anchor, bootstrap, seed).items()
+                     if name.startswith("DQN + ")}
+            for anchor in ANCHORS if anchor in per_session}
+
+
 def _mean_std(values: list[float]) -> dict[str, float]:
     """Mean and sample standard deviation (ddof=1; 0 for a single run) over runs (seeds)."""
     finite = [v for v in values if not math.isnan(v)]
@@ -201,9 +213,16 @@ def _mean_std(values: list[float]) -> dict[str, float]:
 
 
 def _reward_of(run: str) -> str:
+    """The name of a run's reward: its intrinsic reward, or the env's own reward model when training adds that
+    (``--keep-extrinsic --reward-model content-knn`` is "content-knn", with an intrinsic reward "ellm + content-knn")."""
     import yaml
 
-    return str(yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8"))["reward"])
+    config = yaml.safe_load((Path(run) / "config.yaml").read_text(encoding="utf-8"))
+    reward = str(config["reward"])
+    model = str(json.loads(config.get("env_kwargs") or "{}").get("reward_model", "none"))
+    if not config.get("keep_extrinsic") or model == "none":
+        return reward
+    return model if reward == "none" else f"{reward} + {model}"
 
 
 def format_table(report: dict[str, Any]) -> str:
@@ -220,10 +239,19 @@ def format_table(report: dict[str, Any]) -> str:
                   "session; 95 % bootstrap CI over sessions):", "",
                   "| policy | Δ liked share | Δ mean held-out rating | Δ NDCG |", "| --- | --- | --- | --- |"]
         for name, metrics in paired.items():
-            cells = [f"{metrics[m]['diff']:+.3f} [{metrics[m]['ci_low']:+.3f}, {metrics[m]['ci_high']:+.3f}]"
-                     for m in METRICS]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            lines.append(f"| {name} | " + " | ".join(_difference(metrics[m]) for m in METRICS) + " |")
+    for anchor, rows in (report.get("paired_vs_anchors") or {}).items():
+        lines += ["", f"Paired difference of each agent from the {anchor} (same sessions, seeds averaged per session; "
+                  "95 % bootstrap CI):", "", "| agent | Δ liked share | Δ mean held-out rating | Δ NDCG |",
+                  "| --- | --- | --- | --- |"]
+        for name, metrics in rows.items():
+            lines.append(f"| {name} | " + " | ".join(_difference(metrics[m]) for m in METRICS) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _difference(cell: dict[str, float]) -> str:
+    """``+0.004 [-0.001, +0.008]``: a paired difference with its CI."""
+    return f"{cell['diff']:+.3f} [{cell['ci_low']:+.3f}, {cell['ci_high']:+.3f}]"
 
 
 def plot_report(report: dict[str, Any], path: str | Path) -> Path:

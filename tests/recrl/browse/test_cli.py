@@ -46,7 +46,9 @@ def test_train_then_eval_through_the_cli(tmp_path, capsys):
             return [item for key in sorted(tree) for item in flat(tree[key], (*path, key))]
         return [(path, tree)]
 
-    for key in ("policies", "paired_vs_none"):
+    assert set(report["paired_vs_anchors"]) == {"popularity policy", "CF policy (MF)"}
+    assert set(report["paired_vs_anchors"]["CF policy (MF)"]) == {"DQN + ellm", "DQN + none"}  # agents only
+    for key in ("policies", "paired_vs_none", "paired_vs_anchors"):
         mine, theirs = flat(recomputed[key]), flat(report[key])
         assert [path for path, _ in mine] == [path for path, _ in theirs]
         assert [value for _, value in mine] == pytest.approx([value for _, value in theirs], nan_ok=True)
@@ -110,3 +112,20 @@ def test_a_browse_sweep_ends_with_the_paired_comparison(tmp_path, capsys):
     assert set(report["paired_vs_none"]) == {"DQN + ellm", "random policy", "popularity policy", "CF policy (MF)"}
     assert (tmp_path / "sweep" / "compare" / "sessions.parquet").is_file()
     assert report["paired_vs_none"]["DQN + ellm"]["ndcg"]["n"] == 6
+
+
+def test_a_run_trained_on_the_envs_reward_model_is_named_by_it(tmp_path):
+    import yaml
+
+    from recrl.browse.evaluate import _reward_of
+
+    def run(name, **config):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.yaml").write_text(yaml.safe_dump(config))
+        return str(tmp_path / name)
+
+    knn = '{"reward_model": "content-knn"}'
+    assert _reward_of(run("a", reward="none", keep_extrinsic=True, env_kwargs=knn)) == "content-knn"
+    assert _reward_of(run("b", reward="ellm", keep_extrinsic=True, env_kwargs=knn)) == "ellm + content-knn"
+    assert _reward_of(run("c", reward="none", keep_extrinsic=False, env_kwargs=knn)) == "none"  # not trained on it
+    assert _reward_of(run("d", reward="novelty", keep_extrinsic=True, env_kwargs='{"reward_model": "none"}')) == "novelty"
