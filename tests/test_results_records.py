@@ -63,3 +63,30 @@ def test_every_committed_per_seed_score_recomputes_from_its_stats_with_crafters_
                 assert np.exp(np.mean(np.log1p(rates))) - 1 == pytest.approx(reported, abs=1e-9), (path, method, run)
                 checked += 1
     assert checked >= 36
+
+
+def test_the_committed_browse_table_recomputes_from_its_per_session_file():
+    """results/recrl/browse-20k: every policy's mean ± std and every paired difference (from DQN + none and from
+    the popularity and CF policies) recomputes from ``sessions.parquet`` alone, and every run has its network."""
+    import pandas as pd
+
+    from recrl.browse.evaluate import report_from_sessions
+
+    folder = RESULTS / "recrl" / "browse-20k"
+    report = json.loads((folder / "browse_eval.json").read_text(encoding="utf-8"))
+    sessions = pd.read_parquet(folder / "sessions.parquet")
+    assert len(sessions) == report["episodes"] * sum(p["ndcg"]["runs"] for p in report["policies"].values())
+    recomputed = json.loads(json.dumps(report_from_sessions(sessions, bootstrap=1000, seed=report["seed"])))
+    for key in ("policies", "paired_vs_none", "paired_vs_anchors"):
+        mine, theirs = _flat(recomputed[key]), _flat(report[key])
+        assert [path for path, _ in mine] == [path for path, _ in theirs]
+        assert [value for _, value in mine] == pytest.approx([value for _, value in theirs], nan_ok=True), key
+    agents = sessions.loc[sessions["policy"].str.startswith("DQN + "), "run"].unique()
+    assert len(agents) >= 12 and all((ROOT / run / "qnet.pt").is_file() for run in agents)  # committed networks
+
+
+def _flat(tree, path=()):
+    """``[(path, leaf)]`` of a nested dict, keys sorted."""
+    if isinstance(tree, dict):
+        return [item for key in sorted(tree) for item in _flat(tree[key], (*path, key))]
+    return [(path, tree)]
