@@ -70,7 +70,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _evaluate(runs: list[str], episodes: int, seed: int, out: Path) -> int:
-    from recrl.browse.evaluate import evaluate_runs, format_table, write_report
+    from recrl.browse.evaluate import evaluate_runs
+    from recrl.browse.report import format_table, write_report
 
     report = evaluate_runs(runs, episodes, seed)
     files = write_report(report, out)

@@ -18,9 +18,10 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from recrl.browse.env import ProductBrowseEnv
+from recrl.browse.metrics import ANCHORS, METRICS, REFERENCE
+from recrl.browse.report import write_report
 from recrl.browse.train import BrowseOptions, load_options
 
-METRICS = ("liked_share", "mean_rating", "ndcg")
 Policy = Callable[[ProductBrowseEnv, dict], int]
 
 
@@ -111,10 +112,6 @@ def score(sessions: list[dict]) -> dict[str, float]:
     return result
 
 
-REFERENCE = "DQN + none"
-ANCHORS = ("popularity policy", "CF policy (MF)")  # every agent is also paired with these
-
-
 def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu",
                   bootstrap: int = 1000) -> dict[str, Any]:
     """Scores of each run and of the random/popularity policies on the same sessions, grouped by reward, and
@@ -134,11 +131,7 @@ def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: s
         sessions = run_sessions(policy, options, episodes, seed, label=name)
         groups[name] = [{"run": name, **score(sessions)}]
         per_session[name] = [sessions]
-    table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
-             for name, rows in groups.items()}
-    return {"episodes": episodes, "seed": seed, "policies": table, "runs": groups,
-            "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed),
-            "paired_vs_anchors": anchor_differences(per_session, bootstrap, seed),
+    return {"episodes": episodes, "seed": seed, **tables(per_session, groups, bootstrap, seed), "runs": groups,
             "sessions": session_rows(per_session, groups)}
 
 
@@ -161,9 +154,16 @@ def report_from_sessions(frame, bootstrap: int = 1000, seed: int = 0) -> dict[st
         sessions = part[list(METRICS)].to_dict("records")
         per_session.setdefault(name, []).append(sessions)
         groups.setdefault(name, []).append({"run": run, **score(sessions)})
-    table = {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
-             for name, rows in groups.items()}
-    return {"policies": table, "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed),
+    return tables(per_session, groups, bootstrap, seed)
+
+
+def tables(per_session: dict[str, list[list[dict]]], groups: dict[str, list[dict]], bootstrap: int = 1000,
+           seed: int = 0) -> dict[str, Any]:
+    """The report's tables: each group's mean ± std over runs (``policies``), its paired difference from DQN + none
+    (``paired_vs_none``) and each agent's from the anchor policies (``paired_vs_anchors``)."""
+    return {"policies": {name: {metric: _mean_std([r[metric] for r in rows]) for metric in METRICS}
+                         for name, rows in groups.items()},
+            "paired_vs_none": paired_differences(per_session, REFERENCE, bootstrap, seed),
             "paired_vs_anchors": anchor_differences(per_session, bootstrap, seed)}
 
 
@@ -223,75 +223,6 @@ def _reward_of(run: str) -> str:
     if not config.get("keep_extrinsic") or model == "none":
         return reward
     return model if reward == "none" else f"{reward} + {model}"
-
-
-def format_table(report: dict[str, Any]) -> str:
-    """Markdown tables: policy × metric (mean ± std over runs), then each policy minus DQN + none over the same
-    sessions with its 95 % paired bootstrap CI."""
-    lines = ["Mean ± sample standard deviation (ddof = 1) over runs (seeds); a policy without training has one run.",
-             "", "| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
-    for name, metrics in report["policies"].items():
-        cells = [f"{metrics[m]['mean']:.3f} ± {metrics[m]['std']:.3f}" for m in METRICS]
-        lines.append(f"| {name} | {metrics['ndcg']['runs']} | " + " | ".join(cells) + " |")
-    paired = report.get("paired_vs_none") or {}
-    if paired:
-        lines += ["", f"Paired difference from {REFERENCE} over the same held-out sessions (seeds averaged per "
-                  "session; 95 % bootstrap CI over sessions):", "",
-                  "| policy | Δ liked share | Δ mean held-out rating | Δ NDCG |", "| --- | --- | --- | --- |"]
-        for name, metrics in paired.items():
-            lines.append(f"| {name} | " + " | ".join(_difference(metrics[m]) for m in METRICS) + " |")
-    for anchor, rows in (report.get("paired_vs_anchors") or {}).items():
-        lines += ["", f"Paired difference of each agent from the {anchor} (same sessions, seeds averaged per session; "
-                  "95 % bootstrap CI):", "", "| agent | Δ liked share | Δ mean held-out rating | Δ NDCG |",
-                  "| --- | --- | --- | --- |"]
-        for name, metrics in rows.items():
-            lines.append(f"| {name} | " + " | ".join(_difference(metrics[m]) for m in METRICS) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _difference(cell: dict[str, float]) -> str:
-    """``+0.004 [-0.001, +0.008]``: a paired difference with its CI."""
-    return f"{cell['diff']:+.3f} [{cell['ci_low']:+.3f}, {cell['ci_high']:+.3f}]"
-
-
-def plot_report(report: dict[str, Any], path: str | Path) -> Path:
-    """Bar charts of each metric per policy, error bars = std over runs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(report["policies"])
-    figure, axes = plt.subplots(1, len(METRICS), figsize=(4.2 * len(METRICS), 3.4))
-    for axis, metric in zip(axes, METRICS):
-        means = [report["policies"][n][metric]["mean"] for n in names]
-        stds = [report["policies"][n][metric]["std"] for n in names]
-        axis.bar(range(len(names)), means, yerr=stds, capsize=3, color="tab:blue")
-        axis.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-        axis.set_title(metric.replace("_", " "), fontsize=10)
-    figure.suptitle(f"held-out evaluation, {report['episodes']} test sessions per policy", fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return Path(path)
-
-
-def write_report(report: dict[str, Any], out: str | Path) -> list[Path]:
-    """``browse_eval.json``, ``browse_eval.md``, ``browse_eval.png`` and ``sessions.parquet`` (every session of
-    every policy and run, from which the table recomputes: :func:`report_from_sessions`) in ``out``."""
-    import pandas as pd
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    sessions = report.get("sessions", [])
-    summary = {key: value for key, value in report.items() if key != "sessions"}
-    (out / "browse_eval.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    (out / "browse_eval.md").write_text(format_table(report), encoding="utf-8")
-    files = [out / "browse_eval.json", out / "browse_eval.md", plot_report(report, out / "browse_eval.png")]
-    if sessions:
-        pd.DataFrame(sessions).to_parquet(out / "sessions.parquet", index=False)
-        files.append(out / "sessions.parquet")
-    return files
 
 
 def sweep_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:

@@ -15,6 +15,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+METRICS = ("liked_share", "mean_rating", "ndcg")  # what every evaluated session reports
+REFERENCE = "DQN + none"  # the evaluation pairs every policy with this group ...
+ANCHORS = ("popularity policy", "CF policy (MF)")  # ... and every agent with these
+
 
 def dcg(relevances: Sequence[float]) -> float:
     """Discounted cumulative gain of relevances in rank order (rank 1 first)."""
