@@ -53,6 +53,8 @@ class SweepSpec:
     parallel: int = 1
     threads: int = 0
     setup: list[dict[str, str]] = field(default_factory=list)
+    #: run after the comparison, once every cell of the step's ``methods`` (every cell when absent) is done
+    finish: list[dict[str, Any]] = field(default_factory=list)
     compare: dict[str, Any] | None = None
     results: str | None = None  # where finished cells' small files (``keep``) and the comparison are copied
     keep: list[str] = field(default_factory=lambda: ["stats.jsonl", "config.yaml", "summary.json"])
@@ -88,6 +90,10 @@ class SweepSpec:
             if not isinstance(step, dict) or "run" not in step or set(step) - {"run", "creates", "methods"}:
                 raise ValueError(f"{path}: a setup step is {{run: COMMAND, creates: PATH, methods: [...]}}, got {step!r}")
             check_command(str(step["run"]), f"{path}: setup", allow_any_command)
+        for step in spec.finish:
+            if not isinstance(step, dict) or "run" not in step or set(step) - {"run", "methods"}:
+                raise ValueError(f"{path}: a finish step is {{run: COMMAND, methods: [...]}}, got {step!r}")
+            check_command(str(step["run"]), f"{path}: finish", allow_any_command)
         check_command(str(spec.command), f"{path}: command", allow_any_command)
         return spec
 

@@ -16,6 +16,8 @@ A spec is one YAML file (:class:`SweepSpec`)::
     setup:     # run before the first cell of `methods` (of every method when absent), unless `creates` exists
       - {run: "ellm crafter suggester --out runs/s", creates: runs/s/adapter, methods: [suggester]}
     compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
+    finish:    # run after the comparison once every cell of `methods` (of the grid when absent) is done
+      - {run: "ellm cache export runs/c/cache.sqlite results/c/llm_cache.jsonl.gz", methods: [ellm]}
     results: results/crafter/100k      # finished cells' small files (keep: [stats.jsonl, ...]) and the comparison
     record: [stats.jsonl, summary.json]   # a kept copy holding these stands for its cell once runs/ is gone
 
@@ -33,11 +35,12 @@ its torch/OpenMP threads are set to match. With ``--backend ray`` every cell is 
 from __future__ import annotations
 
 import logging
+import subprocess
 from typing import Any
 
 from ellm_core.experiments.compare import collect, keep_comparison, run_comparison
 from ellm_core.experiments.local import BUSY, FINISHED, STOPPED, run_local
-from ellm_core.experiments.spec import SweepSpec, cells
+from ellm_core.experiments.spec import SweepSpec, cells, command_argv
 
 logger = logging.getLogger(__name__)
 
@@ -80,4 +83,22 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
         report["compare"] = run_comparison(spec, grid)
         if spec.results:
             keep_comparison(spec)
+    report["finished"] = run_finish(spec.finish, grid)
     return report
+
+
+def run_finish(steps: list[dict[str, Any]], grid: list) -> list[str]:
+    """Run each finish step whose methods' cells (every cell when it names none) are all done; returns the commands
+    run. A failing step is logged, not raised: the cells and the comparison are already safe on disk."""
+    ran = []
+    for step in steps:
+        mine = [cell for cell in grid if not step.get("methods") or cell.method in step["methods"]]
+        if not mine or any(cell.status != "done" for cell in mine):
+            continue
+        logger.info("finish: %s", step["run"])
+        code = subprocess.run(command_argv(step["run"])).returncode
+        if code:
+            logger.error("finish step %r failed (exit %d)", step["run"], code)
+        else:
+            ran.append(step["run"])
+    return ran

@@ -12,6 +12,7 @@ import yaml
 from ellm_core.cli import main
 from ellm_core.experiments.local import FINISHED, core_slots, run_local, run_setup
 from ellm_core.experiments.spec import PROGRAMS, SweepSpec, cells, flags
+from ellm_core.experiments.sweep import run_finish
 
 SMOKE = {"preset": "smoke", "steps": 120, "length": 40, "embedder": "hashing:32", "cache": "none",
          "tensorboard": False, "eval-episodes": 1, "checkpoint-every": 60}
@@ -205,6 +206,22 @@ def test_setup_runs_once_for_the_methods_that_need_it(tmp_path):
     write_spec(spec, setup=[{"run": "true", "when": "always"}])
     with pytest.raises(ValueError, match="setup step"):
         SweepSpec.load(spec)
+
+
+def test_finish_steps_run_once_their_methods_cells_are_done(tmp_path):
+    """A finish step (e.g. exporting the ELLM cells' LM cache) runs when every cell of its methods is done."""
+    marker = tmp_path / "exported"
+    grid = cells(SweepSpec.load(write_spec(tmp_path / "spec.yaml")))
+    steps = [{"run": f"sh -c 'echo none >> {marker}'", "methods": ["none"]}, {"run": f"sh -c 'echo all >> {marker}'"}]
+    assert run_finish(steps, grid) == [] and not marker.exists()  # nothing done yet
+    grid[0].out.mkdir(parents=True)
+    (grid[0].out / "summary.json").write_text(json.dumps({"step": 120}))
+    assert run_finish(steps, grid) == [steps[0]["run"]]  # none is done, novelty is not
+    assert marker.read_text() == "none\n"
+    assert run_finish([{"run": "false"}], grid[:1]) == []  # a failing step is logged, not raised
+    write_spec(tmp_path / "spec.yaml", finish=[{"run": "ellm cache export a b", "creates": "b"}])
+    with pytest.raises(ValueError, match="finish step"):
+        SweepSpec.load(tmp_path / "spec.yaml")
 
 
 def test_a_killed_sweep_stops_its_cells_and_starts_no_more(tmp_path):
