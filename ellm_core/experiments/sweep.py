@@ -83,7 +83,7 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
         report["compare"] = run_comparison(spec, grid)
         if spec.results:
             keep_comparison(spec)
-    report["finished"] = run_finish(spec.finish, grid)
+    report["finish_ran"] = run_finish(spec.finish, grid)
     return report
 
 
