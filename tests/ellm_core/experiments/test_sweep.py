@@ -66,12 +66,14 @@ def test_core_slots_never_oversubscribe():
 
 
 def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
-    spec = write_spec(tmp_path / "spec.yaml", results=str(tmp_path / "results"))
-    assert main(["sweep", str(spec), "--dry-run"]) == 0
+    export = f"sh -c 'echo exported >> {tmp_path / 'export'}'"
+    spec = write_spec(tmp_path / "spec.yaml", results=str(tmp_path / "results"), finish=[{"run": export, "methods": ["novelty"]}])
+    assert main(["sweep", str(spec), "--dry-run", "--allow-any-command"]) == 0
     assert capsys.readouterr().out.count("new ") == 2
-    assert main(["sweep", str(spec)]) == 0
+    assert main(["sweep", str(spec), "--allow-any-command"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["ran"] == 2 and report["failed"] == []
+    assert report["finish_ran"] == [export] and (tmp_path / "export").read_text() == "exported\n"
     for method in ("none", "novelty"):
         run = tmp_path / "sweep" / f"{method}-seed0"
         assert json.loads((run / "summary.json").read_text())["step"] == 120
@@ -83,9 +85,9 @@ def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
     assert sorted(p.name for p in kept.iterdir()) == ["config.yaml", "stats.jsonl", "summary.json"]
     assert (tmp_path / "results" / "compare.md").is_file() and (tmp_path / "results" / "curves.png").is_file()
     assert json.loads((tmp_path / "results" / "status.json").read_text())["unfinished"] == []
-    assert main(["sweep", str(spec), "--dry-run"]) == 0
+    assert main(["sweep", str(spec), "--dry-run", "--allow-any-command"]) == 0
     assert capsys.readouterr().out.startswith("done             120/120  ")
-    assert main(["sweep", str(spec)]) == 0  # everything done: nothing runs
+    assert main(["sweep", str(spec), "--allow-any-command"]) == 0  # everything done: nothing runs
     assert json.loads(capsys.readouterr().out)["ran"] == 0
     # a raised budget resumes the finished cells from their last checkpoint
     write_spec(spec, args={**SMOKE, "steps": 180}, methods={"none": {"reward": "none"}}, results=str(tmp_path / "results"))
