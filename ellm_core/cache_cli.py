@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 import logging
 from pathlib import Path
@@ -24,7 +25,11 @@ logger = logging.getLogger(__name__)
 
 
 def _open(path: Path, mode: str):
-    return gzip.open(path, mode + "t", encoding="utf-8") if path.suffix == ".gz" else open(path, mode, encoding="utf-8")
+    """A text handle on ``path``, through gzip when it ends in ``.gz``; written with no time stamp in the gzip header,
+    so the same entries give the same bytes (a re-export leaves a committed file unchanged)."""
+    if path.suffix != ".gz":
+        return open(path, mode, encoding="utf-8")
+    return io.TextIOWrapper(gzip.GzipFile(path, mode + "b", mtime=0), encoding="utf-8")
 
 
 def export_cache(cache: SQLiteCache, path: str | Path, namespace: str = "llm") -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import time
 
 import pytest
 
@@ -24,6 +25,9 @@ def test_export_then_import_round_trips_the_llm_answers_only(tmp_path, name):
     with opener(tmp_path / name, "rt", encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle]
     assert [row["key"] for row in rows] == ["a", "b"] and rows[0]["value"] == ["eat cow", "drink water"]
+    first = (tmp_path / name).read_bytes()
+    time.sleep(1.1)  # a gzip header would hold a new time stamp
+    assert export_cache(source, tmp_path / name) == 2 and (tmp_path / name).read_bytes() == first  # same entries, same bytes
     target = SQLiteCache(tmp_path / "target.sqlite")
     target.put_many("llm", {"b": pack_json("kept")})
     assert import_cache(target, tmp_path / name) == (1, 1)  # an entry the cache has is never replaced
