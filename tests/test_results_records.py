@@ -1,5 +1,6 @@
 """The committed run records travel: no absolute paths in results/ YAML, every run a committed comparison lists is
-in the repository, and a committed ``config.yaml`` rebuilds its run's config from any working directory."""
+in the repository, a committed ``config.yaml`` rebuilds its run's config from any working directory, and the README's
+headline tables quote the committed comparisons."""
 
 from __future__ import annotations
 
@@ -90,3 +91,23 @@ def _flat(tree, path=()):
     if isinstance(tree, dict):
         return [item for key in sorted(tree) for item in _flat(tree[key], (*path, key))]
     return [(path, tree)]
+
+
+@pytest.mark.parametrize("folder, header, rows", [
+    ("crafter/1m", "| method (1M steps, no task reward) |", {"none": "none", "novelty": "novelty", "oracle": "oracle", "ELLM, distilled goals": "ellm"}),
+    ("crafter/finetune-1m", "| start (100k steps with task reward) |", {"scratch": "scratch", "none at 1M": "from-none", "novelty at 1M": "from-novelty",
+                             "ELLM at 1M": "from-ellm"}),
+])
+def test_the_readme_tables_quote_the_committed_comparisons(folder, header, rows):
+    """Each row of the README's 1M and fine-tune tables states its method's score and achievements per episode
+    (mean ± std) and seed count as ``results/<folder>/compare.json`` has them, so the text cannot go stale."""
+    methods = json.loads((RESULTS / folder / "compare.json").read_text(encoding="utf-8"))["methods"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    start = next(number for number, line in enumerate(readme) if line.startswith(header))
+    table = readme[start:start + 2 + len(rows)]
+    for label, method in rows.items():
+        line = next(line for line in table if line.startswith(f"| {label} | 3 |"))  # 3 seeds
+        row = methods[method]
+        assert len(row["runs"]) == 3, (folder, method)
+        for column in ("score", "achievements"):
+            assert f"{row[column]['mean']:.2f} ± {row[column]['std']:.2f}" in line, (folder, label, column)
