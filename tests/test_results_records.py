@@ -94,9 +94,10 @@ def _flat(tree, path=()):
 
 
 @pytest.mark.parametrize("folder, header, rows", [
-    ("crafter/1m", "| method (1M steps, no task reward) |", {"none": "none", "novelty": "novelty", "oracle": "oracle", "ELLM, distilled goals": "ellm"}),
-    ("crafter/finetune-1m", "| start (100k steps with task reward) |", {"scratch": "scratch", "none at 1M": "from-none", "novelty at 1M": "from-novelty",
-                             "ELLM at 1M": "from-ellm"}),
+    ("crafter/1m", "| method (1M steps, no task reward) |",
+     {"none": "none", "novelty": "novelty", "oracle": "oracle", "ELLM, distilled goals": "ellm"}),
+    ("crafter/finetune-1m", "| start (100k steps with task reward) |",
+     {"scratch": "scratch", "none at 1M": "from-none", "novelty at 1M": "from-novelty", "ELLM at 1M": "from-ellm"}),
 ])
 def test_the_readme_tables_quote_the_committed_comparisons(folder, header, rows):
     """Each row of the README's 1M and fine-tune tables states its method's score and achievements per episode

@@ -67,7 +67,8 @@ def test_core_slots_never_oversubscribe():
 
 def test_local_sweep_runs_skips_and_extends(tmp_path, capsys):
     export = f"sh -c 'echo exported >> {tmp_path / 'export'}'"
-    spec = write_spec(tmp_path / "spec.yaml", results=str(tmp_path / "results"), finish=[{"run": export, "methods": ["novelty"]}])
+    spec = write_spec(tmp_path / "spec.yaml", results=str(tmp_path / "results"),
+                      finish=[{"run": export, "methods": ["novelty"]}])
     assert main(["sweep", str(spec), "--dry-run", "--allow-any-command"]) == 0
     assert capsys.readouterr().out.count("new ") == 2
     assert main(["sweep", str(spec), "--allow-any-command"]) == 0
