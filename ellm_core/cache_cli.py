@@ -8,6 +8,8 @@ machine or another, start with those answers (``ellm sweep`` imports it as a set
     {"namespace": "llm", "key": "<sha256 of identity, kind and prompt>", "value": <the cached JSON answer>}
 
 The file is gzip-compressed when its name ends in ``.gz``. Import never replaces an entry the cache already has.
+Import also reads a label file of ranked goals (:mod:`ellm_core.labels`, written by ``ellm crafter prewarm
+--labels-out``): each of its situations becomes the cache entry that a run with the same LM reads.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 from pathlib import Path
 
 from ellm_core.cache import SQLiteCache, pack_json, unpack_json
+from ellm_core.labels import is_label_file, label_entries
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,13 @@ def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000) -> tu
             added, present = added + len(items) - len(known), present + len(known)
         pending.clear()
 
+    if is_label_file(path):
+        for namespace, key, value in label_entries(path):
+            pending[(namespace, key)] = pack_json(value)
+            if len(pending) >= batch:
+                flush()
+        flush()
+        return added, present
     with _open(path, "r") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -87,8 +97,9 @@ def add_cache_command(commands) -> None:
     export.add_argument("cache", help="the SQLite cache file")
     export.add_argument("out", help="the .jsonl or .jsonl.gz file to write")
     export.add_argument("--namespace", default="llm", help="which entries (default: llm, the LM's answers)")
-    load = actions.add_parser("import", help="add an exported file's entries to a cache (created if missing)")
-    load.add_argument("file", help="the .jsonl or .jsonl.gz file")
+    load = actions.add_parser("import", help="add an exported file's entries, or a label file's, to a cache "
+                                             "(created if missing)")
+    load.add_argument("file", help="the .jsonl or .jsonl.gz file (an export, or ranked goals' labels)")
     load.add_argument("cache", help="the SQLite cache file")
     for action in (export, load):
         action.add_argument("-v", "--verbose", action="count", default=0, help="more logging")

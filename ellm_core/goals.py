@@ -194,14 +194,33 @@ class RankedGoals:
         continuations = [" " + candidate for candidate in self.candidates]
         return np.asarray(self.lm.score_continuations(chats, continuations, self.answer_prefix), dtype=float)
 
+    def baseline_scores(self, actions: list[str]) -> np.ndarray:
+        """The candidates' raw scores after the content-free observation (computed once per action set)."""
+        if tuple(actions) not in self.baseline:
+            self.baseline[tuple(actions)] = self._score([RANK_CONTENT_FREE], [list(actions)])[0]
+        return self.baseline[tuple(actions)]
+
     def scores(self, observations: Sequence[str], actions: Sequence[list[str]]) -> np.ndarray:
         """Calibrated (or raw) scores, one row per situation and one column per candidate."""
         raw = self._score(observations, actions)
-        if not self.calibrate:
+        if not self.calibrate or not len(actions):
             return raw
-        for acts in {tuple(acts) for acts in actions} - self.baseline.keys():
-            self.baseline[acts] = self._score([RANK_CONTENT_FREE], [list(acts)])[0]
-        return raw - np.stack([self.baseline[tuple(acts)] for acts in actions]) if len(actions) else raw
+        return raw - np.stack([self.baseline_scores(list(acts)) for acts in actions])
+
+    def _top(self, row: np.ndarray) -> list[str]:
+        return [self.candidates[i] for i in np.argsort(-row, kind="stable")[:self.k]]
+
+    def cached_batch(self, observations: Sequence[str], actions: Sequence[list[str]]) -> list[list[str] | None]:
+        """The goals of the situations whose scores the LM's cache holds (``None`` elsewhere), without asking the LM
+        (the baseline of a new action set excepted)."""
+        cached = getattr(self.lm, "cached_scores", None)
+        if cached is None or not observations:
+            return [None] * len(observations)
+        chats = [open_ended_prompt(obs, acts, self.prompts) for obs, acts in zip(observations, actions)]
+        rows = cached(chats, [" " + candidate for candidate in self.candidates], self.answer_prefix)
+        return [None if row is None else
+                self._top(np.asarray(row) - (self.baseline_scores(list(acts)) if self.calibrate else 0.0))
+                for row, acts in zip(rows, actions)]
 
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
         """The ``k`` best candidates for one situation."""
@@ -211,8 +230,7 @@ class RankedGoals:
         """The ``k`` best candidates for each situation, best first."""
         if not observations:
             return []
-        return [[self.candidates[i] for i in np.argsort(-row, kind="stable")[:self.k]]
-                for row in self.scores(observations, actions)]
+        return [self._top(row) for row in self.scores(observations, actions)]
 
 
 class OracleGoals:

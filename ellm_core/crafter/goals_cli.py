@@ -132,7 +132,8 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
                                                 (args.mode in ("closed", "ranked") and args.calibrate, " calibrated"),
                                                 (args.lm_adapter is not None, " adapter"),
                                                 (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
-                                                (args.lm_backend == "ctranslate2", f" {args.lm_compute_type}")) if flag)
+                                                (args.lm_backend == "ctranslate2" or args.lm_compute_type != "float32",
+                                                 f" {args.lm_compute_type}")) if flag)
     name = args.name or (f"{args.generator} {args.suggestions_from}" if args.generator == "replay" else
                          args.generator if args.generator not in ("lm", "distilled")
                          else f"{args.lm_backend} {args.mode}{variant}"
@@ -142,7 +143,7 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
               "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
               "calibrate": args.mode in ("closed", "ranked") and args.calibrate, "rank_k": args.rank_k if args.mode == "ranked" else None,
               "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
-              "compute_type": args.lm_compute_type if args.lm_backend == "ctranslate2" else None,
+              "compute_type": args.lm_compute_type if args.lm_backend in ("ctranslate2", "transformers") else None,
               "labels_from": args.labels_from, "suggestions_from": args.suggestions_from,
               "embedder": args.embedder, **result}
     print(f"{'name':<28}{'threshold':>10}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}"

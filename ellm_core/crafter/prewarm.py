@@ -16,6 +16,8 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -23,12 +25,13 @@ from tqdm.auto import tqdm
 from ellm_core.cache import open_cache
 from ellm_core.crafter.env import CrafterEnv
 from ellm_core.crafter.situations import scripted_action
+from ellm_core.labels import write_labels
 from ellm_core.rollout import default_goal_generator
 from ellm_core.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
-POLICIES = ("random", "scripted")
+POLICIES = ("random", "scripted", "agent")
 Situation = tuple[str, tuple[str, ...]]
 
 
@@ -54,6 +57,50 @@ def play_situations(steps: int, seed: int = 0, policy: str = "random", length: i
     return seen
 
 
+def agent_situations(run_dirs: Sequence[str | Path], steps: int, seed: int = 0, epsilon: float = 0.05,
+                     length: int = 400) -> dict[Situation, int]:
+    """The unique situations that the agents of ``run_dirs`` meet in ``steps`` steps each (ε-greedy, each with its
+    own config's embedder and network), with their visit counts, in order of first visit."""
+    from ellm_core.agents.dqn import DQNAgent
+    from ellm_core.checkpoint import load_network
+    from ellm_core.config import load_config
+    from ellm_core.embed import make_embedder
+    from ellm_core.rollout import build_rollout, make_envs
+    from ellm_core.train_config import TrainConfig
+
+    seen: dict[Situation, int] = {}
+    embedders: dict[str, object] = {}
+    for index, run_dir in enumerate(run_dirs):
+        config_path = Path(run_dir) / "config.yaml"
+        if not config_path.is_file():
+            raise FileNotFoundError(f"{run_dir} is not a training run (no config.yaml): pass runs with a qnet.pt")
+        config = load_config(TrainConfig, config_path)
+        env_kwargs = {**config.env_arguments(), "length": length, "pixels": False}
+        config = config.__class__(**{**config.__dict__, "reward": "none", "num_envs": 1, "async_envs": False,
+                                     "env_kwargs": json.dumps(env_kwargs)})
+        if config.embedder not in embedders:
+            embedders[config.embedder] = make_embedder(config.embedder, "cpu")
+        envs = make_envs(config, num_envs=1)
+        rollout = build_rollout(config, envs, embedders[config.embedder], None)
+        agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, config.dqn, "cpu")
+        weights, _ = load_network(run_dir)
+        agent.q.load_state_dict(weights)
+        rng = np.random.default_rng(seed + index)
+        states, masks, infos = rollout.reset(seed=seed + 1000 * index)
+        info = infos[0]
+        for _ in tqdm(range(steps), desc=f"play {Path(run_dir).name}", unit="step", disable=None):
+            situation = (info["observation_text"], tuple(info["valid_actions"]))
+            seen[situation] = seen.get(situation, 0) + 1
+            result = rollout.step(agent.act(states, epsilon, rng, masks))
+            states, masks = result.states, result.masks
+            info = result.transition_infos[0]
+            if result.terminated[0] or result.truncated[0]:  # the next episode has begun
+                info = {"observation_text": rollout.envs.envs[0].unwrapped.observation_text(),
+                        "valid_actions": info["valid_actions"]}
+        envs.close()
+    return seen
+
+
 def cached_share(generator, visits: dict[Situation, int]) -> float | None:
     """Share of the steps of a play (``visits``) whose situation's goals the generator's cache holds: the LLM hit
     rate a run meeting these situations would have (``None`` if the generator cannot tell)."""
@@ -64,11 +111,15 @@ def cached_share(generator, visits: dict[Situation, int]) -> float | None:
     return sum(visits[s] for s, answer in zip(situations, answers) if answer is not None) / sum(visits.values())
 
 
-def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_000, batch_size: int = 64) -> dict:
+def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_000, batch_size: int = 64,
+            agents: list[str] | None = None, agent_epsilon: float = 0.05, labels_out: str | None = None) -> dict:
     """Play ``config.steps`` steps, answer every unique situation into ``config.cache``; returns the coverage report.
 
     ``config`` is the training run's config (its LM, prompts and goal mode make the cache keys); its ``seed``
-    seeds the play, and ``seed + 1`` the held-out check play of ``check_steps`` steps.
+    seeds the play, and ``seed + 1`` the held-out check play of ``check_steps`` steps. With ``policy="agent"``
+    each run of ``agents`` (a trained run with a ``qnet.pt``) plays ``config.steps`` steps ε-greedy instead.
+    With ranked goals, ``labels_out`` receives the label file of the situations (:mod:`ellm_core.crafter.labels`).
+    A killed pre-warm loses at most one batch: the answers are in the cache, and a rerun skips them.
     """
     if config.reward != "ellm" or config.goal_source not in ("lm", "distilled"):
         raise ValueError("pre-warming is for --reward ellm with LM goals (--goal-source lm or distilled)")
@@ -79,8 +130,16 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     env = CrafterEnv(length=length, pixels=False)
     config = dataclasses.replace(config, lm_async=False, goal_source="lm")  # the LM itself: a distilled run reads its cache
     generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals in ("closed", "ranked", "constrained") else None)
+    if labels_out and config.goals != "ranked":
+        raise ValueError("--labels-out writes ranked goals' scores: add --goals ranked")
     started = time.perf_counter()
-    situations = list(play_situations(config.steps, config.seed, policy, length))
+    if policy == "agent":
+        if not agents:
+            raise ValueError("--policy agent needs --agents RUN [RUN ...] (training runs with a qnet.pt)")
+        visits = agent_situations(agents, config.steps, config.seed, agent_epsilon, length)
+    else:
+        visits = play_situations(config.steps, config.seed, policy, length)
+    situations = list(visits)
     held_out = play_situations(check_steps, config.seed + 1, policy, length) if check_steps > 0 else {}
     play_s = time.perf_counter() - started
     before = cached_share(generator, held_out)
@@ -96,7 +155,10 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
             generator.suggest_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
             bar.update(len(chunk))
     generate_s = time.perf_counter() - started
-    report = {"steps": config.steps, "policy": policy, "seed": config.seed, "unique_situations": len(situations),
+    if labels_out:
+        write_labels(labels_out, generator, situations, config.lm.model or "smollm2-135m", str(config.prompts), visits,
+                     batch_size)
+    report = {"agents": agents if policy == "agent" else None, "labels_out": labels_out,"steps": config.steps, "policy": policy, "seed": config.seed, "unique_situations": len(situations),
               "already_cached": len(situations) - len(todo), "generated": len(todo),
               "play_s": round(play_s, 2), "generate_s": round(generate_s, 2),
               "s_per_situation": round(generate_s / len(todo), 4) if todo else 0.0,

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.lm.base import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
+from ellm_core.lm.shipped import identity_name
 from ellm_core.resources import build_once, cache_dir, cpu_threads
 
 logger = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class CTranslate2LM:
         self.compute_type, self.batch_size, self.seed = compute_type, batch_size, seed
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, temperature, top_p
         self.repetition_penalty, self.use_static_prefix = repetition_penalty, static_prefix
-        self.identity = (f"ctranslate2:{model or 'SmolLM2-135M-Instruct.Q4_1'}:{compute_type}:t={temperature}:"
+        self.identity = (f"ctranslate2:{identity_name(model)}:{compute_type}:t={temperature}:"
                          f"p={top_p}:rp={repetition_penalty}:n={max_new_tokens}:seed={seed}"
                          + (f":adapter={adapter_fingerprint(adapter)}" if adapter else ""))  # content, not name
         self.shared = SharedPrefix(self._ends_line)

@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.lm.base import NO_WORDS, YES_WORDS, LMConfig, Prompt, as_chat
-from ellm_core.resources import cpu_threads, default_lm_gguf
+from ellm_core.lm.shipped import shipped_gguf
+from ellm_core.resources import cpu_threads
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +44,11 @@ def _import_llama_cpp():
 
 
 def gguf_path(model: str | None, gguf_file: str | None = None) -> Path:
-    """The GGUF file to load: the shipped SmolLM2 by default, ``model`` if it is a file, else ``model/gguf_file``."""
-    if model is None:
-        return default_lm_gguf()
+    """The GGUF file to load: the shipped SmolLM2 by default, a shipped model by name (``qwen2.5-coder-1.5b``),
+    ``model`` if it is a file, else ``model/gguf_file``."""
+    shipped = shipped_gguf(model)
+    if shipped is not None:
+        return shipped
     path = Path(model).expanduser()
     if gguf_file is not None:
         path = path / gguf_file

@@ -52,8 +52,9 @@ def test_sampling_is_seeded_and_reproducible():
 
 
 def test_ranked_goals_on_the_real_model_are_repeatable_and_stable(lm):
-    """Likelihood ranking: the scores are exact log-probabilities (the same as one full forward pass), repeat to the
-    last digit, and the top candidate of a fixed Crafter situation stays the same."""
+    """Likelihood ranking: the scores are exact log-probabilities (the same as one full forward pass), repeat (to
+    float rounding: the second call reuses a shorter prompt head than the first), and the top candidate of a fixed
+    Crafter situation stays the same."""
     import torch
 
     from ellm_core.crafter.caption import crafter_text
@@ -66,7 +67,7 @@ def test_ranked_goals_on_the_real_model_are_repeatable_and_stable(lm):
     ranked = RankedGoals(lm, candidates, prompts=prompts, k=1, calibrate=True)
     first = ranked.scores([observation], [CRAFTER_ACTIONS])
     assert first.shape == (1, 22) and np.isfinite(first).all()
-    assert np.array_equal(first, ranked.scores([observation], [CRAFTER_ACTIONS]))
+    np.testing.assert_allclose(first, ranked.scores([observation], [CRAFTER_ACTIONS]), atol=1e-4, rtol=0)
     assert ranked.suggest(observation, CRAFTER_ACTIONS) == ["drink water"]  # ahead of "eat cow" by 1.2 nats
     chat = open_ended_prompt(observation, CRAFTER_ACTIONS, prompts)
     text = lm._render([chat])[0] + "-"

@@ -1,0 +1,152 @@
+"""Ranked-goal labels: situations labelled ahead of training and shipped as a readable file, as the official ELLM
+code shipped its Codex answers (``ellm crafter prewarm --labels-out`` writes one).
+
+- :func:`write_labels`: one JSON line per situation with the observation, the actions, the model, the calibrated
+  score of every candidate goal and the goals chosen, after a header line that says how they were made;
+- :func:`label_entries`: the cache entries those lines stand for, so that ``ellm cache import LABELS CACHE`` lets
+  a training run with the same LM read them instead of asking the LM;
+- :func:`summarize_labels`: what the file says (how often each goal is chosen), recomputed from it alone.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ellm_core.cache import make_key
+from ellm_core.goals import RANK_CONTENT_FREE
+
+logger = logging.getLogger(__name__)
+
+#: The ``format`` of a label file's header line.
+LABELS_FORMAT = "ellm-ranked-labels/1"
+Situation = tuple[str, tuple[str, ...]]
+
+
+def _open_text(path: Path, mode: str):
+    if path.suffix != ".gz":
+        return open(path, mode, encoding="utf-8")
+    return io.TextIOWrapper(gzip.GzipFile(path, mode + "b", mtime=0), encoding="utf-8")
+
+
+def write_labels(path: str | Path, generator, situations: Sequence[Situation], model: str, prompts: str,
+                 visits: dict[Situation, int] | None = None, batch_size: int = 64) -> int:
+    """Write the label file of ``situations`` with a :class:`~ellm_core.goals.RankedGoals` ``generator`` over a
+    cached LM (its cached scores are read, missing ones computed) and the prompt file ``prompts`` (as a config
+    names it, e.g. ``data:crafter/prompts.yaml``); returns the number of lines. Written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    actions = sorted({acts for _, acts in situations})
+    header = {"format": LABELS_FORMAT, "model": model, "lm_identity": generator.lm.scoring_identity,
+              "prompts": prompts, "answer_prefix": generator.answer_prefix,
+              "candidates": generator.candidates, "calibrate": generator.calibrate, "k": generator.k,
+              "content_free": RANK_CONTENT_FREE,
+              "baseline": {", ".join(acts): [round(float(v), 6) for v in generator.baseline_scores(list(acts))]
+                           for acts in actions} if generator.calibrate else {}}
+    temporary = path.with_name(path.name + ".tmp" + path.suffix)
+    with _open_text(temporary, "w") as handle:
+        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for start in range(0, len(situations), batch_size):
+            chunk = situations[start:start + batch_size]
+            scores = generator.scores([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
+            for (observation, acts), row in zip(chunk, scores):
+                line = {"observation": observation, "actions": list(acts), "model": model,
+                        "scores": [round(float(v), 4) for v in row],
+                        "goals": [generator.candidates[i] for i in np.argsort(-row, kind="stable")[:generator.k]]}
+                if visits:
+                    line["visits"] = visits.get((observation, acts), 0)
+                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    temporary.replace(path)
+    return len(situations)
+
+
+def read_labels(path: str | Path) -> tuple[dict, Iterator[dict]]:
+    """The header and the lines of a label file; a malformed line is an error naming the file and line."""
+    path = Path(path)
+    handle = _open_text(path, "r")
+    first = handle.readline()
+    try:
+        header = json.loads(first)
+    except json.JSONDecodeError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != LABELS_FORMAT:
+        handle.close()
+        raise ValueError(f"{path}:1: not a label file (its first line has no \"format\": \"{LABELS_FORMAT}\")")
+
+    def lines() -> Iterator[dict]:
+        with handle:
+            for number, line in enumerate(handle, 2):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    if len(row["scores"]) != len(header["candidates"]):
+                        raise ValueError(f"{len(row['scores'])} scores for {len(header['candidates'])} candidates")
+                    row["actions"] = [str(a) for a in row["actions"]]
+                    str(row["observation"])
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+                    raise ValueError(f"{path}:{number}: not a label line ({error})") from None
+                yield row
+
+    return header, lines()
+
+
+def is_label_file(path: str | Path) -> bool:
+    """Whether ``path`` starts with a label file's header line."""
+    try:
+        with _open_text(Path(path), "r") as handle:
+            return json.loads(handle.readline()).get("format") == LABELS_FORMAT
+    except (OSError, ValueError, AttributeError, EOFError):
+        return False
+
+
+def label_entries(path: str | Path) -> Iterator[tuple[str, str, list[float]]]:
+    """The ``(namespace, key, value)`` cache entries that a label file stands for: each situation's raw scores
+    (calibrated + the header's baseline) under the key its ranked goal generator reads, and each baseline."""
+    from ellm_core.prompts import PromptConfig, open_ended_prompt
+
+    header, lines = read_labels(path)
+    prompts = PromptConfig.load(header["prompts"])
+    kind = "score:" + json.dumps([header["answer_prefix"], [" " + c for c in header["candidates"]]])
+
+    def key(observation: str, actions: list[str]) -> str:
+        return make_key(header["lm_identity"], kind, json.dumps(open_ended_prompt(observation, actions, prompts),
+                                                                sort_keys=True))
+
+    baselines = {acts: np.asarray(values) for acts, values in header["baseline"].items()}
+    for acts, values in baselines.items():
+        yield "llm", key(header["content_free"], acts.split(", ")), [float(v) for v in values]
+    for row in lines:
+        raw = np.asarray(row["scores"], dtype=float)
+        if header["calibrate"]:
+            raw = raw + baselines[", ".join(row["actions"])]
+        yield "llm", key(row["observation"], row["actions"]), [float(v) for v in raw]
+
+
+def summarize_labels(path: str | Path) -> dict:
+    """What a label file says, from the file alone: situations, models, how often each goal is chosen first."""
+    header, lines = read_labels(path)
+    first, chosen, visits, count, models = Counter(), Counter(), 0, 0, Counter()
+    margins = []
+    for row in lines:
+        count += 1
+        models[row["model"]] += 1
+        visits += int(row.get("visits", 0))
+        if row["goals"]:
+            first[row["goals"][0]] += 1
+        chosen.update(row["goals"])
+        top = sorted(row["scores"], reverse=True)
+        margins.append(top[0] - top[1] if len(top) > 1 else 0.0)
+    return {"file": Path(path).name, "format": header["format"], "situations": count, "models": dict(models),
+            "lm_identity": header["lm_identity"], "k": header["k"], "calibrate": header["calibrate"],
+            "visits": visits,
+            "first_goal_share": {goal: round(n / count, 4) for goal, n in first.most_common()} if count else {},
+            "goals_never_first": [c for c in header["candidates"] if c not in first],
+            "median_top1_margin": round(float(np.median(margins)), 4) if margins else None}

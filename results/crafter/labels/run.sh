@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The 1.5B's ranked labels of the situations that the committed 100k agents visit (run from the repository root
+# after `make install` and `pip install '.[qwen-large]'`). Five parts of three agents each, 1,800 steps per agent
+# (epsilon 0.05), so a stopped labelling keeps the finished parts: each part's file is written when it is done,
+# and a rerun skips the situations its cache already holds. One core: OMP_NUM_THREADS=1.
+# Then `bash results/crafter/labels/run.sh merge` writes the one label file of all parts and its summary.
+set -euo pipefail
+BIN=${BIN:-.venv/bin}
+OUT=results/crafter/labels
+CACHE=${CACHE:-runs/labels/cache.sqlite}
+RUNS=results/crafter/100k/runs
+LABEL="$BIN/ellm crafter prewarm --reward ellm --goal-source lm --goals ranked --calibrate --lm-backend transformers
+  --lm-model qwen2.5-coder-1.5b --lm-compute-type bfloat16 --cache $CACHE --policy agent --steps 1800 --seed 0
+  --check-steps 0 --batch 16"
+PARTS=(
+  "ellm-seed0 health-seed0 oracle-paper-seed0"
+  "ellm-paper-seed0 ranked-paper-seed0 ellm-seed1"
+  "health-seed1 oracle-paper-seed1 ellm-paper-seed1"
+  "ranked-paper-seed1 ellm-seed2 health-seed2"
+  "oracle-paper-seed2 ellm-paper-seed2 ranked-paper-seed2"
+)
+mkdir -p "$(dirname "$CACHE")" $OUT/parts
+# parts committed by an earlier session go into the cache first, so a rerun asks the LM about none of them
+for part in $OUT/parts/*.jsonl.gz; do [ -e "$part" ] && $BIN/ellm cache import "$part" "$CACHE"; done
+if [ "${1:-parts}" = parts ]; then
+  for i in "${!PARTS[@]}"; do
+    target=$OUT/parts/part$i.jsonl.gz
+    [ -e "$target" ] && continue
+    agents=$(for run in ${PARTS[$i]}; do printf '%s ' "$RUNS/$run"; done)
+    $LABEL --agents $agents --labels-out $target
+  done
+fi

@@ -1,0 +1,86 @@
+"""Label files of ranked goals: written from a cached LM, read back, imported as the cache entries a run reads."""
+
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from ellm_core.cache import SQLiteCache
+from ellm_core.cache_cli import import_cache
+from ellm_core.cli import main
+from ellm_core.goals import RankedGoals
+from ellm_core.labels import LABELS_FORMAT, is_label_file, read_labels, summarize_labels, write_labels
+from ellm_core.lm.base import CachedLM, ScriptedLM
+from ellm_core.prompts import PromptConfig
+
+CANDIDATES = ["collect wood", "drink water", "eat cow"]
+ACTIONS = ("move left", "do", "noop")
+SITUATIONS = [("You see a tree.", ACTIONS), ("You see water.", ACTIONS), ("You see a cow and a tree.", ACTIONS)]
+
+
+def scores(text: str, continuation: str) -> float:
+    """A log-probability that favours the goal whose last word is in view (plus a prior the calibration removes)."""
+    word = continuation.split()[-1]
+    return (2.0 if word in text else 0.0) - 0.1 * len(continuation) - (0.5 if "nothing" in text else 0.0)
+
+
+def ranked(cache: SQLiteCache, lm: ScriptedLM | None = None) -> RankedGoals:
+    lm = lm or ScriptedLM(scores=scores)
+    return RankedGoals(CachedLM(lm, cache), CANDIDATES, prompts=PromptConfig.load(), k=1, calibrate=True)
+
+
+@pytest.mark.parametrize("name", ["labels.jsonl", "labels.jsonl.gz"])
+def test_a_label_file_round_trips_into_a_fresh_cache_without_asking_the_lm(tmp_path, name):
+    labels = tmp_path / name
+    first = ranked(SQLiteCache(tmp_path / "a.sqlite"))
+    assert write_labels(labels, first, SITUATIONS, "scripted-lm", "data:prompts.yaml", {SITUATIONS[0]: 5}) == 3
+    header, lines = read_labels(labels)
+    rows = list(lines)
+    assert header["format"] == LABELS_FORMAT and header["candidates"] == CANDIDATES and header["k"] == 1
+    assert [row["goals"] for row in rows] == [["collect wood"], ["drink water"], ["eat cow"]]
+    assert rows[0]["visits"] == 5 and rows[0]["model"] == "scripted-lm" and len(rows[0]["scores"]) == 3
+    np.testing.assert_allclose([row["scores"] for row in rows],
+                               first.scores([s for s, _ in SITUATIONS], [list(a) for _, a in SITUATIONS]), atol=1e-4)
+
+    fresh = SQLiteCache(tmp_path / "b.sqlite")
+    assert import_cache(fresh, labels) == (4, 0)  # three situations and the content-free baseline
+    assert import_cache(fresh, labels) == (0, 4)
+    asked = ScriptedLM(scores=scores)
+    again = ranked(fresh, asked)
+    assert again.cached_batch([s for s, _ in SITUATIONS], [list(a) for _, a in SITUATIONS]) == \
+        [row["goals"] for row in rows]
+    assert again.suggest_batch(["You see a tree."], [list(ACTIONS)]) == [["collect wood"]]
+    assert asked.calls == []  # every score, the baseline's included, came from the imported entries
+
+
+def test_summary_recomputes_from_the_file_alone(tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    write_labels(labels, ranked(SQLiteCache(":memory:")), SITUATIONS, "scripted-lm", "data:prompts.yaml")
+    summary = summarize_labels(labels)
+    assert summary["situations"] == 3 and summary["models"] == {"scripted-lm": 3}
+    assert summary["first_goal_share"] == {"collect wood": pytest.approx(1 / 3, abs=1e-3),
+                                           "drink water": pytest.approx(1 / 3, abs=1e-3),
+                                           "eat cow": pytest.approx(1 / 3, abs=1e-3)}
+    assert summary["goals_never_first"] == []
+
+
+def test_a_malformed_label_line_names_the_file_and_line(tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    write_labels(labels, ranked(SQLiteCache(":memory:")), SITUATIONS, "scripted-lm", "data:prompts.yaml")
+    lines = labels.read_text().splitlines()
+    lines[2] = json.dumps({**json.loads(lines[2]), "scores": [0.1]})
+    labels.write_text("\n".join(lines) + "\n")
+    assert is_label_file(labels) and not is_label_file(tmp_path / "missing.jsonl")
+    with pytest.raises(ValueError, match=r"labels\.jsonl:3: not a label line \(1 scores for 3 candidates\)"):
+        import_cache(SQLiteCache(":memory:"), labels)
+    with pytest.raises(SystemExit, match=r"ellm cache import: .*labels\.jsonl:3: not a label line"):
+        main(["cache", "import", str(labels), str(tmp_path / "c.sqlite")])
+
+
+def test_an_export_is_not_taken_for_a_label_file(tmp_path):
+    export = tmp_path / "export.jsonl.gz"
+    with gzip.open(export, "wt") as handle:
+        handle.write(json.dumps({"namespace": "llm", "key": "k", "value": ["collect wood"]}) + "\n")
+    assert not is_label_file(export)
+    assert import_cache(SQLiteCache(":memory:"), export) == (1, 0)
