@@ -103,6 +103,7 @@ class DistilledGoals:
         self.embedder, self.model = embedder, NearestLabels(floor)
         self.answered_by: Counter[str] = Counter()  # "lm", "model", "none": who answered each requested situation
         self._learned = 0  # how many of the worker's answers the model has learned
+        self.preloaded = 0  # labels learned before the run (preload)
 
     @property
     def generator(self) -> GoalGenerator:
@@ -117,6 +118,13 @@ class DistilledGoals:
                            [goals for _, goals in new])
             self._learned += len(new)
         return len(new)
+
+    def preload(self, situations: Sequence[tuple[str, Sequence[str]]], goal_lists: Sequence[list[str]]) -> None:
+        """Teach the goal model labels made before the run (a label file's); they answer nearby situations at once.
+        Their exact answers come from the LM's cache, where the label file is imported."""
+        if situations:
+            self.model.add(self.embedder.encode([observation for observation, _ in situations]), goal_lists)
+            self.preloaded = len(situations)
 
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
         """Goals for one situation."""
@@ -140,7 +148,7 @@ class DistilledGoals:
         total = sum(self.answered_by.values())
         shares = {f"goals_by_{who}": round(self.answered_by[who] / total, 4) if total else 0.0
                   for who in ("lm", "model", "none")}
-        return {**shares, "labels": len(self.model)}
+        return {**shares, "labels": len(self.model), "labels_preloaded": self.preloaded}
 
     def drain(self, timeout_s: float | None = None) -> None:
         """Wait for the worker to answer everything queued (tests, evaluation), then learn it."""

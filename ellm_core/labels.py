@@ -130,6 +130,21 @@ def label_entries(path: str | Path) -> Iterator[tuple[str, str, list[float]]]:
         yield "llm", key(row["observation"], row["actions"]), [float(v) for v in raw]
 
 
+def label_goals(path: str | Path, k: int | None = None) -> tuple[list[Situation], list[list[str]], dict]:
+    """The situations of a label file and their goals (the file's, or the top ``k`` of its scores when ``k`` differs
+    from the file's), and its header."""
+    header, lines = read_labels(path)
+    situations, goal_lists = [], []
+    for row in lines:
+        situations.append((row["observation"], tuple(row["actions"])))
+        if k is None or k == header["k"]:
+            goal_lists.append(list(row["goals"]))
+        else:
+            order = np.argsort(-np.asarray(row["scores"]), kind="stable")[:k]
+            goal_lists.append([header["candidates"][i] for i in order])
+    return situations, goal_lists, header
+
+
 def summarize_labels(path: str | Path) -> dict:
     """What a label file says, from the file alone: situations, models, how often each goal is chosen first."""
     header, lines = read_labels(path)

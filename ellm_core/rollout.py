@@ -8,6 +8,7 @@ transition is read from ``info["final_info"]`` while the returned observation al
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,8 @@ from ellm_core.resources import cpu_threads
 from ellm_core.reward import VectorGoalReward
 from ellm_core.train_config import TrainConfig
 from ellm_core.wrappers import require_text_info
+
+logger = logging.getLogger(__name__)
 
 
 def unbatch_info(info: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
@@ -170,10 +173,30 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
     if config.goal_source == "distilled":
         if embedder is None:
             raise ValueError("distilled goals need the agent's embedder")
-        return DistilledGoals(generator, embedder, floor=config.distill_floor, batch_size=config.lm.batch_size)
+        distilled = DistilledGoals(generator, embedder, floor=config.distill_floor, batch_size=config.lm.batch_size)
+        if config.labels:
+            preload_labels(distilled, config, cache)
+        return distilled
     if config.lm_async:
         return BackgroundGoals(generator, batch_size=config.lm.batch_size, miss=config.lm_async_miss)
     return generator
+
+
+def preload_labels(distilled: DistilledGoals, config: TrainConfig, cache: SQLiteCache | None) -> None:
+    """Import ``config.labels`` into ``cache`` (the exact answers) and teach the distilled goal model its situations."""
+    from ellm_core.cache_cli import import_cache
+    from ellm_core.labels import label_goals
+
+    situations, goal_lists, header = label_goals(config.labels, k=config.rank_k)
+    identity = getattr(distilled.generator.lm, "scoring_identity", None)
+    if header["lm_identity"] != identity:
+        logger.warning("the labels of %s come from %s, this run's LM is %s: the goal model learns them, but the LM "
+                       "is asked about each situation itself", config.labels, header["lm_identity"], identity)
+    if cache is not None:
+        added, present = import_cache(cache, config.labels)
+        logger.info("labels %s: %d cache entries added, %d already there", config.labels, added, present)
+    distilled.preload(situations, goal_lists)
+    logger.info("the goal model learned %d labelled situations before the run", len(situations))
 
 
 def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator: GoalGenerator | None) -> TextRollout:

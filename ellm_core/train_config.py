@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ellm_core.agents.dqn import DQNConfig
@@ -31,6 +32,8 @@ class TrainConfig:
                               "rest at once; or the env's suggested_goals() (goals an LM produced offline, e.g. a "
                               "user's rationales)", choices=("lm", "distilled", "env"))
     distill_floor: float = option(0.9, "distilled goals: least cosine of the nearest labelled observation")
+    labels: str | None = option(None, "distilled goals: a label file of ranked goals (ellm crafter prewarm "
+                                "--labels-out) imported into the cache and learned by the goal model before the run")
     keep_extrinsic: bool = option(True, "add the environment's own reward to the intrinsic one")
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
@@ -114,6 +117,13 @@ def check_config(config: TrainConfig) -> None:
     for flag, value, ok, accepted in rules:
         if not ok:
             raise ValueError(f"{flag} {value}: must be {accepted}")
+    if config.labels is not None:
+        if config.goals != "ranked" or config.goal_source != "distilled" or config.reward != "ellm":
+            raise ValueError(f"--labels {config.labels}: a label file of ranked goals teaches the distilled goal "
+                             "model; add --reward ellm --goals ranked --goal-source distilled")
+        if not Path(config.labels).is_file():
+            raise FileNotFoundError(f"--labels {config.labels}: no such file (write one with `ellm crafter prewarm "
+                                    "--goals ranked --labels-out FILE`)")
 
 
 def apply_preset(config: TrainConfig, name: str | None) -> TrainConfig:

@@ -58,3 +58,34 @@ def test_prewarm_command_prints_its_report(tmp_path, capsys):
     assert report["unique_situations"] == report["generated"] > 0 and report["check_situations"] > 0
     assert main([*argv[:-1]]) == 0  # a second time everything is cached already
     assert "0 situations" in capsys.readouterr().out
+
+
+def test_a_distilled_run_with_the_imported_labels_asks_the_lm_about_none_of_them(tmp_path, monkeypatch):
+    """Labels written by prewarm, imported into a fresh cache by the run itself (--labels): every labelled situation
+    the run meets is answered from the cache, and the goal model knows all of them from the first step."""
+    from ellm_core.labels import read_labels
+
+    made: list[CachedLM] = []
+
+    def recording_lm(config, cache):
+        inner = ScriptedLM(scores=lambda text, goal: 1.0 if goal.split()[-1] in text else 0.0)
+        made.append(CachedLM(inner, cache))
+        return made[-1]
+
+    monkeypatch.setattr(ellm_core.rollout, "make_language_model", recording_lm)
+    base = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=True,
+                               goal_source="lm", steps=400, seed=3, embedder="hashing:64", tensorboard=False,
+                               env_kwargs=json.dumps({"length": 100, "pixels": False}), eval_episodes=1,
+                               cache=str(tmp_path / "prewarm.sqlite"), out=str(tmp_path / "unused"))
+    labels = tmp_path / "labels.jsonl.gz"
+    report = prewarm(base, policy="random", check_steps=0, batch_size=16, labels_out=str(labels))
+    _, lines = read_labels(labels)
+    labelled = {row["observation"] for row in lines}
+    assert len(labelled) == report["unique_situations"] > 10
+
+    run = dataclasses.replace(base, goal_source="distilled", labels=str(labels), cache=str(tmp_path / "fresh.sqlite"),
+                              out=str(tmp_path / "run"))
+    summary = train(run)
+    asked = {last_user_message(chat).split("\n")[1] for chat in made[-1].lm.calls}
+    assert asked and not asked & labelled  # new situations went to the LM, labelled ones never
+    assert summary["labels_preloaded"] == len(labelled) and summary["goals_by_lm"] > 0
