@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from ellm_core.faults import cache_damaged
+
 logger = logging.getLogger(__name__)
 
 _SQLITE_MAX_PARAMS = 500
@@ -79,7 +81,11 @@ class SQLiteCache:
         self.hits = 0
         self.misses = 0
         self._local = threading.local()
-        self._connection()  # fail early on an unusable path
+        self.write_failures = 0  # puts that could not be stored (a full disk, a read-only file): answers used uncached
+        try:
+            self._connection()  # fail early on an unusable path
+        except sqlite3.DatabaseError as error:  # not a database, or damaged beyond opening
+            raise cache_damaged(self.path, error) from None
 
     def _connection(self) -> sqlite3.Connection:
         """One connection per process and thread (connections must not cross a fork)."""
@@ -98,36 +104,63 @@ class SQLiteCache:
         return connection
 
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, bytes]:
-        """Values found for ``keys`` (missing keys are absent); updates the hit/miss counters."""
+        """Values found for ``keys`` (missing keys are absent); updates the hit/miss counters. A damaged page met
+        here is a :class:`~ellm_core.faults.CacheDamagedError` naming the file."""
         wanted = list(dict.fromkeys(keys))
         found: dict[str, bytes] = {}
         connection = self._connection()
         for start in range(0, len(wanted), _SQLITE_MAX_PARAMS):
             chunk = wanted[start : start + _SQLITE_MAX_PARAMS]
             marks = ",".join("?" * len(chunk))
-            rows = connection.execute(
-                f"SELECT key, value FROM cache WHERE namespace = ? AND key IN ({marks})", [namespace, *chunk]
-            )
+            try:
+                rows = connection.execute(
+                    f"SELECT key, value FROM cache WHERE namespace = ? AND key IN ({marks})", [namespace, *chunk]
+                ).fetchall()
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                    raise
+                raise cache_damaged(self.path, error) from None
             found.update((key, bytes(value)) for key, value in rows)
         self.hits += len(found)
         self.misses += len(wanted) - len(found)
         return found
 
-    def put_many(self, namespace: str, items: Mapping[str, bytes]) -> None:
-        """Insert or replace ``items`` in one transaction."""
+    def put_many(self, namespace: str, items: Mapping[str, bytes]) -> bool:
+        """Insert or replace ``items`` in one transaction; ``False`` when they could not be stored (a full disk, a
+        read-only file): the caller goes on with the values uncached, and a warning says so once."""
         if not items:
-            return
+            return True
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany(
-                "INSERT OR REPLACE INTO cache (namespace, key, value) VALUES (?, ?, ?)",
-                [(namespace, key, sqlite3.Binary(value)) for key, value in items.items()],
-            )
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO cache (namespace, key, value) VALUES (?, ?, ?)",
+                    [(namespace, key, sqlite3.Binary(value)) for key, value in items.items()],
+                )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                raise
+            if not self.write_failures:
+                logger.warning("the cache %s cannot store new entries (%s): they are used uncached and computed "
+                               "again next time", self.path, error)
+            self.write_failures += 1
+            return False
+        return True
+
+    def check(self) -> tuple[str, dict[str, int]]:
+        """SQLite's ``PRAGMA integrity_check`` ("ok" when sound) and the entries per namespace."""
+        connection = self._connection()
+        try:
+            verdict = "; ".join(row[0] for row in connection.execute("PRAGMA integrity_check").fetchall())
+            counts = dict(connection.execute("SELECT namespace, COUNT(*) FROM cache GROUP BY namespace").fetchall())
+        except sqlite3.DatabaseError as error:
+            raise cache_damaged(self.path, error) from None
+        return verdict, counts
 
     def items(self, namespace: str) -> Iterator[tuple[str, bytes]]:
         """Every ``(key, value)`` of ``namespace``, in key order."""

@@ -1,4 +1,4 @@
-"""``ellm cache export|import``: the LM's answers as a portable JSON Lines file.
+"""``ellm cache export|import|check``: the LM's answers as a portable JSON Lines file, and a cache's health.
 
 A sweep's SQLite cache lives in scratch space (``runs/``). Its ``llm`` namespace (the goals the LM gave each
 prompt, keyed by model identity and prompt) is small, costly to recompute (half a second of CPU per prompt) and
@@ -90,24 +90,34 @@ def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000) -> tu
 
 def add_cache_command(commands) -> None:
     """Add ``ellm cache export|import`` to the ``ellm`` subcommands."""
-    cache = commands.add_parser("cache", help="export or import the LM's cached answers (JSON Lines)",
+    cache = commands.add_parser("cache", help="export or import the LM's cached answers (JSON Lines), or check a "
+                                "cache",
                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write a cache's LM answers to a .jsonl(.gz) file")
     export.add_argument("cache", help="the SQLite cache file")
     export.add_argument("out", help="the .jsonl or .jsonl.gz file to write")
     export.add_argument("--namespace", default="llm", help="which entries (default: llm, the LM's answers)")
+    check = actions.add_parser("check", help="run SQLite's integrity check on a cache and count its entries")
+    check.add_argument("cache", help="the SQLite cache file")
     load = actions.add_parser("import", help="add an exported file's entries, or a label file's, to a cache "
                                              "(created if missing)")
     load.add_argument("file", help="the .jsonl or .jsonl.gz file (an export, or ranked goals' labels)")
     load.add_argument("cache", help="the SQLite cache file")
-    for action in (export, load):
+    for action in (export, load, check):
         action.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     cache.set_defaults(handler=cmd_cache)
 
 
 def cmd_cache(args) -> int:
     """Run ``ellm cache export`` or ``ellm cache import``."""
+    if args.action == "check":
+        if not Path(args.cache).is_file():
+            raise SystemExit(f"ellm cache check: no cache at {args.cache}")
+        verdict, counts = SQLiteCache(args.cache).check()
+        entries = ", ".join(f"{count} {namespace}" for namespace, count in sorted(counts.items())) or "no entries"
+        print(f"{args.cache}: integrity {verdict}; {entries}")
+        return 0 if verdict == "ok" else 1
     if args.action == "export":
         if not Path(args.cache).is_file():
             raise SystemExit(f"ellm cache export: no cache at {args.cache}")

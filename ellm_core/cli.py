@@ -39,11 +39,12 @@ def setup_logging(verbose: int = 0) -> None:
         pass
 
 
+from ellm_core.faults import WriteFailedError  # noqa: E402
 from ellm_core.lm.shipped import ShippedModelError  # noqa: E402  (a light module: no backend is imported)
 
 #: Errors that mean "the input is wrong", not "the program is wrong": printed as one line naming the input.
 USER_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, ValueError,
-               ShippedModelError)
+               ShippedModelError, WriteFailedError)  # (NoCheckpointError and CacheDamagedError are among them)
 
 
 def run_handler(prog: str, args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ellm_core.faults import write_failed
+
 logger = logging.getLogger(__name__)
 
 TABLES = ("progress", "episodes", "eval")
@@ -60,7 +62,15 @@ class RunLog:
         write_csv(self.path(table), rows, fields)
 
     def write(self, table: str, row: dict[str, Any]) -> None:
-        """Append ``row`` to the table; a row with new columns widens the header (older rows get blanks)."""
+        """Append ``row`` to the table; a row with new columns widens the header (older rows get blanks). A failed
+        write (a full disk) is a :class:`~ellm_core.faults.WriteFailedError` naming the table."""
+        try:
+            self._write(table, row)
+        except OSError as error:
+            raise write_failed(self.path(table), error, "its earlier rows and the run's last checkpoint are "
+                               "intact") from None
+
+    def _write(self, table: str, row: dict[str, Any]) -> None:
         path = self.path(table)
         fields, _ = self._read(table) if path.exists() else ([], [])
         if not fields or not set(row) <= set(fields):

