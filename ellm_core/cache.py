@@ -93,13 +93,19 @@ class SQLiteCache:
         if connection is not None and self._local.pid == os.getpid():
             return connection
         connection = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
-        if self.path != ":memory:":
-            connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS cache (namespace TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
-            " PRIMARY KEY (namespace, key)) WITHOUT ROWID"
-        )
+        try:
+            if self.path != ":memory:":
+                connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS cache (namespace TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
+                " PRIMARY KEY (namespace, key)) WITHOUT ROWID"
+            )
+        except sqlite3.OperationalError as error:  # a read-only file or folder: reads still work
+            if "readonly" not in str(error) and "read-only" not in str(error):
+                raise
+            logger.warning("the cache %s is read-only (%s): its entries are read, new ones are not stored",
+                           self.path, error)
         self._local.connection, self._local.pid = connection, os.getpid()
         return connection
 

@@ -70,7 +70,6 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     situations to use instead of a random play's (``run_labels``)."""
     from ellm_core.cache import open_cache
     from ellm_core.crafter.prewarm import play_situations
-    from ellm_core.distilled import NearestLabels
     from ellm_core.embed import CachedEmbedder, make_embedder
     from ellm_core.rollout import default_goal_generator
 
@@ -89,12 +88,22 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
         chunk = todo[start:start + batch_size]
         answers += generator.suggest_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
     labelled, truth = answers[:len(pool)], answers[len(pool):]
+    result = compare_goal_models(pool, labelled, held, truth, labels, thresholds, config.distill_floor, embedder)
+    return {**result, "seed": config.seed, "lm": getattr(getattr(generator, "lm", None), "identity", None)}
+
+
+def compare_goal_models(pool: list, labelled: list[list[str]], held: list, truth: list[list[str]], labels: list[int],
+                        thresholds: list[float], floor: float, embedder) -> dict:
+    """The goal models learned from the first N of ``pool`` (answers ``labelled``), each N of ``labels``, against
+    the LM's answers ``truth`` on the ``held`` situations; and the LM's most frequent answer as a baseline."""
+    from ellm_core.distilled import NearestLabels
+
     pool_vectors = embedder.encode([obs for obs, _ in pool])
     held_vectors = embedder.encode([obs for obs, _ in held])
     rows = []
     for n in sorted(labels):
         n = min(n, len(pool))
-        nearest = NearestLabels(config.distill_floor)
+        nearest = NearestLabels(floor)
         nearest.add(pool_vectors[:n], labelled[:n])
         predictions = {"nearest": nearest.predict([obs for obs, _ in held], held_vectors),
                        "classifier": classifier_predict(pool_vectors[:n], labelled[:n], held_vectors)}
@@ -112,8 +121,24 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
         scores = agreement([list(most_frequent)] * len(held), truth, embedder, threshold)
         baseline[f"precision@{threshold:g}"], baseline[f"recall@{threshold:g}"] = scores["precision"], scores["recall"]
     rows.append(baseline)
-    return {"rows": rows, "floor": config.distill_floor, "seed": config.seed, "thresholds": thresholds,
-            "lm": getattr(getattr(generator, "lm", None), "identity", None)}
+    return {"rows": rows, "floor": floor, "thresholds": thresholds}
+
+
+def measure_label_files(labels_file: str | Path, heldout_file: str | Path, labels: list[int],
+                        thresholds: list[float], floor: float, embedder) -> dict:
+    """:func:`compare_goal_models` on two label files (``ellm crafter prewarm --labels-out``): the goal models learn
+    the first N situations of ``labels_file``; the truth is ``heldout_file``'s goals on its situations that
+    ``labels_file`` does not hold. No LM is asked."""
+    from ellm_core.labels import label_goals
+
+    pool, labelled, header = label_goals(labels_file)
+    held, truth, _ = label_goals(heldout_file, k=header["k"])
+    known = set(pool)
+    kept = [i for i, situation in enumerate(held) if situation not in known]
+    result = compare_goal_models(pool, labelled, [held[i] for i in kept], [truth[i] for i in kept], labels,
+                                 thresholds, floor, embedder)
+    return {**result, "labels_file": str(labels_file), "heldout_file": str(heldout_file),
+            "lm": header["lm_identity"]}
 
 
 def format_markdown(result: dict) -> str:
@@ -142,10 +167,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", default="runs/distill-quality/cache.sqlite", help="SQLite cache of the LM answers")
     parser.add_argument("--labels-from", nargs="+", default=None, metavar="RUN",
                         help="distilled training runs: their labelled situations instead of a random play's")
+    parser.add_argument("--labels-file", default=None, metavar="FILE",
+                        help="a label file (ellm crafter prewarm --labels-out) as the labelled situations, with "
+                             "--heldout-file: no LM is asked")
+    parser.add_argument("--heldout-file", default=None, metavar="FILE",
+                        help="with --labels-file: a label file of another play whose goals are the truth")
     parser.add_argument("--out", default="results/goal_quality/distilled", help="output folder")
     args = parser.parse_args(argv)
     setup_logging(0)
     import dataclasses
+
+    if bool(args.labels_file) != bool(args.heldout_file):
+        parser.exit(2, "error: --labels-file and --heldout-file go together\n")
+    if args.labels_file:
+        from ellm_core.cache import open_cache
+        from ellm_core.embed import CachedEmbedder, make_embedder
+
+        embedder = CachedEmbedder(make_embedder("default"), open_cache(args.cache))
+        result = measure_label_files(args.labels_file, args.heldout_file, args.labels, args.threshold, args.floor,
+                                     embedder)
+        return _write(result, Path(args.out))
 
     from ellm_core.distilled import run_labels
 
@@ -161,7 +202,10 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
     result = measure(config, args.labels, args.heldout, args.threshold, pool=pool)
     result["labels_from"] = args.labels_from
-    out = Path(args.out)
+    return _write(result, Path(args.out))
+
+
+def _write(result: dict, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "distill_quality.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
     (out / "distill_quality.md").write_text(format_markdown(result) + "\n", encoding="utf-8")

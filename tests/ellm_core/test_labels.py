@@ -84,3 +84,20 @@ def test_an_export_is_not_taken_for_a_label_file(tmp_path):
         handle.write(json.dumps({"namespace": "llm", "key": "k", "value": ["collect wood"]}) + "\n")
     assert not is_label_file(export)
     assert import_cache(SQLiteCache(":memory:"), export) == (1, 0)
+
+
+def test_the_goal_models_are_measured_against_another_label_file_without_an_lm(tmp_path):
+    from ellm_core.crafter.distill_quality import measure_label_files
+    from ellm_core.embed import make_embedder
+
+    generator = ranked(SQLiteCache(":memory:"))
+    labels, heldout = tmp_path / "labels.jsonl", tmp_path / "heldout.jsonl"
+    write_labels(labels, generator, SITUATIONS, "scripted-lm", "data:prompts.yaml")
+    held = [("You see a tree.", ACTIONS), ("You see a tree and grass.", ACTIONS), ("You see water here.", ACTIONS)]
+    write_labels(heldout, generator, held, "scripted-lm", "data:prompts.yaml")
+    result = measure_label_files(labels, heldout, [2, 3], [0.5, 0.99], floor=0.3, embedder=make_embedder("hashing:64"))
+    rows = {(row["model"], row["labels"]): row for row in result["rows"]}
+    assert set(rows) == {("nearest", 2), ("classifier", 2), ("nearest", 3), ("classifier", 3),
+                         ("the LM's most frequent answer", 3)}
+    assert all(row["heldout"] == 2 for row in rows.values())  # the labelled "You see a tree." is left out
+    assert rows[("nearest", 2)]["precision@0.99"] == 1.0  # from the tree and the water: both held-out goals right
