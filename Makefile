@@ -7,8 +7,10 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+export DISABLE_MKDOCS_2_WARNING := true
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install demo test test-fast docs bench lint clean
 
 install: $(STAMP)
 
@@ -46,6 +48,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -m "not real_model"
 
+# The documentation site in site/ (open site/index.html); `make test` builds it with --strict (tests/test_docs.py).
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
 bench: $(STAMP)
 	$(BIN)/pip install --quiet torch==2.13.0 -e '.[test,bench]'
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f --quick || exit 1; done
@@ -54,4 +60,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check ellm_core recrl tests benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache site

@@ -91,7 +91,8 @@ class PrefixScorer:
         situations_per_pass: prompts packed into one forward pass.
     """
 
-    def __init__(self, model, device: str = "cpu", min_head_tokens: int = 16, situations_per_pass: int = 4) -> None:
+    def __init__(self, model: torch.nn.Module, device: str = "cpu", min_head_tokens: int = 16,
+                 situations_per_pass: int = 4) -> None:
         self.model, self.device = model, device
         self.min_head_tokens, self.situations_per_pass = min_head_tokens, situations_per_pass
         self.head: list[int] = []
