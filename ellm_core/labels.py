@@ -145,6 +145,34 @@ def label_goals(path: str | Path, k: int | None = None) -> tuple[list[Situation]
     return situations, goal_lists, header
 
 
+def merge_labels(out: str | Path, paths: Sequence[str | Path]) -> int:
+    """Join label files made with the same LM, candidates and prompts into ``out`` (atomically), each situation once
+    (its visits summed, its first line's scores kept); returns the number of situations."""
+    header, rows = None, {}
+    for path in paths:
+        this, lines = read_labels(path)
+        same = ("lm_identity", "candidates", "prompts", "answer_prefix", "calibrate", "k", "baseline")
+        if header is not None and any(this[key] != header[key] for key in same):
+            raise ValueError(f"{path}: made with other settings than {paths[0]} (they must agree on {', '.join(same)})")
+        header = header or this
+        for row in lines:
+            key = (row["observation"], tuple(row["actions"]))
+            if key in rows:
+                rows[key]["visits"] = rows[key].get("visits", 0) + row.get("visits", 0)
+            else:
+                rows[key] = row
+    if header is None:
+        raise ValueError("no label files to merge")
+    out = Path(out)
+    temporary = out.with_name(out.name + ".tmp" + out.suffix)
+    with _open_text(temporary, "w") as handle:
+        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for row in rows.values():
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    temporary.replace(out)
+    return len(rows)
+
+
 def summarize_labels(path: str | Path) -> dict:
     """What a label file says, from the file alone: situations, models, how often each goal is chosen first."""
     header, lines = read_labels(path)
@@ -165,3 +193,34 @@ def summarize_labels(path: str | Path) -> dict:
             "first_goal_share": {goal: round(n / count, 4) for goal, n in first.most_common()} if count else {},
             "goals_never_first": [c for c in header["candidates"] if c not in first],
             "median_top1_margin": round(float(np.median(margins)), 4) if margins else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m ellm_core.labels merge OUT PART ...`` or ``summary FILE [--out JSON]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.labels", description="label files of ranked goals")
+    actions = parser.add_subparsers(dest="action", required=True)
+    merge = actions.add_parser("merge", help="join label files made with the same settings, each situation once")
+    merge.add_argument("out", help="the label file to write (.jsonl or .jsonl.gz)")
+    merge.add_argument("parts", nargs="+", help="the label files to join")
+    summary = actions.add_parser("summary", help="what a label file says, recomputed from it alone")
+    summary.add_argument("file", help="a label file")
+    summary.add_argument("--out", default=None, help="also write the summary as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        if args.action == "merge":
+            print(f"{merge_labels(args.out, args.parts)} situations in {args.out}")
+            return 0
+        result = summarize_labels(args.file)
+    except (OSError, ValueError) as error:
+        parser.exit(2, f"error: {error}\n")
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -101,3 +101,26 @@ def test_the_goal_models_are_measured_against_another_label_file_without_an_lm(t
                          ("the LM's most frequent answer", 3)}
     assert all(row["heldout"] == 2 for row in rows.values())  # the labelled "You see a tree." is left out
     assert rows[("nearest", 2)]["precision@0.99"] == 1.0  # from the tree and the water: both held-out goals right
+
+
+def test_parts_merge_into_one_file_each_situation_once(tmp_path, capsys):
+    from ellm_core.labels import main as labels_main
+
+    generator = ranked(SQLiteCache(":memory:"))
+    write_labels(tmp_path / "a.jsonl", generator, SITUATIONS[:2], "m", "data:prompts.yaml", {SITUATIONS[0]: 2})
+    write_labels(tmp_path / "b.jsonl.gz", generator, SITUATIONS[1:], "m", "data:prompts.yaml", {SITUATIONS[1]: 3})
+    assert labels_main(["merge", str(tmp_path / "all.jsonl.gz"), str(tmp_path / "a.jsonl"),
+                        str(tmp_path / "b.jsonl.gz")]) == 0
+    _, lines = read_labels(tmp_path / "all.jsonl.gz")
+    rows = list(lines)
+    assert [row["observation"] for row in rows] == [s for s, _ in SITUATIONS]
+    assert [row.get("visits") for row in rows] == [2, 3, 0]
+    capsys.readouterr()
+    assert labels_main(["summary", str(tmp_path / "all.jsonl.gz"), "--out", str(tmp_path / "s.json")]) == 0
+    assert json.loads((tmp_path / "s.json").read_text())["situations"] == 3
+    other = RankedGoals(CachedLM(ScriptedLM(scores=scores), SQLiteCache(":memory:")), CANDIDATES[:2],
+                        prompts=PromptConfig.load(), k=1, calibrate=True)
+    write_labels(tmp_path / "c.jsonl", other, SITUATIONS[:1], "m", "data:prompts.yaml")
+    with pytest.raises(SystemExit):
+        labels_main(["merge", str(tmp_path / "x.jsonl"), str(tmp_path / "a.jsonl"), str(tmp_path / "c.jsonl")])
+    assert "other settings" in capsys.readouterr().err

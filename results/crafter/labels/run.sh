@@ -4,6 +4,7 @@
 # (epsilon 0.05), so a stopped labelling keeps the finished parts: each part's file is written when it is done,
 # and a rerun skips the situations its cache already holds. One core: OMP_NUM_THREADS=1.
 # Then `bash results/crafter/labels/run.sh merge` writes the one label file of all parts and its summary.
+# ORDER=reverse takes the parts last to first: a second core can label beside the first (one shared cache).
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 OUT=results/crafter/labels
@@ -23,10 +24,15 @@ mkdir -p "$(dirname "$CACHE")" $OUT/parts
 # parts committed by an earlier session go into the cache first, so a rerun asks the LM about none of them
 for part in $OUT/parts/*.jsonl.gz; do [ -e "$part" ] && $BIN/ellm cache import "$part" "$CACHE"; done
 if [ "${1:-parts}" = parts ]; then
-  for i in "${!PARTS[@]}"; do
+  order=("${!PARTS[@]}"); [ "${ORDER:-}" = reverse ] && order=($(printf "%s\n" "${!PARTS[@]}" | sort -rn))
+  for i in "${order[@]}"; do
     target=$OUT/parts/part$i.jsonl.gz
     [ -e "$target" ] && continue
     agents=$(for run in ${PARTS[$i]}; do printf '%s ' "$RUNS/$run"; done)
     $LABEL --agents $agents --labels-out $target
   done
+fi
+if [ "${1:-parts}" = merge ]; then
+  $BIN/python -m ellm_core.labels merge $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz $OUT/parts/part*.jsonl.gz
+  $BIN/python -m ellm_core.labels summary $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz --out $OUT/summary.json
 fi
