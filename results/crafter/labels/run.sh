@@ -5,6 +5,7 @@
 # and a rerun skips the situations its cache already holds. One core: OMP_NUM_THREADS=1.
 # Then `bash results/crafter/labels/run.sh merge` writes the one label file of all parts and its summary.
 # ORDER=reverse takes the parts last to first: a second core can label beside the first (one shared cache).
+# `run.sh heldout` labels another play (random, seed 11); `run.sh distill` measures the distilled goal model on it.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 OUT=results/crafter/labels
@@ -35,4 +36,11 @@ fi
 if [ "${1:-parts}" = merge ]; then
   $BIN/python -m ellm_core.labels merge $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz $OUT/parts/part*.jsonl.gz
   $BIN/python -m ellm_core.labels summary $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz --out $OUT/summary.json
+fi
+if [ "${1:-parts}" = heldout ]; then  # another play (random, seed 11), labelled the same way: the truth of `distill`
+  $LABEL --policy random --steps 1500 --seed 11 --labels-out $OUT/heldout-random-seed11.jsonl.gz
+fi
+if [ "${1:-parts}" = distill ]; then  # the distilled goal model learned from 1k and 5k labels, against that truth
+  $BIN/python -m ellm_core.crafter.distill_quality --labels-file $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
+    --heldout-file $OUT/heldout-random-seed11.jsonl.gz --labels 1000 5000 --cache $CACHE --out $OUT/distill
 fi
