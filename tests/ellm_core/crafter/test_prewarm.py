@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
+
 import ellm_core.rollout
 from ellm_core.cache import SQLiteCache
 from ellm_core.cli import main
@@ -89,3 +91,21 @@ def test_a_distilled_run_with_the_imported_labels_asks_the_lm_about_none_of_them
     asked = {last_user_message(chat).split("\n")[1] for chat in made[-1].lm.calls}
     assert asked and not asked & labelled  # new situations went to the LM, labelled ones never
     assert summary["labels_preloaded"] == len(labelled) and summary["goals_by_lm"] > 0
+
+
+@pytest.mark.real_model
+def test_committed_agents_play_reproducibly_and_meet_their_own_situations():
+    """``--policy agent``: a committed 100k run's network plays, ε-greedy, with its own embedder; the same seed gives
+    the same situations, and two agents meet more than one."""
+    from ellm_core.crafter.prewarm import agent_situations
+    from ellm_core.resources import data_dir
+
+    runs = data_dir().parent / "results" / "crafter" / "100k" / "runs"
+    first = agent_situations([runs / "health-seed0"], 120, seed=4, length=60)
+    assert first == agent_situations([runs / "health-seed0"], 120, seed=4, length=60)
+    assert sum(first.values()) == 120 and 5 < len(first) < 120
+    assert all(len(actions) == 17 for _, actions in first)
+    both = agent_situations([runs / "health-seed0", runs / "ellm-seed1"], 120, seed=4, length=60)
+    assert sum(both.values()) == 240 and set(first) <= set(both)
+    with pytest.raises(FileNotFoundError, match="not a training run"):
+        agent_situations([runs], 10)
