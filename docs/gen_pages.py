@@ -9,12 +9,14 @@ from pathlib import Path
 
 import mkdocs_gen_files
 
+from ellm_core.cli import build_parser as ellm_parser
 from ellm_core.cli_reference import cli_markdown
+from recrl.cli import build_parser as recrl_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
 with mkdocs_gen_files.open("reference/cli.md", "w") as page:
-    page.write(cli_markdown())
+    page.write(cli_markdown([("ellm", ellm_parser), ("recrl", recrl_parser)]))
 mkdocs_gen_files.set_edit_path("reference/cli.md", "../ellm_core/cli_reference.py")
 
 for figure in sorted((ROOT / "results").rglob("*.png")):

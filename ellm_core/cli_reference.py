@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 
 def walk(parser: argparse.ArgumentParser, prefix: str) -> Iterator[tuple[str, argparse.ArgumentParser]]:
@@ -39,15 +39,17 @@ def options(parser: argparse.ArgumentParser) -> list[tuple[str, str, str]]:
     return rows
 
 
-def cli_markdown() -> str:
-    """The reference page of the ``ellm`` and ``recrl`` commands."""
+def cli_markdown(programs: Sequence[tuple[str, Callable[[], argparse.ArgumentParser]]] | None = None) -> str:
+    """The reference page of ``programs`` (name, parser builder): by default the ``ellm`` command; the documentation
+    passes ``recrl``'s too (``ellm_core`` imports nothing from ``recrl``)."""
     from ellm_core.cli import build_parser as ellm_parser
-    from recrl.cli import build_parser as recrl_parser
 
+    programs = programs or [("ellm", ellm_parser)]
+    names = " and ".join(f"`{name}`" for name, _ in programs)
     lines = ["# Command-line reference", "",
-             "Generated from the argparse parsers of `ellm` and `recrl` (`ellm_core/cli_reference.py`); every command "
+             f"Generated from the argparse parsers of {names} (`ellm_core/cli_reference.py`); every command "
              "also answers `--help`.", ""]
-    for program, build in (("ellm", ellm_parser), ("recrl", recrl_parser)):
+    for program, build in programs:
         for command, parser in walk(build(), program):
             depth = min(command.count(" ") + 2, 4)
             lines += ["#" * depth + f" `{command}`", ""]
