@@ -65,8 +65,12 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     add_train_arguments(prewarm, train_defaults or crafter_train_defaults(None))
     add_profile_argument(prewarm)
     prewarm.add_argument("--length", type=int, default=400, help="episode length of the play")
-    prewarm.add_argument("--policy", choices=("random", "scripted", "agent"), default="random",
-                         help="who plays (agent: the trained runs of --agents, each --steps steps)")
+    prewarm.add_argument("--policy", choices=("random", "scripted", "agent", "labels"), default="random",
+                         help="who plays (agent: the trained runs of --agents, each --steps steps; labels: nobody, "
+                              "the situations of --situations-from)")
+    prewarm.add_argument("--situations-from", default=None, metavar="LABELS",
+                         help="--policy labels: a label file whose situations are answered (another LM, the same "
+                              "coverage)")
     prewarm.add_argument("--agents", nargs="+", default=None, metavar="RUN",
                          help="--policy agent: training runs whose qnet.pt plays (e.g. results/crafter/100k/runs/*)")
     prewarm.add_argument("--agent-epsilon", type=float, default=0.05, help="--policy agent: share of random actions")
@@ -165,7 +169,8 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
     config = train_config_from_args(args)
     config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
     report = prewarm(config, policy=args.policy, check_steps=args.check_steps, batch_size=args.batch,
-                     agents=args.agents, agent_epsilon=args.agent_epsilon, labels_out=args.labels_out)
+                     agents=args.agents, agent_epsilon=args.agent_epsilon, labels_out=args.labels_out,
+                     situations_from=args.situations_from)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0
 

@@ -31,7 +31,7 @@ from ellm_core.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
 
-POLICIES = ("random", "scripted", "agent")
+POLICIES = ("random", "scripted", "agent", "labels")
 Situation = tuple[str, tuple[str, ...]]
 
 
@@ -112,12 +112,15 @@ def cached_share(generator, visits: dict[Situation, int]) -> float | None:
 
 
 def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_000, batch_size: int = 64,
-            agents: list[str] | None = None, agent_epsilon: float = 0.05, labels_out: str | None = None) -> dict:
+            agents: list[str] | None = None, agent_epsilon: float = 0.05, labels_out: str | None = None,
+            situations_from: str | None = None) -> dict:
     """Play ``config.steps`` steps, answer every unique situation into ``config.cache``; returns the coverage report.
 
     ``config`` is the training run's config (its LM, prompts and goal mode make the cache keys); its ``seed``
     seeds the play, and ``seed + 1`` the held-out check play of ``check_steps`` steps. With ``policy="agent"``
-    each run of ``agents`` (a trained run with a ``qnet.pt``) plays ``config.steps`` steps ε-greedy instead.
+    each run of ``agents`` (a trained run with a ``qnet.pt``) plays ``config.steps`` steps ε-greedy instead; with
+    ``policy="labels"`` the situations are those of the label file ``situations_from`` (another LM's labels of the
+    same situations: the same coverage).
     With ranked goals, ``labels_out`` receives the label file of the situations (:mod:`ellm_core.crafter.labels`).
     A killed pre-warm loses at most one batch: the answers are in the cache, and a rerun skips them.
     """
@@ -137,6 +140,13 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
         if not agents:
             raise ValueError("--policy agent needs --agents RUN [RUN ...] (training runs with a qnet.pt)")
         visits = agent_situations(agents, config.steps, config.seed, agent_epsilon, length)
+    elif policy == "labels":
+        if not situations_from:
+            raise ValueError("--policy labels needs --situations-from LABELS.jsonl.gz (a label file)")
+        from ellm_core.labels import read_labels
+
+        _, lines = read_labels(situations_from)
+        visits = {(row["observation"], tuple(row["actions"])): int(row.get("visits", 0)) for row in lines}
     else:
         visits = play_situations(config.steps, config.seed, policy, length)
     situations = list(visits)
@@ -158,7 +168,8 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     if labels_out:
         write_labels(labels_out, generator, situations, config.lm.model or "smollm2-135m", str(config.prompts), visits,
                      batch_size)
-    report = {"agents": agents if policy == "agent" else None, "labels_out": labels_out,"steps": config.steps, "policy": policy, "seed": config.seed, "unique_situations": len(situations),
+    report = {"agents": agents if policy == "agent" else None, "situations_from": situations_from,
+              "labels_out": labels_out, "steps": config.steps, "policy": policy, "seed": config.seed, "unique_situations": len(situations),
               "already_cached": len(situations) - len(todo), "generated": len(todo),
               "play_s": round(play_s, 2), "generate_s": round(generate_s, 2),
               "s_per_situation": round(generate_s / len(todo), 4) if todo else 0.0,

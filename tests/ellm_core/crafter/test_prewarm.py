@@ -109,3 +109,29 @@ def test_committed_agents_play_reproducibly_and_meet_their_own_situations():
     assert sum(both.values()) == 240 and set(first) <= set(both)
     with pytest.raises(FileNotFoundError, match="not a training run"):
         agent_situations([runs], 10)
+
+
+def test_another_lm_labels_the_same_situations_from_a_label_file(tmp_path, monkeypatch):
+    """``--policy labels --situations-from FILE``: the same coverage with another LM (the ranked-labelled row)."""
+    from ellm_core.labels import read_labels
+
+    def scripted(prefer):
+        def make(config, cache):
+            return CachedLM(ScriptedLM(scores=lambda text, goal: 1.0 if prefer in goal else 0.0), cache)
+        return make
+
+    base = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=False,
+                               goal_source="lm", steps=200, seed=5, embedder="hashing:32", tensorboard=False,
+                               env_kwargs=json.dumps({"length": 50, "pixels": False}),
+                               cache=str(tmp_path / "a.sqlite"))
+    monkeypatch.setattr(ellm_core.rollout, "make_language_model", scripted("wood"))
+    prewarm(base, policy="random", check_steps=0, labels_out=str(tmp_path / "a.jsonl"))
+    monkeypatch.setattr(ellm_core.rollout, "make_language_model", scripted("water"))
+    report = prewarm(dataclasses.replace(base, cache=str(tmp_path / "b.sqlite")), policy="labels", check_steps=0,
+                     situations_from=str(tmp_path / "a.jsonl"), labels_out=str(tmp_path / "b.jsonl"))
+    first, second = (list(read_labels(tmp_path / name)[1]) for name in ("a.jsonl", "b.jsonl"))
+    assert [row["observation"] for row in first] == [row["observation"] for row in second]
+    assert report["generated"] == len(first) > 5
+    assert {row["goals"][0] for row in first} == {"collect wood"}
+    assert {row["goals"][0] for row in second} == {"drink water"}
+    assert [row.get("visits") for row in first] == [row.get("visits") for row in second]
