@@ -135,7 +135,7 @@ def test_a_cell_is_judged_under_its_lock_not_when_planned(tmp_path):
     planned[1].out.mkdir(parents=True)  # meanwhile another sweep finished seed 1 and checkpointed seed 2
     (planned[1].out / "summary.json").write_text("{}")
     (planned[2].out / "checkpoints").mkdir(parents=True)
-    (planned[2].out / "checkpoints" / "latest").write_text("step-1")
+    (planned[2].out / "checkpoints" / "step_0000000001.pt").write_bytes(b"a checkpoint")  # any step file: partial
     codes = run_local(planned, parallel=1, threads=1)
     assert codes == {str(planned[0].out): 0, str(planned[1].out): FINISHED, str(planned[2].out): 0}
     commands = [[line for line in cell.log.read_text().splitlines() if line.startswith("$ ")] for cell in planned]
