@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The 1.5B's ranked labels of the situations that the committed 100k agents visit (run from the repository root
 # after `make install` and `pip install '.[qwen-large]'`). Five parts of three agents each, 1,800 steps per agent
-# (epsilon 0.05), so a stopped labelling keeps the finished parts: each part's file is written when it is done,
+# (epsilon 0.05; a sixth part of two agents), so a stopped labelling keeps the finished parts: each part's file is written when it is done,
 # and a rerun skips the situations its cache already holds. One core: OMP_NUM_THREADS=1.
 # Then `bash results/crafter/labels/run.sh merge` writes the one label file of all parts and its summary.
 # ORDER=reverse takes the parts last to first: a second core can label beside the first (one shared cache).
@@ -20,6 +20,7 @@ PARTS=(
   "health-seed1 oracle-paper-seed1 ellm-paper-seed1"
   "ranked-paper-seed1 ellm-seed2 health-seed2"
   "oracle-paper-seed2 ellm-paper-seed2 ranked-paper-seed2"
+  "ellm-distilled-seed0 ellm-strict-seed0"  # the parts overlap (4,664 distinct of 5,750): two more agents
 )
 mkdir -p "$(dirname "$CACHE")" $OUT/parts
 # parts committed by an earlier session go into the cache first, so a rerun asks the LM about none of them
