@@ -6,6 +6,8 @@
 # Then `bash results/crafter/labels/run.sh merge` writes the one label file of all parts and its summary.
 # ORDER=reverse takes the parts last to first: a second core can label beside the first (one shared cache).
 # `run.sh heldout` labels another play (random, seed 11); `run.sh distill` measures the distilled goal model on it.
+# `run.sh smollm2` labels the same situations with the default LM (SmolLM2-135M, ranked the same way): the
+# `ranked-labelled` row of the 100k sweep, which has the 1.5B's coverage with the small LM's answers.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 OUT=results/crafter/labels
@@ -44,4 +46,10 @@ fi
 if [ "${1:-parts}" = distill ]; then  # the distilled goal model learned from 1k and 5k labels, against that truth
   $BIN/python -m ellm_core.crafter.distill_quality --labels-file $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
     --heldout-file $OUT/heldout-random-seed11.jsonl.gz --labels 1000 5000 --cache $CACHE --out $OUT/distill
+fi
+if [ "${1:-parts}" = smollm2 ]; then  # the same situations, the default LM's ranked answers (resumable: one cache)
+  $BIN/ellm crafter prewarm --reward ellm --goal-source lm --goals ranked --calibrate --lm-backend transformers \
+    --cache ${CACHE%.sqlite}-smollm2.sqlite --policy labels --situations-from $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
+    --check-steps 0 --batch 16 --labels-out $OUT/smollm2-135m-ranked.jsonl.gz
+  $BIN/python -m ellm_core.labels summary $OUT/smollm2-135m-ranked.jsonl.gz --out $OUT/summary-smollm2.json
 fi
