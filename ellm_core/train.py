@@ -120,17 +120,20 @@ def init_from_run(agent: DQNAgent, run_dir: str | Path) -> Path:
 
 
 def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embedder: Embedder | None = None,
-          episode_hook=None, step_hook=None) -> dict[str, Any]:
+          episode_hook=None, step_hook=None, start_from: Path | None | str = "choose") -> dict[str, Any]:
     """Train DQN with the configured reward; returns the final summary (also saved as ``summary.json``).
 
     ``goal_generator``/``embedder`` replace the configured LM/embedder (tests pass fakes). ``episode_hook``,
     if given, is called as ``episode_hook(final_info, step)`` for each finished training episode
     (e.g. crafter's ``stats.jsonl`` writer); ``step_hook(step, agent)`` after every vector step (e.g. crafter's
-    periodic videos).
+    periodic videos). ``start_from`` is the checkpoint a caller already chose with
+    :func:`~ellm_core.checkpoint.resume_checkpoint` (``None``: a fresh start); by default ``train`` chooses it.
     """
     check_config(config)
     run_dir = Path(config.out)
-    checkpoint_path = resume_checkpoint(run_dir, config.resume, config.overwrite)
+    if start_from == "choose":
+        start_from = resume_checkpoint(run_dir, config.resume, config.overwrite)
+    checkpoint_path = start_from
     save_config(config, run_dir)
     random.seed(config.seed)
     np.random.seed(config.seed)

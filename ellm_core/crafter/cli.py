@@ -151,11 +151,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         env_kwargs["length"] = args.length
     env_kwargs.setdefault("pixels", False)  # no agent here reads pixels: the text fast path
     config = dataclasses.replace(config, env_kwargs=json.dumps(env_kwargs))
-    checkpoint = resume_checkpoint(config.out, config.resume, config.overwrite)  # (train checks it again)
+    checkpoint = resume_checkpoint(config.out, config.resume, config.overwrite)
     resume_step = int(checkpoint.stem.split("_")[1]) if checkpoint is not None else None
     config = dataclasses.replace(config, overwrite=False)  # cleared above
     train(config, episode_hook=StatsWriter(Path(config.out) / "stats.jsonl", resume_step),
-          step_hook=periodic_videos(config, args.video_every) if getattr(args, "video_every", 0) else None)
+          step_hook=periodic_videos(config, args.video_every) if getattr(args, "video_every", 0) else None,
+          start_from=checkpoint)
     return cmd_eval(argparse.Namespace(runs=[config.out], out=None, json=False))
 
 

@@ -44,7 +44,7 @@ def _merge_adapter(location: str, adapter: str, staging: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from ellm_core.lm.hf import apply_adapter
+    from ellm_core.lm.weights import apply_adapter
 
     model = AutoModelForCausalLM.from_pretrained(location, dtype=torch.float32)
     merged = apply_adapter(model, adapter, base_name=location).merge_and_unload()
@@ -59,7 +59,7 @@ def converted_model(model: str | None = None, gguf_file: str | None = None, adap
     name. A missing path is a ``FileNotFoundError`` naming it; a model the converter cannot read is a
     ``ValueError`` naming it.
     """
-    from ellm_core.lm.hf import adapter_fingerprint, resolve_model_location
+    from ellm_core.lm.weights import adapter_fingerprint, resolve_model_location
 
     ctranslate2 = _import_ctranslate2()
     location, _ = resolve_model_location(model, gguf_file)
@@ -156,7 +156,7 @@ class CTranslate2LM:
     ) -> None:
         from transformers import AutoTokenizer
 
-        from ellm_core.lm.hf import adapter_fingerprint
+        from ellm_core.lm.weights import adapter_fingerprint
 
         ctranslate2 = _import_ctranslate2()
         if compute_type not in COMPUTE_TYPES:

@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from ellm_core.config import option
-from ellm_core.lm.hf import adapter_fingerprint, resolve_model_location
+from ellm_core.lm.weights import adapter_fingerprint, resolve_model_location
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ def test_unknown_backend_is_a_clear_error():
 
 
 def test_missing_local_model_path_is_a_clear_error():
-    from ellm_core.lm.hf import resolve_model_location
+    from ellm_core.lm.weights import resolve_model_location
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         resolve_model_location("./no/such/model", None)
