@@ -24,6 +24,7 @@ from ellm_core.crafter.caption import (
     transition_caption,
     visible_things,
 )
+from ellm_core.crafter.worldgen import generate_world
 
 #: crafter's item name for what each collect_* achievement takes from the world.
 _COLLECTED_FROM = {"drink": "water", "sapling": "grass", "wood": "tree"}
@@ -109,15 +110,32 @@ class TextCrafter(crafter.Env):
     Drawing at night adds noise drawn from the world's random generator, which also decides spawns and
     despawns. The text path draws the same random numbers without drawing the image, so the same seed and
     actions give the same worlds, texts and achievements as the image path. :meth:`frame` still draws the current
-    image (for videos), with the noise of this step, and leaves the generator as it was.
+    image (for videos), with the noise of this step, and leaves the generator as it was. With ``fast_worldgen``
+    a new world comes from :func:`ellm_core.crafter.worldgen.generate_world` (the same worlds, ~4x faster).
     """
 
-    def __init__(self, pixels: bool = True, **kwargs: Any) -> None:
+    def __init__(self, pixels: bool = True, fast_worldgen: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.pixels = pixels
+        self.pixels, self.fast_worldgen = pixels, fast_worldgen
         self._blank = np.zeros((*self._size, 3), np.uint8)
         self._noise_state: tuple | None = None
         self._last_frame = self._blank
+
+    def reset(self) -> np.ndarray:
+        """``crafter.Env.reset`` (crafter 1.8), with the faster world generation when ``fast_worldgen``."""
+        if not self.fast_worldgen:
+            return super().reset()
+        center = (self._world.area[0] // 2, self._world.area[1] // 2)
+        self._episode += 1
+        self._step = 0
+        self._world.reset(seed=hash((self._seed, self._episode)) % (2 ** 31 - 1))
+        self._update_time()
+        self._player = crafter.objects.Player(self._world, center)
+        self._last_health = self._player.health
+        self._world.add(self._player)
+        self._unlocked = set()
+        generate_world(self._world, self._player)
+        return self._obs()
 
     def _obs(self) -> np.ndarray:
         if self.pixels:
@@ -161,17 +179,19 @@ class CrafterEnv(gym.Env):
             observation is a blank frame of the same shape; texts, achievements and worlds are unchanged, and
             :meth:`render` still draws the real frame. ``ellm crafter train`` turns it off: no agent here reads
             pixels.
+        fast_worldgen: generate worlds with :mod:`ellm_core.crafter.worldgen` (the same worlds, ~4x faster than
+            crafter's generator); ``False`` runs crafter's own.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, length: int = 10_000, size: int = 64, area: int = 64, render_mode: str | None = None,
-                 pixels: bool = True, reward: str = "task"):
+                 pixels: bool = True, reward: str = "task", fast_worldgen: bool = True):
         if reward not in ("task", "health"):
             raise ValueError(f"reward must be 'task' or 'health', got {reward!r}")
         self.reward = reward
-        self._env = TextCrafter(pixels=pixels, area=(area, area), size=(size, size), length=length, reward=True,
-                                seed=0)
+        self._env = TextCrafter(pixels=pixels, fast_worldgen=fast_worldgen, area=(area, area), size=(size, size),
+                                length=length, reward=True, seed=0)
         _deterministic_chunks(self._env._world)
         self.length, self.render_mode, self.pixels = length, render_mode, pixels
         self.observation_space = spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)

@@ -39,6 +39,7 @@ def core_slots(parallel: int, threads: int) -> tuple[list[list[int]], int]:
 def cell_environment(threads: int) -> dict[str, str]:
     """The environment of a cell: its thread counts and the offline model hubs."""
     return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "NUMBA_NUM_THREADS": str(threads),
             "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1"}
 
