@@ -35,15 +35,18 @@ logger = logging.getLogger(__name__)
 
 
 def unbatch_info(info: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
-    """Split a vector env's info dict into one dict per environment."""
+    """Split a vector env's info dict into one dict per environment (a key where its ``_key`` mask is False is
+    left out for that environment)."""
     per_env: list[dict[str, Any]] = [{} for _ in range(num_envs)]
     for key, values in info.items():
         if key.startswith("_"):
             continue
-        present = info.get(f"_{key}", np.ones(num_envs, dtype=bool))
-        nested = unbatch_info(values, num_envs) if isinstance(values, dict) else None
-        for i in np.flatnonzero(present):
-            per_env[i][key] = nested[i] if nested is not None else values[i]
+        mask = info.get(f"_{key}")
+        indices = range(num_envs) if mask is None else [i for i, present in enumerate(mask.tolist()) if present]
+        if isinstance(values, dict):
+            values = unbatch_info(values, num_envs)
+        for i in indices:
+            per_env[i][key] = values[i]
     return per_env
 
 
