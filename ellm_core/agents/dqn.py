@@ -88,7 +88,7 @@ class DQNAgent:
         c = self.config
         return linear_epsilon(step, c.eps_start, c.eps_end, c.eps_decay_steps)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def act(
         self, states: np.ndarray, epsilon: float, rng: np.random.Generator, masks: np.ndarray | None = None
     ) -> np.ndarray:
