@@ -12,7 +12,8 @@ during training), started in this process one after the other, each with a fresh
 - ``none`` and ``novelty`` and ``oracle``: the no-LM methods;
 - the same loop before this project's speed-ups, side by side: ``none, crafter worldgen`` (crafter's own world
   generator instead of :mod:`ellm_core.crafter.worldgen`), and the embedder levers: ``none, minilm-int8`` and
-  ``none, minilm-static`` (``--embedder``; opt-in: other vectors).
+  ``none, minilm-static`` (``--embedder``; opt-in: other vectors); and ``none, 4 envs``: four environments in one
+  process with one learner (steps summed over the environments).
 
 ``--only`` picks contenders by name; ``--set loop`` runs the loop-speed set (the none variants, novelty, oracle and
 ELLM default) and prints the projected hours of a 1M-step cell on one core for each.
@@ -163,15 +164,17 @@ def main() -> None:
             {"length": 400, "pixels": False, "fast_worldgen": False})), 0),
         "none, minilm-int8": (dataclasses.replace(base, reward="none", embedder="minilm-int8"), 0),
         "none, minilm-static": (dataclasses.replace(base, reward="none", embedder="minilm-static"), 0),
+        "none, 4 envs": (dataclasses.replace(base, reward="none", num_envs=4), 0),
         "novelty": (dataclasses.replace(base, reward="novelty"), 0),
         "oracle": (dataclasses.replace(base, reward="oracle"), 0),
     }
     if args.set == "loop":
-        keep = ("none", "none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "novelty", "oracle",
-                "ellm default")
+        keep = ("none", "none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "none, 4 envs",
+                "novelty", "oracle", "ellm default")
         contenders = {name: contenders[name] for name in keep if name in contenders}
     else:
-        for name in ("none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "novelty", "oracle"):
+        for name in ("none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "none, 4 envs", "novelty",
+                     "oracle"):
             del contenders[name]
     mode = "distilled" if base.goal_source == "distilled" else "background" if base.lm_async else "synchronous"
     if mode == "distilled":
