@@ -28,12 +28,9 @@ def distilled_model_dir() -> Path:
     model2vec is not installed)."""
     from ellm_core.resources import build_once, cache_dir, default_embedder_path
 
-    try:
-        from model2vec.distill import distill
-    except ImportError:
-        raise ValueError("--embedder minilm-static needs model2vec: pip install -e '.[static]'") from None
-
     def build(folder: Path) -> None:
+        from model2vec.distill import distill  # heavy imports: only when the model is not built yet
+
         logger.info("distilling a static embedder from all-MiniLM-L6-v2 (once, ~30 s) into %s", folder)
         distill(model_name=str(default_embedder_path()), pca_dims=PCA_DIMS).save_pretrained(str(folder))
 
@@ -46,7 +43,10 @@ class StaticEmbedder:
     model2vec model directory is given."""
 
     def __init__(self, model: str | Path | None = None) -> None:
-        from model2vec import StaticModel
+        try:
+            from model2vec import StaticModel
+        except ImportError:
+            raise ValueError("--embedder minilm-static needs model2vec: pip install -e '.[static]'") from None
 
         location = Path(model) if model is not None else distilled_model_dir()
         self.model = StaticModel.from_pretrained(str(location))
