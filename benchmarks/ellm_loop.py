@@ -112,7 +112,10 @@ def raw_crafter_steps_per_s(steps: int, length: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def committed_cell_hours(runs: Path = Path(__file__).resolve().parents[1] / "results/crafter/1m/runs") -> dict:
+COMMITTED_1M = Path(__file__).resolve().parents[1] / "results/crafter/1m/runs"
+
+
+def committed_cell_hours(runs: Path = COMMITTED_1M) -> dict:
     """Hours of each committed 1M cell on its core (its ``steps_per_s``), by method: min-max over seeds."""
     by_method: dict[str, list[float]] = defaultdict(list)
     for summary in sorted(runs.glob("*-seed*/summary.json")):
