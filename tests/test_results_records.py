@@ -121,3 +121,23 @@ def test_the_readme_headline_quotes_the_committed_1m_scores():
     for method in ("none", "novelty", "oracle", "ellm"):
         score = methods[method]["score"]
         assert f"{score['mean']:.2f} ± {score['std']:.2f}" in readme, method
+
+
+def test_the_speed_page_quotes_the_committed_loop_benchmark():
+    """Each row of the one-core loop table in docs/speed.md states its contender's steps/s and ratio as the committed
+    ``results/speed/ellm_loop_speedups.txt`` (the benchmark's JSON line) has them; the README quotes no bonus's."""
+    text = (RESULTS / "speed" / "ellm_loop_speedups.txt").read_text(encoding="utf-8")
+    result = json.loads(next(line for line in text.splitlines() if line.startswith('{"benchmark"')))
+    rows = result["rows"]
+    none = rows["none"]["steps_per_s"]
+    page = (ROOT / "docs" / "speed.md").read_text(encoding="utf-8").split("**The loop on one core")[1]
+    labels = {"none": "| none |", "none, crafter worldgen": "| none, crafter's own world generation",
+              "none, minilm-int8": "| none, `--embedder minilm-int8` |", "none, minilm-static":
+              "| none, `--embedder minilm-static` |", "none, 4 envs": "| none, 4 environments in one process |",
+              "novelty": "| novelty |", "oracle": "| oracle |", "ellm default": "| ELLM default (distilled;"}
+    for name, label in labels.items():
+        line = next(line for line in page.splitlines() if line.startswith(label))
+        speed = rows[name]["steps_per_s"]
+        assert f"| {speed:.1f} | {speed / none:.2f} |" in line, name
+        assert f"| {result['hours_per_1m_cell'][name]:.2f} |" in line, name
+    assert f"{result['none_vs_raw_crafter']:.2f} of a raw crafter random agent" in (ROOT / "README.md").read_text()
