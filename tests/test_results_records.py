@@ -141,3 +141,21 @@ def test_the_speed_page_quotes_the_committed_loop_benchmark():
         assert f"| {speed:.1f} | {speed / none:.2f} |" in line, name
         assert f"| {result['hours_per_1m_cell'][name]:.2f} |" in line, name
     assert f"{result['none_vs_raw_crafter']:.2f} of a raw crafter random agent" in (ROOT / "README.md").read_text()
+
+
+def test_the_paper_page_quotes_the_committed_100k_rows():
+    """Each row of the paper-threshold table in docs/paper.md (a line starting "| `METHOD`") states its method's
+    achievements per episode (mean ± std) and score as ``results/crafter/100k/compare.json`` has them."""
+    methods = json.loads((RESULTS / "crafter" / "100k" / "compare.json").read_text(encoding="utf-8"))["methods"]
+    page = (ROOT / "docs" / "paper.md").read_text(encoding="utf-8").split("**The 100k table at the paper's threshold**")[1]
+    table = page.split("\n\n")[1].splitlines()
+    quoted = 0
+    for line in table:
+        if not line.startswith("| `"):
+            continue
+        method = line.split("`")[1]
+        row = methods[method]
+        assert f"| {row['achievements']['mean']:.2f} ± {row['achievements']['std']:.2f} |" in line, method
+        assert f"| {row['score']['mean']:.2f} |" in line, method
+        quoted += 1
+    assert quoted >= 8
