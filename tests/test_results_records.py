@@ -159,3 +159,13 @@ def test_the_paper_page_quotes_the_committed_100k_rows():
         assert f"| {row['score']['mean']:.2f} |" in line, method
         quoted += 1
     assert quoted >= 8
+
+
+def test_the_committed_goal_sources_table_recomputes_from_the_kept_runs():
+    from ellm_core.crafter.goal_sources import format_table, method_cells, summarize
+
+    committed = (RESULTS / "crafter" / "100k" / "goal_sources.md").read_text(encoding="utf-8")
+    methods = [line.split(" | ")[0].lstrip("| ") for line in committed.splitlines()[2:]]
+    cells = method_cells(RESULTS / "crafter" / "100k" / "runs")
+    assert "qwen-ranked-paper" in methods
+    assert format_table({method: summarize(cells[method]) for method in methods}) == committed
