@@ -169,3 +169,12 @@ def test_the_committed_goal_sources_table_recomputes_from_the_kept_runs():
     cells = method_cells(RESULTS / "crafter" / "100k" / "runs")
     assert "qwen-ranked-paper" in methods
     assert format_table({method: summarize(cells[method]) for method in methods}) == committed
+
+
+def test_the_readme_quotes_the_committed_100k_paper_threshold_rows():
+    methods = json.loads((RESULTS / "crafter" / "100k" / "compare.json").read_text(encoding="utf-8"))["methods"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    mean = {method: f"{methods[method]['achievements']['mean']:.2f}" for method in
+            ("qwen-ranked", "none", "qwen-ranked-paper", "health")}
+    assert f"{mean['qwen-ranked']} achievements per episode against no bonus's {mean['none']}" in readme
+    assert f"{mean['qwen-ranked-paper']} against {mean['health']} with the paper's health reward" in readme
