@@ -42,8 +42,10 @@ demo: $(STAMP)
 	$(BIN)/recrl browse eval runs/demo-browse --episodes 20 --trace 2
 	$(BIN)/python -m ellm_core.demo_summary
 
+# A notebook cell may take 900 s: the rationale-training cell takes ~95 s alone and over 300 s (nbmake's default)
+# beside another training process on 2 cores.
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbmake tests notebooks -q
+	$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 tests notebooks -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -m "not real_model"
