@@ -24,8 +24,7 @@ PCA_DIMS = 256
 
 
 def distilled_model_dir() -> Path:
-    """The model2vec model distilled from the shipped MiniLM, built once (a ValueError names the extra when
-    model2vec is not installed)."""
+    """The model2vec model distilled from the shipped MiniLM, built once into the cache directory."""
     from ellm_core.resources import build_once, cache_dir, default_embedder_path
 
     def build(folder: Path) -> None:

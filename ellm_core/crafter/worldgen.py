@@ -40,7 +40,8 @@ class _NoiseFields:
     def __init__(self, simplex, area: tuple[int, int], player_pos) -> None:
         x, y = np.arange(area[0]), np.arange(area[1])
         dx, dy = (x - player_pos[0])[:, None], (y - player_pos[1])[None, :]
-        start = 4 - np.sqrt(dx ** 2 + dy ** 2)
+        distance = np.sqrt(dx ** 2 + dy ** 2)
+        start = 4 - distance
         start = start + 2 * _field(simplex, x, y, 8, 3)
         start = 1 / (1 + np.exp(-start))
         water = _field(simplex, x, y, 3, {15: 1, 5: 0.15}, False) + 0.1
@@ -56,7 +57,7 @@ class _NoiseFields:
         self.lava = _field(simplex, x, y, 6, 5).tolist()
         self.sand = _field(simplex, x, y, 4, 9).tolist()
         self.tree = _field(simplex, x, y, 5, 7).tolist()
-        self.distance = np.sqrt(dx ** 2 + dy ** 2).tolist()
+        self.distance = distance.tolist()
 
 
 def generate_world(world, player) -> None:
