@@ -91,8 +91,8 @@ class SweepSpec:
                 raise ValueError(f"{path}: a setup step is {{run: COMMAND, creates: PATH, methods: [...]}}, got {step!r}")
             check_command(str(step["run"]), f"{path}: setup", allow_any_command)
         for step in spec.finish:
-            if not isinstance(step, dict) or "run" not in step or set(step) - {"run", "methods"}:
-                raise ValueError(f"{path}: a finish step is {{run: COMMAND, methods: [...]}}, got {step!r}")
+            if not isinstance(step, dict) or "run" not in step or set(step) - {"run", "needs", "methods"}:
+                raise ValueError(f"{path}: a finish step is {{run: COMMAND, needs: PATH, methods: [...]}}, got {step!r}")
             check_command(str(step["run"]), f"{path}: finish", allow_any_command)
         check_command(str(spec.command), f"{path}: command", allow_any_command)
         return spec

@@ -16,8 +16,10 @@ A spec is one YAML file (:class:`SweepSpec`)::
     setup:     # run before the first cell of `methods` (of every method when absent), unless `creates` exists
       - {run: "ellm crafter suggester --out runs/s", creates: runs/s/adapter, methods: [suggester]}
     compare: {kind: crafter, baselines: [none, novelty]}  # the aggregation that ends the sweep
-    finish:    # run after the comparison once every cell of `methods` (of the grid when absent) is done
-      - {run: "ellm cache export runs/c/cache.sqlite results/c/llm_cache.jsonl.gz", methods: [ellm]}
+    finish:    # run after the comparison once every cell of `methods` (of the grid when absent) is done and `needs`
+               # exists (skipped when the cells ran on another machine: runs/ is scratch)
+      - {run: "ellm cache export runs/c/cache.sqlite results/c/llm_cache.jsonl.gz", needs: runs/c/cache.sqlite,
+         methods: [ellm]}
     results: results/crafter/100k      # finished cells' small files (keep: [stats.jsonl, ...]) and the comparison
     record: [stats.jsonl, summary.json]   # a kept copy holding these stands for its cell once runs/ is gone
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from ellm_core.experiments.compare import collect, keep_comparison, run_comparison
@@ -88,12 +91,16 @@ def run_sweep(spec: SweepSpec, backend: str = "local", address: str | None = Non
 
 
 def run_finish(steps: list[dict[str, Any]], grid: list) -> list[str]:
-    """Run each finish step whose methods' cells (every cell when it names none) are all done; returns the commands
-    run. A failing step is logged, not raised: the cells and the comparison are already safe on disk."""
+    """Run each finish step whose methods' cells (every cell when it names none) are all done and whose ``needs`` path
+    exists; returns the commands run. A failing step is logged, not raised: the cells and the comparison are already
+    safe on disk."""
     ran = []
     for step in steps:
         mine = [cell for cell in grid if not step.get("methods") or cell.method in step["methods"]]
         if not mine or any(cell.status != "done" for cell in mine):
+            continue
+        if step.get("needs") and not Path(step["needs"]).exists():
+            logger.info("finish: skipped %r: %s is not on this machine", step["run"], step["needs"])
             continue
         logger.info("finish: %s", step["run"])
         code = subprocess.run(command_argv(step["run"])).returncode

@@ -222,6 +222,11 @@ def test_finish_steps_run_once_their_methods_cells_are_done(tmp_path):
     assert run_finish(steps, grid) == [steps[0]["run"]]  # none is done, novelty is not
     assert marker.read_text() == "none\n"
     assert run_finish([{"run": "false"}], grid[:1]) == []  # a failing step is logged, not raised
+    # a step whose input is not on this machine (the cells ran elsewhere; runs/ is scratch) is skipped, not failed
+    away = {"run": f"sh -c 'echo away >> {marker}'", "needs": str(tmp_path / "gone.sqlite"), "methods": ["none"]}
+    assert run_finish([away], grid) == [] and marker.read_text() == "none\n"
+    (tmp_path / "gone.sqlite").write_text("")
+    assert run_finish([away], grid) == [away["run"]] and marker.read_text() == "none\naway\n"
     write_spec(tmp_path / "spec.yaml", finish=[{"run": "ellm cache export a b", "creates": "b"}])
     with pytest.raises(ValueError, match="finish step"):
         SweepSpec.load(tmp_path / "spec.yaml")
