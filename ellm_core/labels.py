@@ -195,8 +195,33 @@ def summarize_labels(path: str | Path) -> dict:
             "median_top1_margin": round(float(np.median(margins)), 4) if margins else None}
 
 
+def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
+    """Where a label file's LM ranks ``goal`` among its candidates (1 is first), calibrated (the file's scores) and raw
+    (with the content-free prior added back): the median rank and the goals ranked first instead, over the situations
+    whose inventory ("You have ...") names ``having`` (every situation when None)."""
+    header, lines = read_labels(path)
+    if goal not in header["candidates"]:
+        raise ValueError(f"{path}: {goal!r} is not one of its candidates ({', '.join(header['candidates'])})")
+    index = header["candidates"].index(goal)
+    baselines = {acts: np.asarray(values) for acts, values in header["baseline"].items()}
+    ranks: dict[str, list[int]] = {"calibrated": [], "raw": []}
+    firsts: dict[str, Counter] = {"calibrated": Counter(), "raw": Counter()}
+    for row in lines:
+        if having is not None and having not in row["observation"].split("You have", 1)[-1]:
+            continue
+        calibrated = np.asarray(row["scores"], dtype=float)
+        raw = calibrated + baselines[", ".join(row["actions"])] if header["calibrate"] else calibrated
+        for name, scores in (("calibrated", calibrated), ("raw", raw)):
+            ranks[name].append(int((scores > scores[index]).sum()) + 1)
+            firsts[name][header["candidates"][int(np.argmax(scores))]] += 1
+    count = len(ranks["raw"])
+    return {"file": Path(path).name, "goal": goal, "having": having, "situations": count,
+            **{f"median_rank_{name}": float(np.median(ranks[name])) if count else None for name in ranks},
+            **{f"first_{name}": dict(firsts[name].most_common(5)) for name in firsts}}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ellm_core.labels merge OUT PART ...`` or ``summary FILE [--out JSON]``."""
+    """``python -m ellm_core.labels merge OUT PART ...``, ``summary FILE [--out JSON]`` or ``rank FILE GOAL``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m ellm_core.labels", description="label files of ranked goals")
@@ -207,12 +232,20 @@ def main(argv: list[str] | None = None) -> int:
     summary = actions.add_parser("summary", help="what a label file says, recomputed from it alone")
     summary.add_argument("file", help="a label file")
     summary.add_argument("--out", default=None, help="also write the summary as JSON here")
+    rank = actions.add_parser("rank", help="where the LM ranks one goal, calibrated and raw, and what it ranks first")
+    rank.add_argument("file", help="a label file")
+    rank.add_argument("goal", help='one of its candidates, e.g. "place crafting table"')
+    rank.add_argument("--having", default=None, help='only situations whose inventory names this, e.g. "wood"')
+    rank.add_argument("--out", default=None, help="also write the result as JSON here")
     args = parser.parse_args(argv)
     try:
         if args.action == "merge":
             print(f"{merge_labels(args.out, args.parts)} situations in {args.out}")
             return 0
-        result = summarize_labels(args.file)
+        if args.action == "rank":
+            result = goal_rank(args.file, args.goal, args.having)
+        else:
+            result = summarize_labels(args.file)
     except (OSError, ValueError) as error:
         parser.exit(2, f"error: {error}\n")
     text = json.dumps(result, indent=2, ensure_ascii=False)

@@ -10,7 +10,15 @@ from ellm_core.cache import SQLiteCache
 from ellm_core.cache_cli import import_cache
 from ellm_core.cli import main
 from ellm_core.goals import RankedGoals
-from ellm_core.labels import LABELS_FORMAT, is_label_file, read_labels, summarize_labels, write_labels
+from ellm_core.labels import (
+    LABELS_FORMAT,
+    goal_rank,
+    is_label_file,
+    read_labels,
+    summarize_labels,
+    write_labels,
+)
+from ellm_core.labels import main as labels_main
 from ellm_core.lm.base import CachedLM, ScriptedLM
 from ellm_core.prompts import PromptConfig
 
@@ -65,6 +73,25 @@ def test_summary_recomputes_from_the_file_alone(tmp_path):
     assert summary["goals_never_first"] == []
 
 
+def test_goal_rank_reads_calibrated_and_raw_ranks_from_the_file(tmp_path, capsys):
+    """A goal's rank among the candidates, calibrated (the file's scores) and raw (the prior added back), over the
+    situations whose inventory names an item."""
+    labels = tmp_path / "labels.jsonl"
+    situations = [*SITUATIONS, ("You see a tree. You have 1 wood.", ACTIONS)]
+    write_labels(labels, ranked(SQLiteCache(":memory:")), situations, "scripted-lm", "data:prompts.yaml")
+    every = goal_rank(labels, "collect wood")
+    assert every["situations"] == 4 and every["median_rank_calibrated"] == 1.5  # first where a tree is in view
+    assert every["first_calibrated"] == {"collect wood": 2, "drink water": 1, "eat cow": 1}
+    # raw: the prior (shorter continuations score higher) is back, and "eat cow" outranks the rest
+    assert goal_rank(labels, "eat cow")["median_rank_raw"] <= goal_rank(labels, "eat cow")["median_rank_calibrated"]
+    holding = goal_rank(labels, "collect wood", having="wood")
+    assert holding["situations"] == 1 and holding["median_rank_calibrated"] == 1.0  # "a tree" alone is not inventory
+    with pytest.raises(ValueError, match="not one of its candidates"):
+        goal_rank(labels, "make a cake")
+    assert labels_main(["rank", str(labels), "collect wood", "--having", "wood"]) == 0
+    assert json.loads(capsys.readouterr().out)["situations"] == 1
+
+
 def test_a_malformed_label_line_names_the_file_and_line(tmp_path):
     labels = tmp_path / "labels.jsonl"
     write_labels(labels, ranked(SQLiteCache(":memory:")), SITUATIONS, "scripted-lm", "data:prompts.yaml")
@@ -104,8 +131,6 @@ def test_the_goal_models_are_measured_against_another_label_file_without_an_lm(t
 
 
 def test_parts_merge_into_one_file_each_situation_once(tmp_path, capsys):
-    from ellm_core.labels import main as labels_main
-
     generator = ranked(SQLiteCache(":memory:"))
     write_labels(tmp_path / "a.jsonl", generator, SITUATIONS[:2], "m", "data:prompts.yaml", {SITUATIONS[0]: 2})
     write_labels(tmp_path / "b.jsonl.gz", generator, SITUATIONS[1:], "m", "data:prompts.yaml", {SITUATIONS[1]: 3})

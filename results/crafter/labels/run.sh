@@ -39,6 +39,8 @@ fi
 if [ "${1:-parts}" = merge ]; then
   $BIN/python -m ellm_core.labels merge $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz $OUT/parts/part*.jsonl.gz
   $BIN/python -m ellm_core.labels summary $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz --out $OUT/summary.json
+  $BIN/python -m ellm_core.labels rank $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz "place crafting table" --having wood \
+    --out $OUT/rank-place-table-having-wood.json
 fi
 if [ "${1:-parts}" = heldout ]; then  # another play (random, seed 11), labelled the same way: the truth of `distill`
   $LABEL --policy random --steps 1500 --seed 11 --labels-out $OUT/heldout-random-seed11.jsonl.gz
@@ -52,4 +54,6 @@ if [ "${1:-parts}" = smollm2 ]; then  # the same situations, the default LM's ra
     --cache ${CACHE%.sqlite}-smollm2.sqlite --policy labels --situations-from $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
     --check-steps 0 --batch 16 --labels-out $OUT/smollm2-135m-ranked.jsonl.gz
   $BIN/python -m ellm_core.labels summary $OUT/smollm2-135m-ranked.jsonl.gz --out $OUT/summary-smollm2.json
+  $BIN/python -m ellm_core.labels rank $OUT/smollm2-135m-ranked.jsonl.gz "place crafting table" --having wood \
+    --out $OUT/rank-place-table-having-wood-smollm2.json
 fi
