@@ -197,8 +197,9 @@ def summarize_labels(path: str | Path) -> dict:
 
 def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
     """Where a label file's LM ranks ``goal`` among its candidates (1 is first), calibrated (the file's scores) and raw
-    (with the content-free prior added back): the median rank and the goals ranked first instead, over the situations
-    whose inventory ("You have ...") names ``having`` (every situation when None)."""
+    (with the content-free prior added back): the median rank, the share of situations with it in the top 1, 3 and 5,
+    and the goals ranked first instead, over the situations whose inventory ("You have ...") names ``having`` (every
+    situation when None)."""
     header, lines = read_labels(path)
     if goal not in header["candidates"]:
         raise ValueError(f"{path}: {goal!r} is not one of its candidates ({', '.join(header['candidates'])})")
@@ -217,6 +218,8 @@ def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
     count = len(ranks["raw"])
     return {"file": Path(path).name, "goal": goal, "having": having, "situations": count,
             **{f"median_rank_{name}": float(np.median(ranks[name])) if count else None for name in ranks},
+            **{f"share_in_top_{name}": {str(k): round(sum(r <= k for r in ranks[name]) / count, 4) if count else None
+                                        for k in (1, 3, 5)} for name in ranks},
             **{f"first_{name}": dict(firsts[name].most_common(5)) for name in firsts}}
 
 

@@ -82,6 +82,7 @@ def test_goal_rank_reads_calibrated_and_raw_ranks_from_the_file(tmp_path, capsys
     every = goal_rank(labels, "collect wood")
     assert every["situations"] == 4 and every["median_rank_calibrated"] == 1.5  # first where a tree is in view
     assert every["first_calibrated"] == {"collect wood": 2, "drink water": 1, "eat cow": 1}
+    assert every["share_in_top_calibrated"] == {"1": 0.5, "3": 1.0, "5": 1.0}
     # raw: the prior (shorter continuations score higher) is back, and "eat cow" outranks the rest
     assert goal_rank(labels, "eat cow")["median_rank_raw"] <= goal_rank(labels, "eat cow")["median_rank_calibrated"]
     holding = goal_rank(labels, "collect wood", having="wood")
