@@ -195,6 +195,28 @@ def summarize_labels(path: str | Path) -> dict:
             "median_top1_margin": round(float(np.median(margins)), 4) if margins else None}
 
 
+def holds(observation: str, item: str | None) -> bool:
+    """Whether a caption's inventory ("You have ...") names ``item`` (always, when ``item`` is None)."""
+    return item is None or item in observation.split("You have", 1)[-1]
+
+
+def select_labels(path: str | Path, out: str | Path, having: str) -> int:
+    """Write the situations of ``path`` whose inventory names ``having`` to ``out`` (same header, atomically);
+    returns their number. A probe of other prompts then asks the LM about those situations alone."""
+    header, lines = read_labels(path)
+    out = Path(out)
+    temporary = out.with_name(out.name + ".tmp" + out.suffix)
+    count = 0
+    with _open_text(temporary, "w") as handle:
+        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for row in lines:
+            if holds(row["observation"], having):
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                count += 1
+    temporary.replace(out)
+    return count
+
+
 def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
     """Where a label file's LM ranks ``goal`` among its candidates (1 is first), calibrated (the file's scores) and raw
     (with the content-free prior added back): the median rank, the share of situations with it in the top 1, 3 and 5,
@@ -208,7 +230,7 @@ def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
     ranks: dict[str, list[int]] = {"calibrated": [], "raw": []}
     firsts: dict[str, Counter] = {"calibrated": Counter(), "raw": Counter()}
     for row in lines:
-        if having is not None and having not in row["observation"].split("You have", 1)[-1]:
+        if not holds(row["observation"], having):
             continue
         calibrated = np.asarray(row["scores"], dtype=float)
         raw = calibrated + baselines[", ".join(row["actions"])] if header["calibrate"] else calibrated
@@ -224,7 +246,8 @@ def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ellm_core.labels merge OUT PART ...``, ``summary FILE [--out JSON]`` or ``rank FILE GOAL``."""
+    """``python -m ellm_core.labels merge OUT PART ...``, ``summary FILE``, ``select FILE OUT --having ITEM`` or
+    ``rank FILE GOAL``."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m ellm_core.labels", description="label files of ranked goals")
@@ -235,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = actions.add_parser("summary", help="what a label file says, recomputed from it alone")
     summary.add_argument("file", help="a label file")
     summary.add_argument("--out", default=None, help="also write the summary as JSON here")
+    select = actions.add_parser("select", help="keep the situations whose inventory names an item")
+    select.add_argument("file", help="a label file")
+    select.add_argument("out", help="the label file to write")
+    select.add_argument("--having", required=True, help='an inventory item, e.g. "wood"')
     rank = actions.add_parser("rank", help="where the LM ranks one goal, calibrated and raw, and what it ranks first")
     rank.add_argument("file", help="a label file")
     rank.add_argument("goal", help='one of its candidates, e.g. "place crafting table"')
@@ -244,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "merge":
             print(f"{merge_labels(args.out, args.parts)} situations in {args.out}")
+            return 0
+        if args.action == "select":
+            print(f"{select_labels(args.file, args.out, args.having)} situations in {args.out}")
             return 0
         if args.action == "rank":
             result = goal_rank(args.file, args.goal, args.having)

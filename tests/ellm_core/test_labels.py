@@ -89,6 +89,11 @@ def test_goal_rank_reads_calibrated_and_raw_ranks_from_the_file(tmp_path, capsys
     assert holding["situations"] == 1 and holding["median_rank_calibrated"] == 1.0  # "a tree" alone is not inventory
     with pytest.raises(ValueError, match="not one of its candidates"):
         goal_rank(labels, "make a cake")
+    # `select` keeps those situations, header and all, so another prompt can be asked about them alone
+    assert labels_main(["select", str(labels), str(tmp_path / "wood.jsonl.gz"), "--having", "wood"]) == 0
+    header, rows = read_labels(tmp_path / "wood.jsonl.gz")
+    assert header == read_labels(labels)[0] and [row["observation"] for row in rows] == [situations[-1][0]]
+    capsys.readouterr()
     assert labels_main(["rank", str(labels), "collect wood", "--having", "wood"]) == 0
     assert json.loads(capsys.readouterr().out)["situations"] == 1
 
