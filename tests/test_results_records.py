@@ -199,3 +199,17 @@ def test_the_committed_label_summaries_recompute_from_the_label_files(summary, r
     if "qwen" in committed["file"]:
         assert committed["situations"] == 950 and committed["median_rank_calibrated"] == 21.0
         assert "place crafting table" not in committed["first_calibrated"]
+
+
+def test_the_prompt_probe_ranks_recompute_and_no_prompt_puts_the_table_first():
+    """The prompt probe (results/crafter/labels/prompt-probe/run.sh) asked the 1.5B again about the 950 situations in
+    which the player holds wood, without few-shot examples and with one example's goals swapped: each committed rank
+    recomputes from its label file, and under no prompt is "place crafting table" ranked first."""
+    from ellm_core.labels import goal_rank
+
+    folder = RESULTS / "crafter" / "labels" / "prompt-probe"
+    for variant in ("shipped", "no-few-shot", "table-first"):
+        committed = json.loads((folder / f"rank-{variant}.json").read_text(encoding="utf-8"))
+        assert goal_rank(folder / committed["file"], committed["goal"], committed["having"]) == committed, variant
+        assert committed["situations"] == 950
+        assert committed["share_in_top_calibrated"]["1"] == committed["share_in_top_raw"]["1"] == 0.0, variant
