@@ -3,7 +3,8 @@
 # the player holds wood (a table is one action away; `python -m ellm_core.labels select ... --having wood`) are
 # ranked again under two prompts, each on one core: `no-few-shot` (the Crafter prompt without its examples) and
 # `table-first` (prompts-table-first.yaml: one example's two goals swapped). `rank` then says where the table comes.
-# Run from the repository root after `make install` and `pip install '.[qwen-large]'`; ~20 min a variant.
+# Run from the repository root after `make install` and `pip install '.[qwen-large]'`; ~7 min a variant on one
+# core (0.44-0.46 s a situation, measured), both at once.
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 DIR=results/crafter/labels/prompt-probe
