@@ -15,7 +15,7 @@ import io
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +36,27 @@ def _open_text(path: Path, mode: str):
     return io.TextIOWrapper(gzip.GzipFile(path, mode + "b", mtime=0), encoding="utf-8")
 
 
+def _write_rows(out: str | Path, header: dict, rows: Iterable[dict]) -> int:
+    """Write a label file of ``header`` and ``rows`` to ``out`` atomically (a temporary file renamed); returns the
+    number of rows."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp" + out.suffix)
+    count = 0
+    with _open_text(temporary, "w") as handle:
+        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    temporary.replace(out)
+    return count
+
+
 def write_labels(path: str | Path, generator, situations: Sequence[Situation], model: str, prompts: str,
                  visits: dict[Situation, int] | None = None, batch_size: int = 64) -> int:
     """Write the label file of ``situations`` with a :class:`~ellm_core.goals.RankedGoals` ``generator`` over a
     cached LM (its cached scores are read, missing ones computed) and the prompt file ``prompts`` (as a config
     names it, e.g. ``data:crafter/prompts.yaml``); returns the number of lines. Written atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     actions = sorted({acts for _, acts in situations})
     header = {"format": LABELS_FORMAT, "model": model, "lm_identity": generator.lm.scoring_identity,
               "prompts": prompts, "answer_prefix": generator.answer_prefix,
@@ -50,9 +64,8 @@ def write_labels(path: str | Path, generator, situations: Sequence[Situation], m
               "content_free": RANK_CONTENT_FREE,
               "baseline": {", ".join(acts): [round(float(v), 6) for v in generator.baseline_scores(list(acts))]
                            for acts in actions} if generator.calibrate else {}}
-    temporary = path.with_name(path.name + ".tmp" + path.suffix)
-    with _open_text(temporary, "w") as handle:
-        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
+
+    def rows() -> Iterator[dict]:
         for start in range(0, len(situations), batch_size):
             chunk = situations[start:start + batch_size]
             scores = generator.scores([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
@@ -62,9 +75,9 @@ def write_labels(path: str | Path, generator, situations: Sequence[Situation], m
                         "goals": [generator.candidates[i] for i in np.argsort(-row, kind="stable")[:generator.k]]}
                 if visits:
                     line["visits"] = visits.get((observation, acts), 0)
-                handle.write(json.dumps(line, ensure_ascii=False) + "\n")
-    temporary.replace(path)
-    return len(situations)
+                yield line
+
+    return _write_rows(path, header, rows())
 
 
 def read_labels(path: str | Path) -> tuple[dict, Iterator[dict]]:
@@ -163,14 +176,8 @@ def merge_labels(out: str | Path, paths: Sequence[str | Path]) -> int:
                 rows[key] = row
     if header is None:
         raise ValueError("no label files to merge")
-    out = Path(out)
-    temporary = out.with_name(out.name + ".tmp" + out.suffix)
-    with _open_text(temporary, "w") as handle:
-        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
-        for row in rows.values():
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    temporary.replace(out)
-    return len(rows)
+    return _write_rows(out, header, rows.values())
+
 
 
 def summarize_labels(path: str | Path) -> dict:
@@ -204,17 +211,7 @@ def select_labels(path: str | Path, out: str | Path, having: str) -> int:
     """Write the situations of ``path`` whose inventory names ``having`` to ``out`` (same header, atomically);
     returns their number. A probe of other prompts then asks the LM about those situations alone."""
     header, lines = read_labels(path)
-    out = Path(out)
-    temporary = out.with_name(out.name + ".tmp" + out.suffix)
-    count = 0
-    with _open_text(temporary, "w") as handle:
-        handle.write(json.dumps(header, ensure_ascii=False) + "\n")
-        for row in lines:
-            if holds(row["observation"], having):
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
-    temporary.replace(out)
-    return count
+    return _write_rows(out, header, (row for row in lines if holds(row["observation"], having)))
 
 
 def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
