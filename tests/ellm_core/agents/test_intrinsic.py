@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ellm_core.agents.intrinsic import make_intrinsic
+from ellm_core.agents.intrinsic import APTBonus, make_intrinsic
 
 
 @pytest.mark.parametrize("name", ["novelty", "rnd", "apt"])
@@ -38,3 +38,30 @@ def test_state_dict_round_trip_gives_identical_bonuses():
 def test_unknown_baseline_lists_known():
     with pytest.raises(ValueError, match="apt, novelty, rnd"):
         make_intrinsic("icm", dim=4)
+
+
+def _plain_apt(batches, k, memory_size):
+    """APT as a scan of every slot of the ring (the definition the deduplicated memory must reproduce)."""
+    memory, bonuses = [], []
+    for batch in batches:
+        if memory:
+            distances = torch.cdist(torch.from_numpy(batch), torch.from_numpy(np.stack(memory)),
+                                    compute_mode="donot_use_mm_for_euclid_dist")
+            nearest = distances.topk(min(k, len(memory)), dim=1, largest=False).values
+            bonuses.append(torch.log1p(nearest.mean(dim=1)).numpy())
+        else:
+            bonuses.append(np.zeros(len(batch), dtype=np.float32))
+        memory = (memory + list(batch))[-memory_size:]
+    return bonuses
+
+
+def test_apt_with_repeated_embeddings_equals_a_scan_of_every_slot_across_the_ring_wrapping():
+    rng = np.random.default_rng(4)
+    distinct = rng.normal(size=(15, 16)).astype(np.float32)  # text observations repeat: few distinct embeddings
+    batches = [distinct[rng.integers(15, size=2)] for _ in range(120)]
+    bonus = APTBonus(16, k=5, memory_size=37)  # a small ring: slots are overwritten and rows freed many times
+    expected = _plain_apt(batches, k=5, memory_size=37)
+    got = [bonus(batch, ["", ""]) for batch in batches]
+    np.testing.assert_allclose(np.concatenate(got), np.concatenate(expected), rtol=1e-5, atol=1e-6)
+    assert len(bonus.rows) == int((bonus.counts > 0).sum()) <= 15  # each distinct embedding is held once
+    assert bonus.counts.sum() == 37
