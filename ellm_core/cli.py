@@ -39,7 +39,7 @@ def setup_logging(verbose: int = 0) -> None:
         pass
 
 
-from ellm_core.faults import WriteFailedError  # noqa: E402
+from ellm_core.faults import TrainingStopped, WriteFailedError  # noqa: E402
 from ellm_core.lm.shipped import ShippedModelError  # noqa: E402  (a light module: no backend is imported)
 
 #: Errors that mean "the input is wrong", not "the program is wrong": printed as one line naming the input.
@@ -61,6 +61,9 @@ def run_handler(prog: str, args: argparse.Namespace) -> int:
         message = error.strerror + f": {error.filename}" if isinstance(error, OSError) and error.filename else error
         print(f"{command}: {message} (-v shows the traceback)", file=sys.stderr)
         return 2
+    except TrainingStopped as stopped:
+        print(f"{prog}: {stopped}", file=sys.stderr)
+        return stopped.exit_status
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

@@ -7,6 +7,10 @@ intact, and the way on; never a traceback. This module imports nothing heavy, so
 from __future__ import annotations
 
 import errno
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -38,3 +42,49 @@ def cache_damaged(path: str | Path, error: Exception) -> CacheDamagedError:
                              f"(mv {path} {path}.damaged) and let the run start a new one, or rebuild it from a "
                              f"committed export (ellm cache import EXPORT.jsonl.gz {path}); `ellm cache check {path}` "
                              "tells what SQLite finds")
+
+
+class TrainingStopped(Exception):
+    """Training stopped on SIGINT or SIGTERM after finishing its step and writing a checkpoint; the message names
+    the step and the way on (the same command with ``--resume``). The exit status is ``128 + signal``, as the
+    shell reports a process ended by that signal."""
+
+    def __init__(self, signum: int, step: int, run_dir: str | Path) -> None:
+        self.signum, self.step, self.exit_status = signum, step, 128 + signum
+        super().__init__(f"stopped by {signal.Signals(signum).name} at step {step}; checkpoint written in "
+                         f"{run_dir}: run the same command with --resume to continue")
+
+
+class StopRequest:
+    """Set by :func:`stop_signals` when SIGINT or SIGTERM arrives; ``signum`` says which (0: none)."""
+
+    signum: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.signum)
+
+
+@contextmanager
+def stop_signals() -> Iterator[StopRequest]:
+    """Within the block, SIGINT and SIGTERM (what Slurm, Kubernetes and Ray send before they stop a job) only set the
+    yielded request, so the loop can finish its step and checkpoint; a second signal of either kind ends the
+    process as before. Outside the main thread signals cannot be caught and the request stays unset."""
+    request = StopRequest()
+    if threading.current_thread() is not threading.main_thread():
+        yield request
+        return
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame) -> None:
+        if request.signum:  # asked twice: stop now, as without this block
+            signal.signal(signum, previous[signum])
+            signal.raise_signal(signum)
+        request.signum = signum
+
+    for signum in previous:
+        signal.signal(signum, handler)
+    try:
+        yield request
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

@@ -37,6 +37,7 @@ from ellm_core.config import save_config
 from ellm_core.distilled import DistilledGoals
 from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.evaluate import evaluate
+from ellm_core.faults import TrainingStopped, stop_signals
 from ellm_core.goals import GoalGenerator
 from ellm_core.lm.background import BackgroundGoals
 from ellm_core.lm.base import CachedLM
@@ -211,9 +212,9 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
         })
 
     started, start_step = time.perf_counter(), step
-    with tqdm(total=config.steps, initial=step, desc=f"{config.reward} {config.env_id}", unit="step",
-              disable=None) as bar:
-        while step < config.steps:
+    with stop_signals() as stop, tqdm(total=config.steps, initial=step, desc=f"{config.reward} {config.env_id}",
+                                      unit="step", disable=None) as bar:
+        while step < config.steps and not stop:
             actions = agent.act(states, agent.epsilon(step), rng, masks)
             result = rollout.step(actions)
             rewards = result.extrinsic * float(config.keep_extrinsic) + config.intrinsic_scale * result.intrinsic
@@ -262,6 +263,13 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
             if step_hook is not None:
                 step_hook(step, agent)
             bar.update(n)
+        if stop:  # SIGINT or SIGTERM: the step is done; keep it and say how to go on
+            checkpoint()
+            log.close()
+            if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)):
+                goal_generator.close()
+            envs.close()
+            raise TrainingStopped(stop.signum, step, run_dir)
     checkpoint()
     save_network(run_dir, agent.q.state_dict())
     final = evaluate(agent, config, embedder, goal_generator, step)

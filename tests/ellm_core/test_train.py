@@ -131,6 +131,36 @@ def test_sigkilled_training_resumes_from_an_intact_checkpoint(tmp_path):
     assert steps == sorted(steps) and len(steps) == len(set(steps))  # rows after the kill were dropped
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_finishes_the_step_checkpoints_and_the_resumed_run_equals_a_straight_one(tmp_path, signum):
+    """SIGTERM (Slurm, Kubernetes, Ray) and SIGINT: one line, exit 128 + signal, a checkpoint at the step reached
+    (no periodic one before it), and a resumed run that ends where an uninterrupted one does."""
+    def command(name, steps=1500):
+        return [sys.executable, "-m", "ellm_core.cli", "train", "--preset", "smoke", "--reward", "novelty",
+                "--embedder", "hashing", "--cache", "none", "--no-tensorboard", "--steps", str(steps),
+                "--checkpoint-every", "100000", "--log-every", "50", "--out", str(tmp_path / name)]
+
+    process = subprocess.Popen(command("stopped"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    progress, deadline = tmp_path / "stopped" / "progress.csv", time.monotonic() + 120
+    while not (progress.is_file() and len(progress.read_text().splitlines()) > 3):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signum)
+    stderr = process.communicate(timeout=120)[1]
+    assert process.returncode == 128 + signum
+    line = stderr.strip().splitlines()[-1]
+    assert f"stopped by {signal.Signals(signum).name} at step" in line and "--resume" in line
+    assert "Traceback" not in stderr
+    stopped_at = load_checkpoint(latest_checkpoint(tmp_path / "stopped"))["step"]
+    assert 150 <= stopped_at < 1500 and f"at step {stopped_at};" in line
+    resumed = subprocess.run([*command("stopped"), "--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    straight = subprocess.run(command("straight"), capture_output=True, text=True, timeout=300)
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    stopped, uninterrupted = parameters(tmp_path / "stopped"), parameters(tmp_path / "straight")
+    assert all(torch.equal(stopped[key], uninterrupted[key]) for key in stopped)  # nothing lost, nothing redone
+
+
 def _die_while_writing(run_dir: str) -> None:
     save_checkpoint(run_dir, 1, {"step": 1, "weights": torch.ones(3)})
     os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # killed after writing, before the rename

@@ -255,6 +255,43 @@ def test_a_killed_sweep_stops_its_cells_and_starts_no_more(tmp_path):
     assert not (tmp_path / "sweep" / "a-seed1.pid").exists()
 
 
+def test_a_sweep_stopped_by_sigterm_leaves_its_cell_checkpointed_at_the_step_reached_and_resumes_it(tmp_path):
+    """SIGTERM to the sweep reaches the cell, which finishes its step, writes a checkpoint and exits; the same sweep
+    command resumes it, and the run ends with the network an uninterrupted run has."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import torch
+
+    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
+
+    args = {"preset": "smoke", "steps": 1200, "embedder": "hashing", "cache": "none", "tensorboard": False,
+            "checkpoint-every": 100_000, "log-every": 50}
+    spec = write_spec(tmp_path / "spec.yaml", command="ellm train", methods={"novelty": {"reward": "novelty"}},
+                      args=args, parallel=1, compare=None)
+    sweep = subprocess.Popen([sys.executable, "-m", "ellm_core.cli", "sweep", str(spec)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    run, deadline = tmp_path / "sweep" / "novelty-seed0", time.monotonic() + 120
+    while not ((run / "progress.csv").is_file() and len((run / "progress.csv").read_text().splitlines()) > 3):
+        assert sweep.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    sweep.send_signal(signal.SIGTERM)
+    assert sweep.wait(timeout=120) == 128 + signal.SIGTERM
+    stopped_at = load_checkpoint(latest_checkpoint(run))["step"]
+    assert 150 <= stopped_at < 1200
+    assert f"stopped by SIGTERM at step {stopped_at}" in (tmp_path / "sweep" / "novelty-seed0.log").read_text()
+    assert main(["sweep", str(spec), "--no-compare"]) == 0
+    assert json.loads((run / "summary.json").read_text())["step"] == 1200
+    straight = subprocess.run([sys.executable, "-m", "ellm_core.cli", "train", *flags({**args, "reward": "novelty", "seed": 0}, {}),
+                               "--out", str(tmp_path / "straight")], capture_output=True, text=True, timeout=300)
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    resumed = load_checkpoint(latest_checkpoint(run))["agent"]["q"]
+    uninterrupted = load_checkpoint(latest_checkpoint(tmp_path / "straight"))["agent"]["q"]
+    assert all(torch.equal(resumed[key], uninterrupted[key]) for key in resumed)
+
+
 def test_one_command_runs_pretraining_then_the_fine_tuning_that_waits_for_it(tmp_path, capsys):
     pretrain = write_spec(tmp_path / "pretrain.yaml", methods={"none": {"reward": "none"}}, compare=None)
     finetune = write_spec(tmp_path / "finetune.yaml", out=str(tmp_path / "finetune"), compare=None,
