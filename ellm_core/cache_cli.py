@@ -19,6 +19,7 @@ import gzip
 import io
 import json
 import logging
+import zlib
 from pathlib import Path
 
 from ellm_core.cache import SQLiteCache, pack_json, unpack_json
@@ -50,41 +51,52 @@ def export_cache(cache: SQLiteCache, path: str | Path, namespace: str = "llm") -
     return count
 
 
-def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000) -> tuple[int, int]:
-    """Add the entries of an exported file to ``cache``, keeping those it has; returns (added, already there).
-    A malformed line is an error naming the file and line."""
-    path = Path(path)
-    added = present = 0
-    pending: dict[tuple[str, str], bytes] = {}
-
-    def flush() -> None:
-        nonlocal added, present
-        for namespace in {ns for ns, _ in pending}:
-            items = {key: value for (ns, key), value in pending.items() if ns == namespace}
-            known = cache.get_many(namespace, items)
-            cache.put_many(namespace, {key: value for key, value in items.items() if key not in known})
-            added, present = added + len(items) - len(known), present + len(known)
-        pending.clear()
-
-    if is_label_file(path):
-        for namespace, key, value in label_entries(path):
-            pending[(namespace, key)] = pack_json(value)
-            if len(pending) >= batch:
-                flush()
-        flush()
-        return added, present
+def _export_entries(path: Path):
+    """(line number, namespace, key, packed value) of each entry of an exported file; a malformed line is an error
+    naming the file and line."""
     with _open(path, "r") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
-                pending[(str(row["namespace"]), str(row["key"]))] = pack_json(row["value"])
+                yield number, str(row["namespace"]), str(row["key"]), pack_json(row["value"])
             except (json.JSONDecodeError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number}: not a cache entry ({error})") from None
-            if len(pending) >= batch:
-                flush()
-    flush()
+
+
+def read_entries(path: str | Path) -> dict[tuple[str, str], bytes]:
+    """Every entry of an export or a label file, read to its end before anything is imported: a file cut short (a
+    truncated ``.gz``) or garbled is one error naming the file and the last line read whole."""
+    path = Path(path)
+    entries: dict[tuple[str, str], bytes] = {}
+    number = 0
+    rows = ((n, *entry) for n, entry in enumerate(label_entries(path), 1)) if is_label_file(path) \
+        else _export_entries(path)
+    try:
+        for row in rows:
+            number, namespace, key, value = row  # ``number``: the last line read whole, for the error below
+            entries[(namespace, key)] = value if isinstance(value, bytes) else pack_json(value)
+    except (EOFError, OSError, UnicodeDecodeError, zlib.error) as error:
+        raise ValueError(f"{path}: unreadable after line {number} ({error}): the file is cut short or damaged; "
+                         "nothing was imported (export it again, or restore it with git checkout)") from None
+    except ValueError as error:  # a malformed line (named by the reader)
+        raise ValueError(f"{error}; nothing was imported") from None
+    return entries
+
+
+def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000) -> tuple[int, int]:
+    """Add the entries of an exported file (or a label file) to ``cache``, keeping those it has; returns (added,
+    already there). The file is read whole first, so a damaged one adds nothing."""
+    entries = read_entries(path)
+    added = present = 0
+    for namespace in sorted({ns for ns, _ in entries}):
+        items = [(key, value) for (ns, key), value in entries.items() if ns == namespace]
+        for start in range(0, len(items), batch):
+            chunk = dict(items[start:start + batch])
+            known = cache.get_many(namespace, chunk)
+            cache.put_many(namespace, {key: value for key, value in chunk.items() if key not in known})
+            added, present = added + len(chunk) - len(known), present + len(known)
     return added, present
 
 
@@ -126,9 +138,6 @@ def cmd_cache(args) -> int:
         return 0
     if not Path(args.file).is_file():
         raise SystemExit(f"ellm cache import: no file at {args.file}")
-    try:
-        added, present = import_cache(SQLiteCache(args.cache), args.file)
-    except ValueError as error:
-        raise SystemExit(f"ellm cache import: {error}") from None
+    added, present = import_cache(SQLiteCache(args.cache), args.file)  # a damaged file: one line (run_handler)
     logger.info("imported %s into %s: %d entries added, %d already there", args.file, args.cache, added, present)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 
 import pytest
@@ -50,3 +51,24 @@ def test_the_cli_exports_and_imports(tmp_path):
     assert unpack_json(SQLiteCache(tmp_path / "b.sqlite").get_many("llm", ["k"])["k"]) == "- place table"
     with pytest.raises(SystemExit, match="no cache at"):
         main(["cache", "export", str(tmp_path / "missing.sqlite"), str(tmp_path / "x.jsonl")])
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_a_damaged_export_is_one_line_naming_the_file_and_line_and_imports_nothing(tmp_path, capsys, damage):
+    source = SQLiteCache(tmp_path / "source.sqlite")
+    source.put_many("llm", {f"key{i}": pack_json(f"- goal {i} " + "x" * (i % 97)) for i in range(3000)})
+    export = tmp_path / "answers.jsonl.gz"
+    assert export_cache(source, export) == 3000
+    data = export.read_bytes()
+    if damage == "truncated":  # a copy cut short: gzip's end-of-stream marker is missing
+        export.write_bytes(data[: len(data) * 2 // 3])
+    else:  # bytes flipped in the middle of the compressed stream
+        export.write_bytes(data[:len(data) // 2] + bytes(b ^ 0xFF for b in data[len(data) // 2:len(data) // 2 + 64])
+                           + data[len(data) // 2 + 64:])
+    assert main(["cache", "import", str(export), str(tmp_path / "target.sqlite")]) == 2
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert str(export) in line and "nothing was imported" in line
+    reached = re.search(rf"{re.escape(str(export))}(?::(\d+): not a cache entry|: unreadable after line (\d+))", line)
+    assert reached and 0 < int(reached.group(1) or reached.group(2)) < 3000  # where the damage was found
+    assert SQLiteCache(tmp_path / "target.sqlite").check()[1].get("llm", 0) == 0  # nothing half-imported
