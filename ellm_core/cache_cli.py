@@ -65,13 +65,14 @@ def _export_entries(path: Path):
                 raise ValueError(f"{path}:{number}: not a cache entry ({error})") from None
 
 
-def read_entries(path: str | Path) -> dict[tuple[str, str], bytes]:
+def read_entries(path: str | Path, identity: str | None = None) -> dict[tuple[str, str], bytes]:
     """Every entry of an export or a label file, read to its end before anything is imported: a file cut short (a
-    truncated ``.gz``) or garbled is one error naming the file and the last line read whole."""
+    truncated ``.gz``) or garbled is one error naming the file and the last line read whole. ``identity``: a label
+    file's entries keyed for this LM (see :func:`~ellm_core.labels.label_entries`)."""
     path = Path(path)
     entries: dict[tuple[str, str], bytes] = {}
     number = 0
-    rows = ((n, *entry) for n, entry in enumerate(label_entries(path), 1)) if is_label_file(path) \
+    rows = ((n, *entry) for n, entry in enumerate(label_entries(path, identity), 1)) if is_label_file(path) \
         else _export_entries(path)
     try:
         for row in rows:
@@ -85,10 +86,11 @@ def read_entries(path: str | Path) -> dict[tuple[str, str], bytes]:
     return entries
 
 
-def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000) -> tuple[int, int]:
-    """Add the entries of an exported file (or a label file) to ``cache``, keeping those it has; returns (added,
-    already there). The file is read whole first, so a damaged one adds nothing."""
-    entries = read_entries(path)
+def import_cache(cache: SQLiteCache, path: str | Path, batch: int = 5_000,
+                 identity: str | None = None) -> tuple[int, int]:
+    """Add the entries of an exported file (or a label file, keyed for ``identity`` when given) to ``cache``, keeping
+    those it has; returns (added, already there). The file is read whole first, so a damaged one adds nothing."""
+    entries = read_entries(path, identity)
     added = present = 0
     for namespace in sorted({ns for ns, _ in entries}):
         items = [(key, value) for (ns, key), value in entries.items() if ns == namespace]

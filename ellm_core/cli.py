@@ -82,7 +82,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list[str] | None = None):
     from ellm_core.goals import ClosedFormGoals, OpenEndedGoals, RankedGoals
-    from ellm_core.lm.registry import make_language_model
+    from ellm_core.lm.registry import for_ranking, make_language_model
     from ellm_core.prompts import PromptConfig
 
     prompts = PromptConfig.load(args.prompts)
@@ -90,6 +90,8 @@ def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list
         prompts = prompts.without_few_shot()
     if getattr(args, "no_system", False):
         prompts = prompts.without_system()
+    if mode == "ranked":  # the default backend only generates: rank on one that scores
+        args.lm_backend = for_ranking(dataclass_from_args(LMConfig, args, prefix="lm-")).backend
     lm = make_language_model(dataclass_from_args(LMConfig, args, prefix="lm-"), cache,
                              candidates if mode == "constrained" else None)
     if mode in ("closed", "ranked", "constrained") and not candidates:

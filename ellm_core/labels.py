@@ -120,9 +120,23 @@ def is_label_file(path: str | Path) -> bool:
         return False
 
 
-def label_entries(path: str | Path) -> Iterator[tuple[str, str, list[float]]]:
+#: Parts of an LM's scoring identity that name its precision, not the model.
+PRECISIONS = frozenset({"float32", "bfloat16", "float16"})
+
+
+def same_model(identity: str, other: str) -> bool:
+    """True when two scoring identities name the same model and differ at most in precision
+    (``transformers:qwen2.5-coder-1.5b:bfloat16`` and ``transformers:qwen2.5-coder-1.5b``)."""
+    def model(name: str) -> list[str]:
+        return [part for part in name.split(":") if part not in PRECISIONS]
+
+    return model(identity) == model(other)
+
+
+def label_entries(path: str | Path, identity: str | None = None) -> Iterator[tuple[str, str, list[float]]]:
     """The ``(namespace, key, value)`` cache entries that a label file stands for: each situation's raw scores
-    (calibrated + the header's baseline) under the key its ranked goal generator reads, and each baseline."""
+    (calibrated + the header's baseline) under the key its ranked goal generator reads, and each baseline.
+    ``identity``: key them for this LM instead of the file's (the same model at another precision)."""
     from ellm_core.prompts import PromptConfig, open_ended_prompt
 
     header, lines = read_labels(path)
@@ -130,7 +144,7 @@ def label_entries(path: str | Path) -> Iterator[tuple[str, str, list[float]]]:
     kind = "score:" + json.dumps([header["answer_prefix"], [" " + c for c in header["candidates"]]])
 
     def key(observation: str, actions: list[str]) -> str:
-        return make_key(header["lm_identity"], kind, json.dumps(open_ended_prompt(observation, actions, prompts),
+        return make_key(identity or header["lm_identity"], kind, json.dumps(open_ended_prompt(observation, actions, prompts),
                                                                 sort_keys=True))
 
     baselines = {acts: np.asarray(values) for acts, values in header["baseline"].items()}

@@ -40,8 +40,10 @@ def train_config_from_args(args: argparse.Namespace):
     import dataclasses
 
     from ellm_core.agents.dqn import DQNConfig
+    from ellm_core.lm.registry import for_ranking
     from ellm_core.train_config import TrainConfig
 
     config = dataclass_from_args(TrainConfig, args)
+    lm = dataclass_from_args(LMConfig, args, prefix="lm-")
     return dataclasses.replace(config, dqn=dataclass_from_args(DQNConfig, args, prefix="dqn-"),
-                               lm=dataclass_from_args(LMConfig, args, prefix="lm-"))
+                               lm=for_ranking(lm) if config.goals == "ranked" else lm)

@@ -93,6 +93,9 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
         load_situations,
         save_situations,
     )
+    from ellm_core.hardware import describe
+    from ellm_core.lm.base import LMConfig
+    from ellm_core.resources import cpu_threads
     from ellm_core.reward import DEFAULT_THRESHOLD
 
     path = Path(args.situations_file) if args.situations_file else situations_path(args.seed, args.situations,
@@ -128,12 +131,14 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     result = evaluate_generator(generator, situations, embedder, thresholds, batch_size=args.lm_batch_size)
     if args.generator == "replay":  # the time is the replayed row's LM's, not the lookup's
         result.update({key: row[key] for key in ("seconds_per_situation", "tokens_per_s") if key in row})
+    compute_type = LMConfig(backend=args.lm_backend, device=args.lm_device,
+                            compute_type=args.lm_compute_type).resolved_compute_type()
     variant = "".join(label for flag, label in ((args.no_few_shot, " no-few-shot"), (args.no_system, " no-system"),
                                                 (args.mode in ("closed", "ranked") and args.calibrate, " calibrated"),
                                                 (args.lm_adapter is not None, " adapter"),
                                                 (args.lm_grammar is not None, f" grammar={args.lm_grammar}"),
-                                                (args.lm_backend == "ctranslate2" or args.lm_compute_type != "float32",
-                                                 f" {args.lm_compute_type}")) if flag)
+                                                (args.lm_backend == "ctranslate2" or compute_type != "float32",
+                                                 f" {compute_type}")) if flag)
     name = args.name or (f"{args.generator} {args.suggestions_from}" if args.generator == "replay" else
                          args.generator if args.generator not in ("lm", "distilled")
                          else f"{args.lm_backend} {args.mode}{variant}"
@@ -143,7 +148,8 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
               "adapter": args.lm_adapter, "few_shot": not args.no_few_shot, "system": not args.no_system,
               "calibrate": args.mode in ("closed", "ranked") and args.calibrate, "rank_k": args.rank_k if args.mode == "ranked" else None,
               "repetition_penalty": args.lm_repetition_penalty, "grammar": args.lm_grammar,
-              "compute_type": args.lm_compute_type if args.lm_backend in ("ctranslate2", "transformers") else None,
+              "compute_type": compute_type if args.lm_backend in ("ctranslate2", "transformers") else None,
+              "hardware": describe(cpu_threads()),
               "labels_from": args.labels_from, "suggestions_from": args.suggestions_from,
               "embedder": args.embedder, **result}
     print(f"{'name':<28}{'threshold':>10}{'precision':>10}{'recall':>8}{'prec. in view':>14}{'rec. in view':>13}"

@@ -82,10 +82,10 @@ class LMConfig:
     base_url: str = option("http://127.0.0.1:8000/v1", "server URL (openai backend)")
     api_key_env: str = option("OPENAI_API_KEY", "environment variable holding the API key (never logged)")
     device: str = option("cpu", "device of the local model (torch device; cpu or cuda for ctranslate2)")
-    compute_type: str = option("float32", "compute type: CTranslate2's (float32, int8_float32, int8; float16 and "
-                               "bfloat16 on GPU) or transformers' (float32, bfloat16: about 2x faster ranking on CPUs "
-                               "with AVX512-BF16, scores within ~0.2 nats; float16 on GPU); "
-                               "bfloat16 on GPU)")
+    compute_type: str = option("auto", "compute type. auto: bfloat16 for transformers on a CPU with native bfloat16 "
+                               "(AVX512-BF16 or AMX: about 2x faster ranking, scores within ~0.2 nats), float32 "
+                               "elsewhere (emulated bfloat16 is ~6x slower). transformers: float32, bfloat16, "
+                               "float16 (GPU). ctranslate2: float32, int8_float32, int8 (float16, bfloat16 on GPU)")
     threads: int = option(0, "CPU threads of the local LM (0 = all cores; ctranslate2)")
     max_new_tokens: int = option(32, "tokens generated per answer")
     temperature: float = option(0.0, "sampling temperature; 0 = greedy")
@@ -100,6 +100,12 @@ class LMConfig:
     timeout_s: float = option(30.0, "per-request timeout in seconds (openai)")
     max_retries: int = option(3, "retries with exponential backoff (openai)")
     seed: int = option(0, "sampling seed")
+
+    def resolved_compute_type(self) -> str:
+        """The compute type the backend runs: ``auto`` decided for this backend, device and CPU."""
+        from ellm_core.hardware import auto_compute_type
+
+        return auto_compute_type(self.backend, self.device) if self.compute_type == "auto" else self.compute_type
 
 
 class ScriptedLM:

@@ -188,7 +188,7 @@ class CTranslate2LM:
     def from_config(cls, config: LMConfig) -> CTranslate2LM:
         """Build from an :class:`LMConfig`."""
         return cls(model=config.model, gguf_file=config.gguf_file, device=config.device,
-                   compute_type=config.compute_type, max_new_tokens=config.max_new_tokens,
+                   compute_type=config.resolved_compute_type(), max_new_tokens=config.max_new_tokens,
                    temperature=config.temperature, top_p=config.top_p,
                    repetition_penalty=config.repetition_penalty, batch_size=config.batch_size, seed=config.seed,
                    adapter=config.adapter, threads=config.threads)

@@ -121,7 +121,7 @@ class TransformersLM:
             model=config.model, gguf_file=config.gguf_file, device=config.device,
             max_new_tokens=config.max_new_tokens, temperature=config.temperature, top_p=config.top_p,
             repetition_penalty=config.repetition_penalty, batch_size=config.batch_size, seed=config.seed,
-            adapter=config.adapter, vocabulary=vocabulary, compute_type=config.compute_type,
+            adapter=config.adapter, vocabulary=vocabulary, compute_type=config.resolved_compute_type(),
         )
 
     def _single_token_ids(self, words: Sequence[str]) -> list[int]:

@@ -33,6 +33,21 @@ BACKENDS: dict[str, str] = {
 }
 assert set(BACKENDS) == set(BACKEND_NAMES), "the registry and LMConfig's choices must name the same backends"
 
+#: Backends whose models score continuations (``score_continuations``), as ranked goals need.
+SCORING_BACKENDS = ("transformers", "scripted")
+
+
+def for_ranking(config: LMConfig) -> LMConfig:
+    """``config`` with a backend that scores continuations: ranked goals on a backend that only generates (the default
+    ctranslate2) run on transformers instead, with one line saying so."""
+    if config.backend in SCORING_BACKENDS:
+        return config
+    logger.info("ranked goals need an LM that scores continuations; %s does not: using the transformers backend",
+                config.backend)
+    from dataclasses import replace
+
+    return replace(config, backend="transformers")
+
 
 def backend_class(name: str) -> type:
     """The class registered as ``name`` (imported now); a clear error listing the names for an unknown one."""

@@ -157,3 +157,29 @@ def test_parts_merge_into_one_file_each_situation_once(tmp_path, capsys):
     with pytest.raises(SystemExit):
         labels_main(["merge", str(tmp_path / "x.jsonl"), str(tmp_path / "a.jsonl"), str(tmp_path / "c.jsonl")])
     assert "other settings" in capsys.readouterr().err
+
+
+def test_labels_of_the_same_model_at_another_precision_answer_for_it_when_rekeyed(tmp_path):
+    """Shipped labels come from the 1.5B in bfloat16; a float32 run of the same model (a CPU without native
+    bfloat16) imports them under its own identity, so they are cache hits, not questions."""
+    from ellm_core.labels import same_model
+
+    assert same_model("transformers:qwen2.5-coder-1.5b:bfloat16", "transformers:qwen2.5-coder-1.5b")
+    assert not same_model("transformers:qwen2.5-coder-1.5b:bfloat16", "transformers:qwen2.5-coder-0.5b")
+    assert not same_model("transformers:m:bfloat16", "transformers:m:adapter=ab12")
+    labels = tmp_path / "labels.jsonl"
+    write_labels(labels, ranked(SQLiteCache(":memory:")), SITUATIONS, "scripted-lm", "data:prompts.yaml")
+    lines = labels.read_text().splitlines()
+    lines[0] = json.dumps({**json.loads(lines[0]), "lm_identity": "scripted:bfloat16"})  # as if made in bfloat16
+    labels.write_text("\n".join(lines) + "\n")
+    observations, actions = [s for s, _ in SITUATIONS], [list(a) for _, a in SITUATIONS]
+
+    as_written = SQLiteCache(tmp_path / "a.sqlite")
+    import_cache(as_written, labels)
+    assert ranked(as_written).cached_batch(observations, actions) == [None, None, None]  # keyed for bfloat16
+    rekeyed = SQLiteCache(tmp_path / "b.sqlite")
+    assert import_cache(rekeyed, labels, identity="scripted") == (4, 0)
+    asked = ScriptedLM(scores=scores)
+    assert ranked(rekeyed, asked).cached_batch(observations, actions) == [["collect wood"], ["drink water"],
+                                                                           ["eat cow"]]
+    assert asked.calls == []

@@ -67,6 +67,22 @@ def test_the_paper_profile_sets_the_official_values_and_explicit_flags_win(tmp_p
         crafter_train_defaults(None, "nope")
 
 
+def test_ranked_goals_without_a_named_backend_rank_on_one_that_scores():
+    """The default backend (ctranslate2) only generates; ``--goals ranked`` takes transformers, and keeps a backend
+    that scores."""
+    from ellm_core.cli import build_parser
+    from ellm_core.crafter.cli import crafter_train_defaults
+    from ellm_core.train_cli import train_config_from_args
+
+    def lm(*flags):
+        argv = ["crafter", "train", *flags]
+        return train_config_from_args(build_parser(crafter_defaults=crafter_train_defaults(None)).parse_args(argv)).lm
+
+    assert lm().backend == "ctranslate2" and lm("--goals", "ranked").backend == "transformers"
+    assert lm("--goals", "ranked", "--lm-backend", "scripted").backend == "scripted"
+    assert lm("--goals", "ranked").compute_type == "auto"
+
+
 def test_the_health_reward_is_crafters_reward_without_the_unlock_bonus():
     import numpy as np
 
