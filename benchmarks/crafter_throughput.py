@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from ellm_core.cache import SQLiteCache
 from ellm_core.crafter.env import CrafterEnv
 from ellm_core.embed import CachedEmbedder, make_embedder
 from ellm_core.goals import OpenEndedGoals
+from ellm_core.hardware import describe, describe_line
 from ellm_core.lm.base import CachedLM, ScriptedLM
 from ellm_core.prompts import PromptConfig
 from ellm_core.resources import data_dir
@@ -88,13 +88,14 @@ def main() -> None:
     medians = {name: float(np.median(values)) for name, values in rates.items()}
     raw = medians["crafter.Env (raw)"]
     print(f"random agent, {steps} steps x {rounds} rounds, episode length {args.length}")
+    print(describe_line())
     print(f"{'env':<26}{'steps/s':>10}{'vs raw':>8}")
     for name, value in medians.items():
         print(f"{name:<26}{value:>10.1f}{value / raw:>8.2f}")
     print(json.dumps({"benchmark": "crafter_throughput", "ratio": round(medians["ELLMReward(CrafterEnv)"] / raw, 2),
                       "goal": ">= 0.8", "adapter_ratio": round(medians["CrafterEnv (captions)"] / raw, 2),
                       "raw_steps_per_s": round(raw, 1), "embedding_hit_rate": round(hit_rate, 3),
-                      "machine": platform.machine()}))
+                      **describe()}))
 
 
 if __name__ == "__main__":

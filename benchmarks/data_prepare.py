@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ellm_core.hardware import describe, describe_line
 
 WORDS = ("soft comfortable light warm fits true size fabric color pockets quality cheap returned love great "
          "small large dress shirt coat boots summer winter washes well stitching zipper runs bright").split()
@@ -85,6 +86,7 @@ def main() -> None:
     base = results.pop("imports only")
     print(f"{rows:,} Amazon-2023 reviews ({size_mib:.0f} MiB); memory is peak RSS above the imports "
           f"({base['peak_mib']:.0f} MiB)")
+    print(describe_line())
     print(f"{'contender':<32}{'rows/s':>12}{'seconds':>10}{'peak MiB':>10}")
     for name, result in results.items():
         print(f"{name:<32}{rows / result['seconds']:>12,.0f}{result['seconds']:>10.1f}"
@@ -95,7 +97,7 @@ def main() -> None:
         "goal": "rows/s ratio (ours / pandas) >= 0.5 with less memory",
         "memory_ratio": round((ours["peak_mib"] - base["peak_mib"]) / (theirs["peak_mib"] - base["peak_mib"]), 2),
         "rows": rows, "ours_rows_per_s": round(rows / ours["seconds"]),
-        "pandas_rows_per_s": round(rows / theirs["seconds"]), "machine": platform.machine()}))
+        "pandas_rows_per_s": round(rows / theirs["seconds"]), **describe()}))
 
 
 if __name__ == "__main__":

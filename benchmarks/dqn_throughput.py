@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 
 import gymnasium as gym
 import numpy as np
 import torch
+
+from ellm_core.hardware import describe, describe_line
 
 STATE_DIM, NUM_ACTIONS, STORED = 384, 17, 20_000
 
@@ -101,13 +102,14 @@ def main() -> None:
     ours_rate, sb3_rate = float(np.median(rates["ours"])), float(np.median(rates["sb3"]))
     print(f"DQN updates/s, MLP {STATE_DIM}-{args.hidden}-{args.hidden}-{NUM_ACTIONS}, batch {args.batch_size}, "
           f"{updates} updates, device {args.device}, {torch.get_num_threads()} threads")
+    print(describe_line())
     print(f"{'learner':<28}{'updates/s':>12}")
     print(f"{'ellm_core DQN (double)':<28}{ours_rate:>12.1f}")
     print(f"{'Stable-Baselines3 DQN':<28}{sb3_rate:>12.1f}")
     print(json.dumps({"benchmark": "dqn_throughput", "ratio": round(ours_rate / sb3_rate, 2), "goal": ">= 1.0",
                       "ours_updates_per_s": round(ours_rate, 1), "sb3_updates_per_s": round(sb3_rate, 1),
                       "hidden": args.hidden, "batch_size": args.batch_size, "device": args.device,
-                      "machine": platform.machine()}))
+                      **describe()}))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.env import CrafterEnv, TextCrafter
 from ellm_core.crafter.prewarm import prewarm
 from ellm_core.embed import CTranslate2Embedder, SentenceTransformerEmbedder
+from ellm_core.hardware import describe, describe_line
 from ellm_core.lm.ct2 import CTranslate2LM
 from ellm_core.lm.hf import TransformersLM
 from ellm_core.train import train
@@ -211,6 +212,7 @@ def main() -> None:
     none = rows[0]["steps_per_s"]
     print(f"\nCrafter, --preset demo, {steps} steps, one seed, fresh cache each; default LM backend "
           f"{lm_default.backend}, default goal source {mode}")
+    print(describe_line(threads))
     print(f"{'contender':<30}{'steps/s':>9}{'÷ none':>8}{'LLM hits':>9}{'misses':>8}  seconds in LM / embedder / "
           "env / learner")
     for row in rows:
@@ -244,7 +246,7 @@ def main() -> None:
                       "none_vs_raw_crafter": round(none / raw, 2), "text_env_vs_raw_crafter": round(env_rate / raw, 2),
                       "steps": steps, "set": args.set,
                       "hours_per_1m_cell": {row["name"]: round(1e6 / row["steps_per_s"] / 3600, 2) for row in rows},
-                      "rows": {row["name"]: row for row in rows}}))
+                      "rows": {row["name"]: row for row in rows}, **describe(threads)}))
 
 
 if __name__ == "__main__":

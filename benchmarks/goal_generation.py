@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
+
+from ellm_core.hardware import describe, describe_line
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -78,9 +79,10 @@ def main() -> None:
     lm.generate(scenarios["few-shot prompt"][:2])  # warm-up
     print(f"goal generation, SmolLM2-135M-Instruct (transformers), {len(situations)} prompts per scenario, "
           f"device {args.device}, {torch.get_num_threads()} threads")
+    print(describe_line())
     print(f"{'scenario / backend':<22}{'mode':<16}{'seconds':>9}{'tokens':>8}{'tokens/s':>10}{'prompts/s':>11}")
     result = {"benchmark": "goal_generation", "goal": "> 1", "batch_size": args.batch_size,
-              "prompts": len(situations), "device": args.device, "machine": platform.machine()}
+              "prompts": len(situations), "device": args.device, **describe()}
     for name, chats in scenarios.items():
         single_s, single_tokens, single_answers = timed_generation(lm, chats, 1)
         batched_s, batched_tokens, batched_answers = timed_generation(lm, chats, args.batch_size)

@@ -28,6 +28,7 @@ from torch import nn
 
 from ellm_core.agents.buffer import ReplayBuffer, Transition
 from ellm_core.agents.dqn import DQNAgent, DQNConfig
+from ellm_core.hardware import describe, describe_line
 
 STATE_DIM, NUM_ACTIONS, STORED, BATCH = 384, 17, 20_000, 64
 
@@ -120,6 +121,7 @@ def main() -> None:
             times[name].append(per_call_ms(function, calls))
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"DQN learner, 384-512-512-17, batch {BATCH}, {calls} calls x {rounds} alternating rounds, 1 torch thread")
+    print(describe_line(1))
     print(f"{'contender':<28}{'ms / call':>10}{'ratio':>9}  (act: ÷ no_grad; update: ÷ today)")
     for name, value in medians.items():
         base = medians["act (no_grad, before)"] if name.startswith("act") else medians["update (today)"]
@@ -129,7 +131,7 @@ def main() -> None:
     print(f"learner per environment step (act + update / 4): {per_step:.2f} ms")
     print(json.dumps({"benchmark": "learner", "ms": {k: round(v, 4) for k, v in medians.items()},
                       "ratio": round(medians["update, shared forward"] / medians["update (today)"], 3),
-                      "goal": "shared forward < 0.9 of today to be worth a 100k check"}))
+                      "goal": "shared forward < 0.9 of today to be worth a 100k check", **describe(1)}))
 
 
 if __name__ == "__main__":

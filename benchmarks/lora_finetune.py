@@ -13,10 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from pathlib import Path
+
+from ellm_core.hardware import describe, describe_line
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -91,8 +92,9 @@ def main() -> None:
         histories = user_histories(data, sorted(set(data.interactions["user_id"]))[: 8 if args.quick else 16])
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     result = {"benchmark": "lora_finetune", "goal": "> 1", "batch_size": args.batch_size, "steps": steps,
-              "machine": platform.machine(), "threads": torch.get_num_threads()}
+              **describe()}
     print(f"LoRA fine-tuning (r=8, q_proj/v_proj) of SmolLM2-135M-Instruct, batch {args.batch_size}, {steps} steps")
+    print(describe_line())
     print(f"{'device':<8}{'train tokens/s':>16}{'final loss':>12}{'gen single tok/s':>18}{'gen batched tok/s':>19}")
     for device in devices:
         train_rate, loss = training_rate(device, examples, steps, args.batch_size)

@@ -16,8 +16,9 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import time
+
+from ellm_core.hardware import describe, describe_line
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -59,6 +60,7 @@ def main() -> None:
     free = open_ended_prompt(RANK_CONTENT_FREE, situations[0].actions, prompts)
 
     rows = []
+    print(describe_line())
     print(f"{'model':<22}{'path':<26}{'s / situation':>14}{'max |diff|':>12}{'same top-1':>11}")
     for name in names:
         lm = TransformersLM(model=name)
@@ -87,8 +89,7 @@ def main() -> None:
     last = rows[-1] if rows else {}
     print(json.dumps({"benchmark": "ranking", "ratio": last.get("ratio"), "model": last.get("model"),
                       "goal": "the 1.5B at <= 3 s per situation on 2 cores", "situations": count,
-                      "threads": torch.get_num_threads(), "machine": platform.processor() or platform.machine(),
-                      "rows": rows}))
+                      "rows": rows, **describe()}))
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from ellm_core.experiments.spec import command_argv, flags
+from ellm_core.hardware import describe, describe_line
 
 
 def common(steps: int) -> dict[str, object]:
@@ -71,12 +72,12 @@ def main() -> None:
         (Path(directory) / "pinned").mkdir()
         naive_s = naive(steps, Path(directory) / "naive")
         pinned_s = pinned(steps, Path(directory) / "pinned")
-    print(f"two cells of {steps} steps at once on {cores} cores")
+    print(f"two cells of {steps} steps at once on {cores} cores; {describe_line(cores)}")
     print(f"  default threads, unpinned : {naive_s:7.1f} s")
     print(f"  ellm sweep (1 thread each): {pinned_s:7.1f} s")
     print(f"  ratio unpinned / pinned   : {naive_s / pinned_s:7.2f}")
     print(json.dumps({"steps": steps, "cores": cores, "naive_s": round(naive_s, 1), "pinned_s": round(pinned_s, 1),
-                      "ratio": round(naive_s / pinned_s, 2)}))
+                      "ratio": round(naive_s / pinned_s, 2), "benchmark": "sweep_cores", **describe(cores)}))
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import time
 
 import numpy as np
 import pandas as pd
+
+from ellm_core.hardware import describe, describe_line
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -77,13 +78,14 @@ def main() -> None:
 
     ratio = validate_s / encode_s
     print(f"{len(pairs):,} pairs of {users:,} users; {len(unique):,} unique texts; embedder {args.embedder}")
+    print(describe_line())
     print(f"{'encode unique texts only':<40}{encode_s:>9.2f} s")
     print(f"{'validate (encode + score + statistics)':<40}{validate_s:>9.2f} s   ratio {ratio:.2f} (aim <= 1.25)")
     print(f"{f'bootstrap, {args.bootstrap} resamples':<40}{bootstrap_s:>9.2f} s")
     print(json.dumps({"benchmark": "validate_scale", "ratio": round(ratio, 3), "goal": "<= 1.25",
                       "pairs": len(pairs), "unique_texts": len(unique), "encode_s": round(encode_s, 2),
                       "validate_s": round(validate_s, 2), "bootstrap_s": round(bootstrap_s, 2),
-                      "bootstrap": args.bootstrap, "machine": platform.machine()}))
+                      "bootstrap": args.bootstrap, **describe()}))
 
 
 if __name__ == "__main__":

@@ -213,3 +213,19 @@ def test_the_prompt_probe_ranks_recompute_and_no_prompt_puts_the_table_first():
         assert goal_rank(folder / committed["file"], committed["goal"], committed["having"]) == committed, variant
         assert committed["situations"] == 950
         assert committed["share_in_top_calibrated"]["1"] == committed["share_in_top_raw"]["1"] == 0.0, variant
+
+
+def test_the_readme_and_the_site_home_page_quote_one_generated_headline():
+    """``results/headline.py`` builds the "Results at a glance" table from the committed result files; the README's
+    section and ``docs/_glance.md`` must be exactly what it builds now (regenerate with ``python
+    results/headline.py``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("headline", RESULTS / "headline.py")
+    headline = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(headline)
+    assert headline.main(["--check"]) == 0
+    table = headline.table("")
+    assert table in (ROOT / "docs" / "_glance.md").read_text(encoding="utf-8")
+    assert headline.table("docs/") in (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "achievements per episode" in table and "score" in table and headline.PAPER_ELLM_PER_EPISODE in table

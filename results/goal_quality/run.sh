@@ -72,20 +72,20 @@ server)
   kill $server; trap - EXIT ;;
 suggester)
   # the adapter behind the 100k table's suggester row (committed; `ellm crafter suggester` trains a new one)
-  $EVAL --mode open --cache none --no-few-shot --lm-backend transformers \
+  $EVAL --mode open --cache none --no-few-shot --lm-backend transformers --lm-compute-type float32 \
     --lm-adapter results/crafter/100k/suggester/adapter \
     --name "LoRA suggester (not ELLM)" --out $OUT/lora-suggester.json ;;
 ranked)
   # goals in the caption vocabulary: the 22 caption texts ranked by the LM's log-probability of writing each as its
   # first bullet (one prompt pass, the candidates over its cache); calibrated: minus a content-free observation's
   for k in 1 2; do
-    $EVAL --mode ranked --calibrate --rank-k $k --lm-backend transformers --cache none \
+    $EVAL --mode ranked --calibrate --rank-k $k --lm-backend transformers --lm-compute-type float32 --cache none \
       --name "transformers ranked calibrated top-$k" --out $OUT/transformers-ranked-calibrated-k$k.json
   done
-  $EVAL --mode ranked --lm-backend transformers --cache none \
+  $EVAL --mode ranked --lm-backend transformers --lm-compute-type float32 --cache none \
     --name "transformers ranked top-1 (uncalibrated)" --out $OUT/transformers-ranked-k1.json
   # open-ended generation held to bulleted lines of the same 22 texts (constrained decoding)
-  $EVAL --mode constrained --lm-backend transformers --cache none \
+  $EVAL --mode constrained --lm-backend transformers --lm-compute-type float32 --cache none \
     --name "transformers constrained to the captions" --out $OUT/transformers-constrained.json ;;
 heldout)
   # the open-ended and ranked rows again on 40 situations of another seed (situations chosen before any tuning)
@@ -93,9 +93,9 @@ heldout)
   $H --generator oracle --cache none --name "oracle (seed 2)" --out $OUT/heldout/oracle.json
   $H --generator random --cache none --name "random (seed 2)" --out $OUT/heldout/random.json
   $H --mode open --cache none --name "ctranslate2 open float32 (seed 2)" --out $OUT/heldout/ctranslate2-open.json
-  $H --mode ranked --calibrate --lm-backend transformers --cache none \
+  $H --mode ranked --calibrate --lm-backend transformers --lm-compute-type float32 --cache none \
     --name "transformers ranked calibrated top-1 (seed 2)" --out $OUT/heldout/transformers-ranked-calibrated-k1.json
-  $H --mode constrained --lm-backend transformers --cache none \
+  $H --mode constrained --lm-backend transformers --lm-compute-type float32 --cache none \
     --name "transformers constrained to the captions (seed 2)" --out $OUT/heldout/transformers-constrained.json ;;
 qwen)
   # the two larger shipped LMs (`pip install '.[qwen]'`), on the seed-1 set and the held-out seed-2 set: open-ended
@@ -109,12 +109,12 @@ qwen)
       $Q --mode open --lm-backend ctranslate2 --lm-model $model --name "qwen-$short open (ct2 float32)$tag" \
         --out $dest/qwen-$short-open.json
       for k in 1 2; do
-        $Q --mode ranked --calibrate --rank-k $k --lm-backend transformers --lm-model $model \
+        $Q --mode ranked --calibrate --rank-k $k --lm-backend transformers --lm-compute-type float32 --lm-model $model \
           --name "qwen-$short ranked calibrated top-$k$tag" --out $dest/qwen-$short-ranked-calibrated-k$k.json
       done
       $Q --mode ranked --calibrate --lm-backend transformers --lm-model $model --lm-compute-type bfloat16 \
         --name "qwen-$short ranked calibrated top-1 bfloat16$tag" --out $dest/qwen-$short-ranked-calibrated-k1-bf16.json
-      $Q --mode constrained --lm-backend transformers --lm-model $model \
+      $Q --mode constrained --lm-backend transformers --lm-compute-type float32 --lm-model $model \
         --name "qwen-$short constrained to the captions$tag" --out $dest/qwen-$short-constrained.json
     done
   done ;;

@@ -50,7 +50,7 @@ if [ "${1:-parts}" = distill ]; then  # the distilled goal model learned from 1k
     --heldout-file $OUT/heldout-random-seed11.jsonl.gz --labels 1000 5000 --cache $CACHE --out $OUT/distill
 fi
 if [ "${1:-parts}" = smollm2 ]; then  # the same situations, the default LM's ranked answers (resumable: one cache)
-  $BIN/ellm crafter prewarm --reward ellm --goal-source lm --goals ranked --calibrate --lm-backend transformers \
+  $BIN/ellm crafter prewarm --reward ellm --goal-source lm --goals ranked --calibrate --lm-backend transformers --lm-compute-type float32 \
     --cache ${CACHE%.sqlite}-smollm2.sqlite --policy labels --situations-from $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
     --check-steps 0 --batch 16 --labels-out $OUT/smollm2-135m-ranked.jsonl.gz
   $BIN/python -m ellm_core.labels summary $OUT/smollm2-135m-ranked.jsonl.gz --out $OUT/summary-smollm2.json
