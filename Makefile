@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 export DISABLE_MKDOCS_2_WARNING := true
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install demo test test-fast docs bench lint clean
+.PHONY: install demo test test-avx2 test-fast docs bench lint clean
 
 install: $(STAMP)
 
@@ -46,6 +46,12 @@ demo: $(STAMP)
 # beside another training process on 2 cores.
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 tests notebooks -q
+
+# The same suite with AVX-512 (and native bfloat16) masked in PyTorch, oneDNN and CTranslate2: what a CPU with AVX2 only
+# computes, so that a green run on one machine means green on both kinds (ellm_core/hardware.py honours the same masks).
+test-avx2: $(STAMP)
+	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 CT2_FORCE_CPU_ISA=AVX2 \
+		$(BIN)/python -m pytest --nbmake --nbmake-timeout=900 tests notebooks -q
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -m "not real_model"

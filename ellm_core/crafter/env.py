@@ -181,14 +181,21 @@ class CrafterEnv(gym.Env):
             pixels.
         fast_worldgen: generate worlds with :mod:`ellm_core.crafter.worldgen` (the same worlds, ~4x faster than
             crafter's generator); ``False`` runs crafter's own.
+        start_inventory: items the player holds at the start of every episode, e.g. ``{"wood": 5}`` (the
+            crafting-chain probe: a table and a wood pickaxe are two actions away); crafter's usual start without.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, length: int = 10_000, size: int = 64, area: int = 64, render_mode: str | None = None,
-                 pixels: bool = True, reward: str = "task", fast_worldgen: bool = True):
+                 pixels: bool = True, reward: str = "task", fast_worldgen: bool = True,
+                 start_inventory: dict[str, int] | None = None):
         if reward not in ("task", "health"):
             raise ValueError(f"reward must be 'task' or 'health', got {reward!r}")
+        unknown = sorted(set(start_inventory or {}) - set(constants.items))
+        if unknown:
+            raise ValueError(f"start_inventory: unknown items {unknown}; crafter's are {', '.join(constants.items)}")
+        self.start_inventory = {name: int(amount) for name, amount in (start_inventory or {}).items()}
         self.reward = reward
         self._env = TextCrafter(pixels=pixels, fast_worldgen=fast_worldgen, area=(area, area), size=(size, size),
                                 length=length, reward=True, seed=0)
@@ -245,6 +252,7 @@ class CrafterEnv(gym.Env):
         if seed is not None:
             self._env._seed, self._env._episode = int(seed), 0
         image = self._env.reset()
+        self._env._player.inventory.update(self.start_inventory)
         self._achievements = dict.fromkeys(constants.achievements, 0)
         self._episode_reward = 0.0
         return image, self._info()

@@ -93,9 +93,15 @@ CAPTIONS = ["You see a tree nearby to the west, water to the north-east. You fac
 @pytest.mark.real_model
 def test_int8_minilm_is_near_float32_and_batches_as_one_at_a_time():
     embedder, reference = make_embedder("minilm-int8"), make_embedder("default")
-    together = embedder.encode(CAPTIONS)
-    assert np.vstack([embedder.encode([text]) for text in CAPTIONS]) == pytest.approx(together, abs=1e-5)
-    cosines = (together * reference.encode(CAPTIONS)).sum(axis=1)
+    together, float32 = embedder.encode(CAPTIONS), reference.encode(CAPTIONS)
+    one_at_a_time = np.vstack([embedder.encode([text]) for text in CAPTIONS])
+    # Batching changes the summation order of the float parts (layer norm, softmax, scales) by kernel and ISA; where an
+    # activation then rounds to the neighbouring int8 step the vector moves. That must stay far below what int8 itself
+    # costs against float32 (max 0.014 with AVX-512, 0.027 with AVX2; batching moved 5e-8 and 3.1e-5 there).
+    quantisation = np.abs(together - float32).max()
+    assert np.abs(one_at_a_time - together).max() <= 0.01 * quantisation
+    assert (one_at_a_time * together).sum(axis=1).min() > 0.99999
+    cosines = (together * float32).sum(axis=1)
     assert cosines.min() > 0.99  # close to float32's vectors, not the same: its own cache identity
     assert embedder.identity != reference.identity
 

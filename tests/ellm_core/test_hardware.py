@@ -57,3 +57,12 @@ def test_describe_names_cpu_isa_threads_and_versions(cpu):
 def test_this_machine_reads_as_one_of_the_known_isas():
     assert hardware.isa().split()[0] in ("AMX", "AVX512-BF16", "AVX-512", "AVX2", "x86_64", "aarch64")
     assert hardware.cpu_model()
+
+
+def test_make_test_avx2_masks_what_hardware_reads_as_masked():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\ntest-avx2:")[1].split("\n\n")[0]
+    for name, value in hardware.AVX2_ONLY.items():
+        assert f"{name}={value}" in recipe
