@@ -1,0 +1,52 @@
+"""The benchmark scripts: each names its hardware; the crafting-chain probe computes its table and runs end to end."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", sorted(BENCHMARKS.glob("*.py")), ids=lambda path: path.name)
+def test_every_benchmark_prints_and_records_its_hardware(path):
+    source = path.read_text(encoding="utf-8")
+    assert "describe_line(" in source and "**describe(" in source  # the table's header and the JSON line
+
+
+def test_steps_to_share_finds_the_first_window_with_half_the_episodes():
+    probe = load("crafting_chain")
+    episodes = [{"step": 100 * (i + 1), "achievement_make_wood_pickaxe": int(i in (3, 5, 6, 7))} for i in range(10)]
+    assert probe.steps_to_share(episodes, "make_wood_pickaxe", 0.5, window=4) == 600  # episodes 3..6 hold two of four
+    assert probe.steps_to_share(episodes, "make_wood_pickaxe", 1.0, window=4) is None
+    assert probe.last_rates(episodes, window=4) == {"place_table": 0.0, "make_wood_pickaxe": 0.5,
+                                                    "make_wood_sword": 0.0}
+
+
+def test_the_probe_runs_its_variants_and_writes_a_table_that_recomputes_from_the_runs(tmp_path, capsys):
+    probe = load("crafting_chain")
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    assert probe.main(["--quick", "--runs", str(runs), "--out", str(out)]) == 0
+    result = json.loads((out / "probe.json").read_text())
+    assert list(result["variants"]) == ["reward only (today)", "goal-conditioned"]
+    assert result["isa"] and result["cpu"] and result["steps"] == 600
+    config = (runs / "goal-conditioned-seed0" / "config.yaml").read_text()
+    assert "goal_conditioned: true" in config and "start_inventory" in config and "threshold: 0.99" in config
+    first = json.loads((runs / "reward-only-seed0" / "stats.jsonl").read_text().splitlines()[0])
+    assert first["achievement_place_table"] in (0, 1)
+    summary = probe.summarize({name: {0: runs / folder} for name, folder in
+                               (("reward only (today)", "reward-only-seed0"), ("goal-conditioned", "goal-conditioned-seed0"))},
+                              window=4)
+    assert json.loads(json.dumps(summary)) == result["variants"] | {}  # the committed numbers recompute from the runs
+    assert (out / "probe.md").read_text().count("\n| ") == 4  # header, rule, two variants
+    capsys.readouterr()
+    assert probe.main(["--quick", "--runs", str(runs)]) == 0  # finished runs are read, not run again
+    assert "reward only (today)" in capsys.readouterr().out
