@@ -130,16 +130,19 @@ class VectorGoalReward:
     """The ELLM reward for every environment of a vector env, with goal suggestions batched across envs.
 
     ``goals[i]`` holds the active goals of env ``i`` for its current observation; :meth:`reward` scores a
-    step's captions against them, :meth:`suggest` replaces them for the new observations. ``active_steps`` and
+    step's captions against them, :meth:`suggest` replaces them for the new observations: the suggestions, each
+    preceded by its prerequisites when a ``chain`` is given, less the goals achieved this episode, the first
+    ``active_goals`` of them when that is above 0. ``active_steps`` and
     ``rewarded`` tally, per goal text, the env steps it was active and the times it paid (:meth:`goal_counts`).
     """
 
     def __init__(self, generator, embedder: Embedder, num_envs: int, threshold: float = DEFAULT_THRESHOLD,
-                 metric: str = "cosine", filter_achieved: bool = True) -> None:
+                 metric: str = "cosine", filter_achieved: bool = True, chain=None, active_goals: int = 0) -> None:
         from ellm_core.goals import suggest_batch
 
         self._suggest_batch = suggest_batch
         self.generator = generator
+        self.chain, self.active_goals = chain, active_goals  # a GoalChain (prerequisites first); goals kept
         self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved) for _ in range(num_envs)]
         self.goals: list[list[str]] = [[] for _ in range(num_envs)]
         self.active_steps: Counter[str] = Counter()
@@ -168,7 +171,11 @@ class VectorGoalReward:
     def suggest(self, observations: Sequence[str], actions: Sequence[Sequence[str]]) -> list[list[str]]:
         """Suggest (one batched call) and filter the goals for every env's current observation."""
         suggested = self._suggest_batch(self.generator, list(observations), [list(a) for a in actions])
+        if self.chain is not None:
+            suggested = [self.chain.expand(goals) for goals in suggested]
         self.goals = [episode.active_goals(goals) for episode, goals in zip(self.episodes, suggested)]
+        if self.active_goals > 0:
+            self.goals = [goals[:self.active_goals] for goals in self.goals]
         for goals in self.goals:
             self.active_steps.update(goals)
         return self.goals

@@ -220,8 +220,13 @@ def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator:
             generator = VectorEnvGoals(envs, "suggested_goals")
         else:
             generator = goal_generator
+        chain = None
+        if config.prerequisites and config.reward == "ellm":
+            from ellm_core.goal_chain import GoalChain
+
+            chain = GoalChain.load(config.prerequisites, config.prerequisite_depth)
         goal_reward = VectorGoalReward(generator, embedder, envs.num_envs, config.threshold, config.metric,
-                                       config.filter_achieved)
+                                       config.filter_achieved, chain, config.active_goals)
     elif config.reward != "none":
         intrinsic = make_intrinsic(config.reward, encoder.dim, config.seed)
     return TextRollout(envs, encoder, goal_reward, intrinsic)

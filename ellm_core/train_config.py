@@ -46,6 +46,12 @@ class TrainConfig:
                             "background worker batches the LM calls of new situations (ellm)")
     lm_async_miss: str = option("previous", "with --lm-async, the goals of a situation not answered yet: the env's "
                                 "previous goals, or none", choices=("previous", "none"))
+    prerequisites: str | None = option(None, "ELLM goals: a prerequisite file (python -m ellm_core.goal_chain): "
+                                       "each suggested goal's prerequisites, as the LM named them, come before it")
+    prerequisite_depth: int = option(2, "with --prerequisites: steps back along the LM's chain")
+    active_goals: int = option(0, "ELLM goals: keep at most this many suggested goals, in their order, after those "
+                               "achieved this episode are removed (0 = all); with --rank-k above it, the ranking "
+                               "skips achieved goals instead of ending empty")
     metric: str = option("cosine", "similarity between goal and caption embeddings")
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
     goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
@@ -116,10 +122,15 @@ def check_config(config: TrainConfig) -> None:
         ("--dqn-lr", dqn.lr, dqn.lr > 0, "positive"),
         ("--dqn-hidden", dqn.hidden, dqn.hidden >= 1, "at least 1"),
         ("--dqn-eps-decay-steps", dqn.eps_decay_steps, dqn.eps_decay_steps >= 1, "at least 1"),
+        ("--active-goals", config.active_goals, config.active_goals >= 0, "0 (all) or more"),
+        ("--prerequisite-depth", config.prerequisite_depth, config.prerequisite_depth >= 0, "0 or more"),
     ]
     for flag, value, ok, accepted in rules:
         if not ok:
             raise ValueError(f"{flag} {value}: must be {accepted}")
+    if config.prerequisites is not None and config.reward != "ellm":
+        raise ValueError(f"--prerequisites {config.prerequisites}: the LM's prerequisites extend LM goals "
+                         f"(--reward ellm), not --reward {config.reward}")
     if config.labels is not None:
         if config.goals != "ranked" or config.goal_source != "distilled" or config.reward != "ellm":
             raise ValueError(f"--labels {config.labels}: a label file of ranked goals teaches the distilled goal "

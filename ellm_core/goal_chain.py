@@ -1,0 +1,124 @@
+"""What must come first, asked of the LM: each candidate goal's prerequisite, and goal lists that put it first.
+
+ELLM pays a goal only when a transition achieves it. A goal whose requirement is missing ("make wood pickaxe" with no
+table near) cannot pay, and an LM that ranks the caption texts may never name the requirement itself: the 1.5B puts
+"place crafting table" first in none of its 5,250 labelled situations, while a tool is among its top 3 in a third of
+them. Here the LM is asked once per candidate goal, in the ranked form of the goal source: the observation line says
+"You want to G, but you cannot yet: something must come first." and the other candidates are ranked by the LM's
+log-probability of answering with them, minus their score for the same question about no goal in particular. The
+best one is G's prerequisite. :class:`GoalChain` puts each suggested goal's prerequisites (to ``depth``) before it;
+with ELLM's filter of achieved goals and ``active_goals`` kept, an agent meets them in order. Nothing here knows
+Crafter's recipes: the chain is what the LM answers, committed as a file (``python -m ellm_core.goal_chain``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ellm_core.prompts import PromptConfig, open_ended_prompt
+
+logger = logging.getLogger(__name__)
+
+#: The observation line of the prerequisite question (``{goal}``: a candidate goal).
+PREREQUISITE_OBSERVATION = "You want to {goal}, but you cannot yet: something must come first."
+#: The goal of the calibration row: the same question about no goal in particular.
+CONTENT_FREE_GOAL = "do something"
+FORMAT = "ellm-prerequisites-1"
+
+
+def ask_prerequisites(lm, candidates: Sequence[str], actions: Sequence[str], prompts: PromptConfig,
+                      answer_prefix: str = "-") -> dict:
+    """Ask ``lm`` (it must score continuations) for each candidate's prerequisite among the others; returns the file
+    content: the raw and content-free scores and, per goal, its prerequisite (the best calibrated other candidate)
+    with the calibrated score."""
+    candidates = list(candidates)
+    goals = candidates + [CONTENT_FREE_GOAL]
+    chats = [open_ended_prompt(PREREQUISITE_OBSERVATION.format(goal=goal), list(actions), prompts) for goal in goals]
+    scores = np.asarray(lm.score_continuations(chats, [" " + c for c in candidates], answer_prefix), dtype=float)
+    raw, prior = scores[:-1], scores[-1]
+    calibrated = raw - prior
+    np.fill_diagonal(calibrated, -np.inf)  # a goal is not its own prerequisite
+    best = calibrated.argmax(axis=1)
+    return {"format": FORMAT, "lm_identity": str(getattr(lm, "scoring_identity", getattr(lm, "identity", "?"))),
+            "question": PREREQUISITE_OBSERVATION, "content_free_goal": CONTENT_FREE_GOAL, "actions": list(actions),
+            "answer_prefix": answer_prefix, "candidates": candidates, "raw": raw.round(4).tolist(),
+            "prior": prior.round(4).tolist(),
+            "prerequisite": {goal: {"goal": candidates[j], "calibrated": round(float(calibrated[i, j]), 4)}
+                             for i, (goal, j) in enumerate(zip(candidates, best))}}
+
+
+class GoalChain:
+    """Expands goal lists with their prerequisites: ``[g]`` becomes ``[prerequisite(prerequisite(g)), ..., g]`` up to
+    ``depth`` steps back, each goal once, prerequisites first (cycles stop the walk)."""
+
+    def __init__(self, prerequisites: dict[str, str], depth: int = 2) -> None:
+        if depth < 0:
+            raise ValueError(f"the prerequisite depth must be >= 0, got {depth}")
+        self.prerequisites, self.depth = dict(prerequisites), depth
+
+    @classmethod
+    def load(cls, path: str | Path, depth: int = 2) -> GoalChain:
+        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goal_chain``)."""
+        try:
+            content = json.loads(Path(path).read_text(encoding="utf-8"))
+            mapping = {goal: row["goal"] for goal, row in content["prerequisite"].items()}
+        except FileNotFoundError:
+            raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.goal_chain writes "
+                                    "one)") from None
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"--prerequisites {path}: not a prerequisite file ({error})") from None
+        return cls(mapping, depth)
+
+    def chain(self, goal: str) -> list[str]:
+        """``goal``'s prerequisites, the earliest first, then ``goal``."""
+        chain = [goal]
+        for _ in range(self.depth):
+            before = self.prerequisites.get(chain[0])
+            if before is None or before in chain:
+                break
+            chain.insert(0, before)
+        return chain
+
+    def expand(self, goals: Sequence[str]) -> list[str]:
+        """Each goal's chain in turn, every goal once, in the order first met."""
+        expanded: list[str] = []
+        for goal in goals:
+            for step in self.chain(goal):
+                if step not in expanded:
+                    expanded.append(step)
+        return expanded
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Ask an LM for the prerequisites of Crafter's 22 caption texts; print them and write the file."""
+    from ellm_core.cli import setup_logging
+    from ellm_core.config import add_dataclass_arguments, dataclass_from_args
+    from ellm_core.crafter.caption import crafter_text
+    from ellm_core.lm.base import LMConfig
+    from ellm_core.lm.registry import for_ranking, make_language_model
+
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.goal_chain", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="the prerequisite file to write (JSON)")
+    parser.add_argument("--prompts", default="data:crafter/prompts.yaml", help="prompt YAML (the goal source's)")
+    add_dataclass_arguments(parser, LMConfig, prefix="lm-")
+    args = parser.parse_args(argv)
+    setup_logging(0)
+    text = crafter_text()
+    lm = make_language_model(for_ranking(dataclass_from_args(LMConfig, args, prefix="lm-")))
+    result = ask_prerequisites(lm, list(text["achievements"].values()), list(text["actions"].values()),
+                               PromptConfig.load(args.prompts))
+    for goal, row in result["prerequisite"].items():
+        print(f"{goal:<24} <- {row['goal']:<24} ({row['calibrated']:+.2f})")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
