@@ -42,3 +42,17 @@ def test_the_lever_table_counts_the_goal_among_the_top_k_where_the_item_is_held(
     assert "| calibrated x 1 | no | 100.0 % (75.0 %) |" in format_table(result)
     assert main([str(labels(tmp_path)), "--goal", "collect wood", "--out", str(tmp_path / "out" / "levers")]) == 0
     assert json.loads((tmp_path / "out" / "levers.json").read_text()) == result
+
+
+def test_the_lms_prerequisites_add_rows_that_put_each_goals_prerequisite_first(tmp_path):
+    from ellm_core.goal_chain import GoalChain
+
+    chain = GoalChain({"drink water": "eat cow"})
+    result = lever_table(labels(tmp_path), "eat cow", having=None, chain=chain)
+    rows = {(row["ranking"], row["usual_achievements_removed"]): row for row in result["rows"]}
+    plain = rows[("calibrated x 1", False)]
+    chained = rows[("calibrated x 1 + the LM's prerequisites", False)]
+    first = rows[("calibrated x 1 + the LM's prerequisites, first goal only", False)]
+    assert plain["top1_all"] == 0.0  # the cow situation also holds wood, which wins its tie
+    assert chained["top1_all"] == first["top1_all"] == 0.25  # the water situation meets it before its own goal
+    assert rows[("calibrated x 1 + the LM's prerequisites", True)]["top1_all"] == 0.0  # eat cow: usually achieved
