@@ -5,8 +5,9 @@ table near) cannot pay, and an LM that ranks the caption texts may never name th
 "place crafting table" first in none of its 5,250 labelled situations, while a tool is among its top 3 in a third of
 them. Here the LM is asked once per candidate goal, in the ranked form of the goal source: the observation line says
 "You want to G, but you cannot yet: something must come first." and the other candidates are ranked by the LM's
-log-probability of answering with them, minus their score for the same question about no goal in particular. The
-best one is G's prerequisite. :class:`GoalChain` puts each suggested goal's prerequisites (to ``depth``) before it;
+log-probability of answering with them; the best one is G's prerequisite. (The file also keeps the choice calibrated
+against the same question about no goal in particular; that question is itself answered with the crafting chain,
+so subtracting it removes what the LM knows: ``--prerequisites`` reads the raw choice.) :class:`GoalChain` puts each suggested goal's prerequisites (to ``depth``) before it;
 with ELLM's filter of achieved goals and ``active_goals`` kept, an agent meets them in order. Nothing here knows
 Crafter's recipes: the chain is what the LM answers, committed as a file (``python -m ellm_core.goal_chain``).
 """
@@ -35,22 +36,26 @@ FORMAT = "ellm-prerequisites-1"
 def ask_prerequisites(lm, candidates: Sequence[str], actions: Sequence[str], prompts: PromptConfig,
                       answer_prefix: str = "-") -> dict:
     """Ask ``lm`` (it must score continuations) for each candidate's prerequisite among the others; returns the file
-    content: the raw and content-free scores and, per goal, its prerequisite (the best calibrated other candidate)
-    with the calibrated score."""
+    content: the raw scores, the scores of the question about no goal in particular (``prior``) and, per goal, its
+    prerequisite: the other candidate the LM most likes to answer (``prerequisite``), and the one it likes most above
+    its answer to the question about no goal (``prerequisite_calibrated``)."""
     candidates = list(candidates)
     goals = candidates + [CONTENT_FREE_GOAL]
     chats = [open_ended_prompt(PREREQUISITE_OBSERVATION.format(goal=goal), list(actions), prompts) for goal in goals]
     scores = np.asarray(lm.score_continuations(chats, [" " + c for c in candidates], answer_prefix), dtype=float)
     raw, prior = scores[:-1], scores[-1]
     calibrated = raw - prior
-    np.fill_diagonal(calibrated, -np.inf)  # a goal is not its own prerequisite
-    best = calibrated.argmax(axis=1)
+
+    def best(table: np.ndarray) -> dict[str, dict]:
+        table = table.copy()
+        np.fill_diagonal(table, -np.inf)  # a goal is not its own prerequisite
+        return {goal: {"goal": candidates[j], "score": round(float(table[i, j]), 4)}
+                for i, (goal, j) in enumerate(zip(candidates, table.argmax(axis=1)))}
+
     return {"format": FORMAT, "lm_identity": str(getattr(lm, "scoring_identity", getattr(lm, "identity", "?"))),
             "question": PREREQUISITE_OBSERVATION, "content_free_goal": CONTENT_FREE_GOAL, "actions": list(actions),
             "answer_prefix": answer_prefix, "candidates": candidates, "raw": raw.round(4).tolist(),
-            "prior": prior.round(4).tolist(),
-            "prerequisite": {goal: {"goal": candidates[j], "calibrated": round(float(calibrated[i, j]), 4)}
-                             for i, (goal, j) in enumerate(zip(candidates, best))}}
+            "prior": prior.round(4).tolist(), "prerequisite": best(raw), "prerequisite_calibrated": best(calibrated)}
 
 
 class GoalChain:
@@ -63,11 +68,13 @@ class GoalChain:
         self.prerequisites, self.depth = dict(prerequisites), depth
 
     @classmethod
-    def load(cls, path: str | Path, depth: int = 2) -> GoalChain:
-        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goal_chain``)."""
+    def load(cls, path: str | Path, depth: int = 2, calibrated: bool = False) -> GoalChain:
+        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goal_chain``):
+        the LM's raw choices, or its calibrated ones."""
+        key = "prerequisite_calibrated" if calibrated else "prerequisite"
         try:
             content = json.loads(Path(path).read_text(encoding="utf-8"))
-            mapping = {goal: row["goal"] for goal, row in content["prerequisite"].items()}
+            mapping = {goal: row["goal"] for goal, row in content[key].items()}
         except FileNotFoundError:
             raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.goal_chain writes "
                                     "one)") from None
@@ -113,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     lm = make_language_model(for_ranking(dataclass_from_args(LMConfig, args, prefix="lm-")))
     result = ask_prerequisites(lm, list(text["achievements"].values()), list(text["actions"].values()),
                                PromptConfig.load(args.prompts))
+    calibrated = result["prerequisite_calibrated"]
+    print(f"{'goal':<24} {'prerequisite (raw)':<24} {'prerequisite (calibrated)':<24}")
     for goal, row in result["prerequisite"].items():
-        print(f"{goal:<24} <- {row['goal']:<24} ({row['calibrated']:+.2f})")
+        print(f"{goal:<24} {row['goal']:<24} {calibrated[goal]['goal']:<24}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -50,3 +50,9 @@ def test_the_probe_runs_its_variants_and_writes_a_table_that_recomputes_from_the
     capsys.readouterr()
     assert probe.main(["--quick", "--runs", str(runs)]) == 0  # finished runs are read, not run again
     assert "reward only (today)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", sorted((BENCHMARKS.parent / "results" / "speed").glob("*.txt")), ids=lambda p: p.name)
+def test_every_committed_benchmark_output_says_which_hardware_it_came_from(path):
+    text = path.read_text(encoding="utf-8")
+    assert '"isa": ' in text or text.startswith("# hardware: ")

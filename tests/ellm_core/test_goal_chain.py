@@ -26,13 +26,18 @@ def test_the_lm_is_asked_once_per_goal_and_its_calibrated_best_other_goal_is_the
     lm = ScriptedLM(scores=scores)
     result = ask_prerequisites(lm, CANDIDATES, ["do", "noop"], PromptConfig.load("data:crafter/prompts.yaml"))
     assert len(lm.calls) == len(CANDIDATES) + 1 and CONTENT_FREE_GOAL in lm.calls[-1][-1]["content"]
-    chosen = {goal: row["goal"] for goal, row in result["prerequisite"].items()}
-    assert chosen["make wood pickaxe"] == "place crafting table" and chosen["place crafting table"] == "collect wood"
-    assert all(goal != row for goal, row in chosen.items())  # never its own prerequisite
+    calibrated = {goal: row["goal"] for goal, row in result["prerequisite_calibrated"].items()}
+    raw = {goal: row["goal"] for goal, row in result["prerequisite"].items()}
+    assert calibrated["make wood pickaxe"] == "place crafting table" and calibrated["place crafting table"] == "collect wood"
+    assert all(goal != row for goal, row in calibrated.items())  # never its own prerequisite
     assert np.allclose(result["prior"], [0, 0, 0, 2])  # raw "drink water" was best everywhere; calibration removes it
+    assert raw["make wood pickaxe"] == "place crafting table" and raw["collect wood"] == "drink water"
     path = tmp_path / "prerequisites.json"
     path.write_text(json.dumps(result))
-    assert GoalChain.load(path).chain("make wood pickaxe")[:2] == ["collect wood", "place crafting table"]
+    assert GoalChain.load(path, calibrated=True).chain("make wood pickaxe")[:2] == ["collect wood",
+                                                                                     "place crafting table"]
+    assert GoalChain.load(path).chain("place crafting table") == ["drink water", "collect wood",
+                                                                  "place crafting table"]
 
 
 def test_a_chain_puts_prerequisites_first_each_goal_once_and_stops_at_cycles_and_depth():
@@ -86,7 +91,7 @@ def test_a_training_run_takes_the_prerequisite_file_and_tallies_the_prerequisite
     from tests.ellm_core.test_train import config, scripted_goals
 
     path = tmp_path / "prerequisites.json"
-    path.write_text(json.dumps({"prerequisite": {"collect wood": {"goal": "open the chest", "calibrated": 1.0}}}))
+    path.write_text(json.dumps({"prerequisite": {"collect wood": {"goal": "open the chest", "score": 1.0}}}))
     run = config(tmp_path, "chained", reward="ellm", steps=300, prerequisites=str(path), active_goals=2)
     train(run, goal_generator=scripted_goals(), embedder=HashingEmbedder())
     with open(tmp_path / "chained" / "goals.csv", encoding="utf-8") as handle:
