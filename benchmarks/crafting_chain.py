@@ -1,14 +1,15 @@
 """The crafting-chain probe: can the learner make a wood pickaxe when the goals name it? (the goal source held fixed).
 
 Every run is ``ellm crafter train`` with the oracle's goals at the paper's threshold (0.99, no health reward) on short
-Crafter episodes that start with wood in the inventory (``start_inventory``), so that a table and a wood pickaxe are
-two actions away and the goals name both from the first step. Only the learner changes between variants. For each
+Crafter episodes, from two starts: with wood in the inventory (``start_inventory``), so that a table and a wood
+pickaxe are two actions away and the goals name both from the first step, and from crafter's usual empty inventory,
+so that the agent must find trees and collect wood first. Only the learner changes between variants. For each start,
 variant and seed the table gives the training steps until a wood pickaxe is made in at least half of a window of
-consecutive training episodes (exploration included), and the rates of the last window; a novelty row (no goals)
-is the reference that makes pickaxes at 1M without any goal.
+consecutive training episodes (exploration included), and the rates of the last window; a novelty row (no goals) is
+the reference that makes pickaxes at 1M without any goal.
 
-    python benchmarks/crafting_chain.py                 # 4 variants x 3 seeds, 30k steps each (~2 h on one core)
-    python benchmarks/crafting_chain.py --quick         # 2 variants x 1 seed, 600 steps: the plumbing only
+    python benchmarks/crafting_chain.py                 # 2 starts x 4 variants x 3 seeds, 30k steps (~75 min, 1 core)
+    python benchmarks/crafting_chain.py --quick         # 1 start x 2 variants x 1 seed, 600 steps: the plumbing only
     python benchmarks/crafting_chain.py --out results/crafter/chain-probe --seeds 0 1 2
 
 Runs land in ``--runs`` (resumable: a finished run is read, not run again); ``--out`` gets ``probe.md`` and
@@ -33,6 +34,8 @@ VARIANTS: dict[str, list[str]] = {
     "novelty (no goals)": ["--reward", "novelty"],
 }
 ACHIEVEMENTS = ("place_table", "make_wood_pickaxe", "make_wood_sword")
+#: Starts: (wood in the inventory, episode length). From a tree the chain is longer, so its episodes are too.
+STARTS: dict[str, tuple[int, int]] = {"wood in hand": (5, 100), "from a tree": (0, 200)}
 
 
 def probe_flags(steps: int, length: int, wood: int, seed: int, out: Path) -> list[str]:
@@ -66,7 +69,8 @@ def last_rates(episodes: list[dict], window: int = 20) -> dict[str, float]:
 
 
 def summarize(runs: dict[str, dict[int, Path]], window: int) -> dict[str, dict]:
-    """Per variant: steps to a pickaxe in half the episodes and the last window's rates, per seed and on average."""
+    """Per row (a start and a variant): steps to a pickaxe in half the episodes and the last window's rates, per seed
+    and on average."""
     result = {}
     for variant, seeds in runs.items():
         per_seed = {}
@@ -86,8 +90,8 @@ def table(summary: dict[str, dict], budget: int, window: int) -> str:
     def reached(value: int | None) -> str:
         return f"{value:,}" if value is not None else f"> {budget:,}"
 
-    lines = [f"| learner | steps to a pickaxe in ≥ 50 % of {window} episodes, per seed | steps to a table in ≥ 50 %"
-             f" | last {window} episodes: table / wood pickaxe / wood sword |", "| --- | --- | --- | --- |"]
+    lines = [f"| start: learner | steps to a pickaxe in ≥ 50 % of {window} episodes, per seed | steps to a table in "
+             f"≥ 50 % | last {window} episodes: table / wood pickaxe / wood sword |", "| --- | --- | --- | --- |"]
     for variant, row in summary.items():
         seeds = row["seeds"].values()
         last = row["last_mean"]
@@ -102,41 +106,44 @@ def main(argv: list[str] | None = None) -> int:
     """Run (or read) every variant x seed, print the table and one JSON line; write them under ``--out``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30_000, help="training steps per run")
-    parser.add_argument("--length", type=int, default=100, help="episode length (steps)")
-    parser.add_argument("--wood", type=int, default=5, help="wood in the inventory at the start of each episode")
     parser.add_argument("--window", type=int, default=20, help="episodes per window of the success share")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--starts", nargs="+", default=list(STARTS), choices=list(STARTS))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     parser.add_argument("--runs", default="runs/chain-probe", help="where the runs go (resumable)")
     parser.add_argument("--out", default=None, help="folder for probe.md and probe.json")
-    parser.add_argument("--quick", action="store_true", help="600 steps, 2 variants, seed 0: the plumbing only")
+    parser.add_argument("--quick", action="store_true", help="600 steps, one start, 2 variants, seed 0: the plumbing")
     args = parser.parse_args(argv)
+    starts = {name: STARTS[name] for name in args.starts}
     if args.quick:
-        args.steps, args.length, args.window, args.seeds = 600, 50, 4, [0]
-        args.variants = args.variants[:2]
+        args.steps, args.window, args.seeds = 600, 4, [0]
+        args.variants, starts = args.variants[:2], {"wood in hand": (5, 50)}
     runs: dict[str, dict[int, Path]] = {}
-    for variant in args.variants:
-        for seed in args.seeds:
-            run = Path(args.runs) / f"{variant.split(' (')[0].replace(', ', '-').replace(' ', '-')}-seed{seed}"
-            runs.setdefault(variant, {})[seed] = run
-            if (run / "summary.json").is_file() and json.loads((run / "summary.json").read_text())["step"] >= args.steps:
-                continue
-            flags = probe_flags(args.steps, args.length, args.wood, seed, run) + VARIANTS[variant]
-            if (run / "checkpoints").is_dir():
-                flags.append("--resume")
-            elif run.exists():
-                flags.append("--overwrite")
-            code = ellm(flags)
-            if code:
-                return code
+    for start, (wood, length) in starts.items():
+        for variant in args.variants:
+            for seed in args.seeds:
+                name = f"{variant.split(' (')[0].replace(', ', '-').replace(' ', '-')}-wood{wood}-seed{seed}"
+                run = Path(args.runs) / name
+                runs.setdefault(f"{start}: {variant}", {})[seed] = run
+                summary = run / "summary.json"
+                if summary.is_file() and json.loads(summary.read_text())["step"] >= args.steps:
+                    continue
+                flags = probe_flags(args.steps, length, wood, seed, run) + VARIANTS[variant]
+                if (run / "checkpoints").is_dir():
+                    flags.append("--resume")
+                elif run.exists():
+                    flags.append("--overwrite")
+                code = ellm(flags)
+                if code:
+                    return code
     summary = summarize(runs, args.window)
     markdown = table(summary, args.steps, args.window)
-    print(f"crafting-chain probe: oracle goals at 0.99, {args.wood} wood in hand, episodes of {args.length} steps, "
+    print(f"crafting-chain probe: oracle goals at 0.99; starts (wood, episode length) {starts}; "
           f"{args.steps:,} steps per run, seeds {args.seeds}")
     print(describe_line())
     print(markdown)
-    result = {"benchmark": "crafting_chain", "steps": args.steps, "length": args.length, "wood": args.wood,
-              "window": args.window, "variants": summary, **describe()}
+    result = {"benchmark": "crafting_chain", "steps": args.steps, "starts": starts, "window": args.window,
+              "rows": summary, **describe()}
     print(json.dumps(result, default=str))
     if args.out:
         out = Path(args.out)

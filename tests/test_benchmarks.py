@@ -36,16 +36,16 @@ def test_the_probe_runs_its_variants_and_writes_a_table_that_recomputes_from_the
     out, runs = tmp_path / "out", tmp_path / "runs"
     assert probe.main(["--quick", "--runs", str(runs), "--out", str(out)]) == 0
     result = json.loads((out / "probe.json").read_text())
-    assert list(result["variants"]) == ["reward only (today)", "goal-conditioned"]
+    rows = ["wood in hand: reward only (today)", "wood in hand: goal-conditioned"]
+    assert list(result["rows"]) == rows
     assert result["isa"] and result["cpu"] and result["steps"] == 600
-    config = (runs / "goal-conditioned-seed0" / "config.yaml").read_text()
+    config = (runs / "goal-conditioned-wood5-seed0" / "config.yaml").read_text()
     assert "goal_conditioned: true" in config and "start_inventory" in config and "threshold: 0.99" in config
-    first = json.loads((runs / "reward-only-seed0" / "stats.jsonl").read_text().splitlines()[0])
+    first = json.loads((runs / "reward-only-wood5-seed0" / "stats.jsonl").read_text().splitlines()[0])
     assert first["achievement_place_table"] in (0, 1)
-    summary = probe.summarize({name: {0: runs / folder} for name, folder in
-                               (("reward only (today)", "reward-only-seed0"), ("goal-conditioned", "goal-conditioned-seed0"))},
-                              window=4)
-    assert json.loads(json.dumps(summary)) == result["variants"] | {}  # the committed numbers recompute from the runs
+    summary = probe.summarize(dict(zip(rows, ({0: runs / "reward-only-wood5-seed0"},
+                                             {0: runs / "goal-conditioned-wood5-seed0"}))), window=4)
+    assert json.loads(json.dumps(summary)) == result["rows"]  # the committed numbers recompute from the runs
     assert (out / "probe.md").read_text().count("\n| ") == 4  # header, rule, two variants
     capsys.readouterr()
     assert probe.main(["--quick", "--runs", str(runs)]) == 0  # finished runs are read, not run again
