@@ -123,6 +123,8 @@ def other_rows() -> list[tuple[str, str, str]]:
     smol = _json("goal_quality/transformers-ranked-calibrated-k1.json")
     smol_heldout = _json("goal_quality/heldout/transformers-ranked-calibrated-k1.json")
     ranking = {row["model"]: row for row in _benchmark_line("speed/ranking.txt")["rows"]}["qwen2.5-coder-1.5b"]
+    text = (RESULTS / "speed" / "ranking_bf16.txt").read_text(encoding="utf-8")
+    native, masked = (json.loads(line)["rows"][0] for line in text.splitlines() if line.startswith('{"benchmark"'))
 
     def in_view(result: dict) -> str:
         return f"{result['by_threshold']['0.99']['precision_in_view']:.2f}"
@@ -130,7 +132,11 @@ def other_rows() -> list[tuple[str, str, str]]:
     goals = (f"Qwen2.5-Coder-1.5B ranking the 22 caption texts (calibrated top 1): in-view precision "
              f"{in_view(qwen)} at 0.99 ({in_view(qwen_heldout)} on held-out situations) against {in_view(smol)} "
              f"({in_view(smol_heldout)}) for SmolLM2 ranked; {ranking['fast_s']:.1f} s per situation on 2 cores in "
-             f"float32, {ranking['fast_bf16_s']:.1f} s in bfloat16 on a CPU with native bfloat16 (AVX512-BF16)")
+             f"float32, {ranking['fast_bf16_s']:.1f} s in bfloat16 on a CPU with native bfloat16 (AVX512-BF16). "
+             f"Without it bfloat16 is slower, not faster (one core: {masked['fast_s']:.1f} s float32 against "
+             f"{masked['fast_bf16_s']:.1f} s bfloat16 with AVX-512 masked, {native['fast_s']:.1f} s against "
+             f"{native['fast_bf16_s']:.1f} s native), so `--lm-compute-type auto` picks bfloat16 only where the CPU "
+             "has it")
     loop = _benchmark_line("speed/ellm_loop_speedups.txt")
     rows = loop["rows"]
     none = rows["none"]["steps_per_s"]
