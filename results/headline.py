@@ -46,8 +46,11 @@ class Crafter:
     def __init__(self, budget: str) -> None:
         self.data = _json(f"crafter/{budget}/compare.json")
 
+    def seeds(self, method: str) -> int:
+        return len(self.data["methods"].get(method, {}).get("runs", []))
+
     def has(self, method: str) -> bool:
-        return len(self.data["methods"].get(method, {}).get("runs", [])) >= 3
+        return self.seeds(method) >= 3
 
     def mean(self, method: str, metric: str = "achievements") -> str:
         return f"{self.data['methods'][method][metric]['mean']:.2f}"
@@ -85,7 +88,9 @@ def crafter_rows() -> list[tuple[str, str, str]]:
         f"no**: its free answers add {signed(k100.test('health', 'ellm-paper')[0])} achievements per episode at 100k "
         f"({p_value(k100.test('health', 'ellm-paper')[1])})")
     baselines = [name for name in ("novelty", "rnd", "apt") if m1.has(name)]
-    missing = [name.upper() for name in ("rnd", "apt") if name not in baselines]
+    running = [f"{name.upper()} {m1.seeds(name)} of 3 seeds so far (achievements {m1.mean(name)}, score "
+               f"{m1.mean(name, 'score')})" for name in ("rnd", "apt") if 0 < m1.seeds(name) < 3]
+    missing = [name.upper() for name in ("rnd", "apt") if not m1.seeds(name)]
     stand = (
         f"On the paper's metric, achievements per episode (the Crafter scoreboard's ELLM: {PAPER_ELLM_PER_EPISODE} at "
         f"5M with Codex, from pixels), **ELLM is ahead**: {m1.mean('qwen-ranked')} with the 1.5B's goals at 0.99 and "
@@ -98,6 +103,7 @@ def crafter_rows() -> list[tuple[str, str, str]]:
         + f"; the oracle {m1.mean_std('oracle')}. The score rewards breadth, and only novelty climbs the crafting chain "
         f"(a table in {m1.rate('novelty', 'place_table')} of its episodes, {m1.rate('qwen-ranked', 'place_table')} "
         f"for the 1.5B's goals)"
+        + "".join(f". {text}" for text in running)
         + (f". {' and '.join(missing)} at 1M: not run yet" if missing else ""))
     default = (f"Yes: {k100.mean('ellm-distilled')} achievements per episode against {k100.mean('none')} "
                f"({p_value(k100.test('none', 'ellm-distilled')[1])}) at 100k with the default (distilled) goals, but "

@@ -45,3 +45,21 @@ def test_demo_runs_offline_and_prints_reward_table(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Situation ") == 4 and "achievable in view" in result.stdout
     assert "(matches the goal" in result.stdout  # at least one LM goal matches something achievable, and pays
+
+
+def test_ranked_goals_without_a_named_backend_are_ranked_by_one_that_scores(monkeypatch, capsys):
+    """`ellm goals --mode ranked` (and `goals eval`) takes the transformers backend when none is named: the default
+    ctranslate2 only generates."""
+    import ellm_core.lm.registry as registry
+    from ellm_core.lm.base import ScriptedLM
+
+    asked = []
+
+    def fake(config, cache=None, vocabulary=None):
+        asked.append(config)
+        return ScriptedLM(scores=lambda text, goal: 1.0 if "wood" in goal else 0.0)
+
+    monkeypatch.setattr(registry, "make_language_model", fake)
+    assert main(["goals", "--mode", "ranked", "--candidates", "collect wood;drink water", "--cache", "none",
+                 "--observation", "You see a tree.", "--actions", "do,noop"]) == 0
+    assert asked[0].backend == "transformers" and "- collect wood" in capsys.readouterr().out
