@@ -44,15 +44,17 @@ def ellm_reward(
 class AchievedGoalFilter:
     """Removes goals achieved earlier in the episode; :meth:`reset` at episode end.
 
-    A goal is removed when its text was rewarded before, or when it matches (above ``threshold``) a caption
-    that already earned a reward — so paraphrases of an achieved goal are not rewarded again either.
-    ``enabled=False`` turns the filter off for ablations.
+    A goal is removed once its text was rewarded ``limit`` times (ELLM: once), or once ``limit`` captions that
+    earned a reward match it (above ``threshold``), so paraphrases of an achieved goal are not rewarded again either.
+    A ``limit`` above 1 lets a goal that takes several of the same step pay for each of them (a table takes two
+    wood: "collect wood" twice). ``enabled=False`` turns the filter off for ablations.
     """
 
     threshold: float = DEFAULT_THRESHOLD
     metric: str = "cosine"
     enabled: bool = True
-    achieved_goals: set[str] = field(default_factory=set)
+    limit: int = 1
+    achieved_goals: Counter[str] = field(default_factory=Counter)
     achieved_captions: list[np.ndarray] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -62,18 +64,18 @@ class AchievedGoalFilter:
 
     def mark(self, goal: str, caption_embedding: np.ndarray) -> None:
         """Record that ``goal`` was achieved by the caption with this embedding."""
-        self.achieved_goals.add(goal)
+        self.achieved_goals[goal] += 1
         self.achieved_captions.append(np.asarray(caption_embedding, dtype=np.float32))
 
     def keep_mask(self, goals: Sequence[str], goal_embeddings: np.ndarray) -> np.ndarray:
-        """Boolean mask of the goals not yet achieved."""
+        """Boolean mask of the goals not yet achieved (``limit`` times)."""
         mask = np.ones(len(goals), dtype=bool)
         if not self.enabled or len(goals) == 0:
             return mask
-        mask &= np.array([goal not in self.achieved_goals for goal in goals])
+        mask &= np.array([self.achieved_goals[goal] < self.limit for goal in goals])
         if self.achieved_captions:
             scores = similarity(self.metric)(np.stack(self.achieved_captions), np.asarray(goal_embeddings))
-            mask &= ~(scores > self.threshold).any(axis=0)
+            mask &= (scores > self.threshold).sum(axis=0) < self.limit
         return mask
 
 
@@ -94,10 +96,11 @@ class EpisodeReward:
     threshold: float = DEFAULT_THRESHOLD
     metric: str = "cosine"
     filter_achieved: bool = True
+    pay_limit: int = 1
     achieved: AchievedGoalFilter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.achieved = AchievedGoalFilter(self.threshold, self.metric, self.filter_achieved)
+        self.achieved = AchievedGoalFilter(self.threshold, self.metric, self.filter_achieved, self.pay_limit)
 
     def reset(self) -> None:
         """Start a new episode."""
@@ -137,13 +140,15 @@ class VectorGoalReward:
     """
 
     def __init__(self, generator, embedder: Embedder, num_envs: int, threshold: float = DEFAULT_THRESHOLD,
-                 metric: str = "cosine", filter_achieved: bool = True, chain=None, active_goals: int = 0) -> None:
+                 metric: str = "cosine", filter_achieved: bool = True, chain=None, active_goals: int = 0,
+                 pay_limit: int = 1) -> None:
         from ellm_core.goals import suggest_batch
 
         self._suggest_batch = suggest_batch
         self.generator = generator
         self.chain, self.active_goals = chain, active_goals  # a GoalChain (prerequisites first); goals kept
-        self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved) for _ in range(num_envs)]
+        self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved, pay_limit)
+                         for _ in range(num_envs)]
         self.goals: list[list[str]] = [[] for _ in range(num_envs)]
         self.active_steps: Counter[str] = Counter()
         self.rewarded: Counter[str] = Counter()
@@ -200,7 +205,7 @@ class VectorGoalReward:
             "paid": [[goal, caption, value, self.paid_times[goal, caption]]
                      for (goal, caption), value in self.paid.items()],
             "goals": self.goals,
-            "achieved_goals": [sorted(e.achieved.achieved_goals) for e in self.episodes],
+            "achieved_goals": [sorted(e.achieved.achieved_goals.elements()) for e in self.episodes],
             "achieved_captions": [[c.tolist() for c in e.achieved.achieved_captions] for e in self.episodes],
             "active_steps": dict(self.active_steps),
             "rewarded": dict(self.rewarded),
@@ -215,7 +220,7 @@ class VectorGoalReward:
         self.paid = Counter({(goal, caption): float(value) for goal, caption, value, _ in paid})
         self.paid_times = Counter({(goal, caption): int(times) for goal, caption, _, times in paid})
         for episode, goals, captions in zip(self.episodes, state["achieved_goals"], state["achieved_captions"]):
-            episode.achieved.achieved_goals = set(goals)
+            episode.achieved.achieved_goals = Counter(goals)
             episode.achieved.achieved_captions = [np.asarray(c, dtype=np.float32) for c in captions]
 
 

@@ -226,7 +226,7 @@ def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator:
 
             chain = GoalChain.load(config.prerequisites, config.prerequisite_depth)
         goal_reward = VectorGoalReward(generator, embedder, envs.num_envs, config.threshold, config.metric,
-                                       config.filter_achieved, chain, config.active_goals)
+                                       config.filter_achieved, chain, config.active_goals, config.pay_limit)
     elif config.reward != "none":
         intrinsic = make_intrinsic(config.reward, encoder.dim, config.seed)
     return TextRollout(envs, encoder, goal_reward, intrinsic)

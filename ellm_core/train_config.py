@@ -54,6 +54,8 @@ class TrainConfig:
                                "skips achieved goals instead of ending empty")
     metric: str = option("cosine", "similarity between goal and caption embeddings")
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
+    pay_limit: int = option(1, "with the filter, times one goal may pay in an episode (1: ELLM's filter; more lets a "
+                            "step needed several times pay each time, e.g. the two wood of a table)")
     goal_conditioned: bool = option(False, "condition the Q-network on the goal embedding (ellm/oracle)")
     frame_stack: int = option(1, "observation embeddings stacked in the state")
     embedder: str = option("default", "default (all-MiniLM-L6-v2 via CTranslate2), minilm (the same via sentence-transformers), "
@@ -123,6 +125,7 @@ def check_config(config: TrainConfig) -> None:
         ("--dqn-hidden", dqn.hidden, dqn.hidden >= 1, "at least 1"),
         ("--dqn-eps-decay-steps", dqn.eps_decay_steps, dqn.eps_decay_steps >= 1, "at least 1"),
         ("--active-goals", config.active_goals, config.active_goals >= 0, "0 (all) or more"),
+        ("--pay-limit", config.pay_limit, config.pay_limit >= 1, "at least 1"),
         ("--prerequisite-depth", config.prerequisite_depth, config.prerequisite_depth >= 0, "0 or more"),
     ]
     for flag, value, ok, accepted in rules:

@@ -119,3 +119,31 @@ def test_false_pay_counts_the_reward_paid_to_a_goal_naming_another_achievement()
     restored.load_state_dict(rewards.state_dict())
     assert restored.pay_counts() == pays
     assert false_pay([], ["eat cow"], embedder) == (0.0, [])
+
+
+def test_a_pay_limit_lets_a_goal_pay_that_many_times_an_episode_and_paraphrases_count_too():
+    episode = EpisodeReward(HashingEmbedder(), threshold=0.5, pay_limit=2)  # a table takes two wood
+    goals = ["collect wood", "drink water"]
+    assert episode.step(goals, "collect wood")[:2] == (1.0, "collect wood")
+    assert episode.step(goals, "collect wood")[:2] == (1.0, "collect wood")
+    assert episode.step(goals, "collect wood") == (0.0, None, ["drink water"])  # paid twice: gone
+    episode.reset()
+    assert episode.step(goals, "collect wood")[1] == "collect wood"
+    assert episode.active_goals(["collect wood"]) == ["collect wood"]  # once of two: still a goal
+
+
+def test_the_goal_tally_survives_a_state_dict_round_trip_with_counts():
+    from ellm_core.reward import VectorGoalReward
+
+    class Fixed:
+        def suggest(self, observation, actions):
+            return ["collect wood"]
+
+    reward = VectorGoalReward(Fixed(), HashingEmbedder(), 1, pay_limit=2)
+    reward.suggest(["obs"], [["do"]])
+    reward.reward(["collect wood"])
+    again = VectorGoalReward(Fixed(), HashingEmbedder(), 1, pay_limit=2)
+    again.load_state_dict(reward.state_dict())
+    assert again.suggest(["obs"], [["do"]]) == [["collect wood"]]  # one of two payments left
+    again.reward(["collect wood"])
+    assert again.suggest(["obs"], [["do"]]) == [[]]
