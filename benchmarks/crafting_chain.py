@@ -8,7 +8,7 @@ variant and seed the table gives the training steps until a wood pickaxe is made
 consecutive training episodes (exploration included), and the rates of the last window; a novelty row (no goals) is
 the reference that makes pickaxes at 1M without any goal.
 
-    python benchmarks/crafting_chain.py                 # 2 starts x 4 variants x 3 seeds, 30k steps (~75 min, 1 core)
+    python benchmarks/crafting_chain.py                 # 2 starts x 5 variants x 3 seeds, 30k steps (~95 min, 1 core)
     python benchmarks/crafting_chain.py --quick         # 1 start x 2 variants x 1 seed, 600 steps: the plumbing only
     python benchmarks/crafting_chain.py --out results/crafter/chain-probe --seeds 0 1 2
 
@@ -26,23 +26,26 @@ from pathlib import Path
 from ellm_core.cli import main as ellm
 from ellm_core.hardware import describe, describe_line
 
-#: Learner variants: extra ``ellm crafter train`` flags on top of the probe's (reward and goals held fixed).
-VARIANTS: dict[str, list[str]] = {
-    "reward only (today)": [],
-    "goal-conditioned": ["--goal-conditioned"],
-    "goal-conditioned, hidden 512": ["--goal-conditioned", "--dqn-hidden", "512"],
-    "novelty (no goals)": ["--reward", "novelty"],
+#: Learner variants: extra ``ellm crafter train`` flags on top of the probe's (reward and goals held fixed), and
+#: extra environment arguments. "paid up to 3 times": the oracle keeps naming an unlocked achievement while it is
+#: achievable (a table takes two wood, a pickaxe a third) and the reward pays each goal up to 3 times an episode.
+VARIANTS: dict[str, tuple[list[str], dict]] = {
+    "reward only (today)": ([], {}),
+    "goal-conditioned": (["--goal-conditioned"], {}),
+    "goal-conditioned, hidden 512": (["--goal-conditioned", "--dqn-hidden", "512"], {}),
+    "paid up to 3 times": (["--pay-limit", "3"], {"oracle_repeats": True}),
+    "novelty (no goals)": (["--reward", "novelty"], {}),
 }
 ACHIEVEMENTS = ("place_table", "make_wood_pickaxe", "make_wood_sword")
 #: Starts: (wood in the inventory, episode length). From a tree the chain is longer, so its episodes are too.
 STARTS: dict[str, tuple[int, int]] = {"wood in hand": (5, 100), "from a tree": (0, 200)}
 
 
-def probe_flags(steps: int, length: int, wood: int, seed: int, out: Path) -> list[str]:
+def probe_flags(steps: int, length: int, wood: int, seed: int, out: Path, env: dict | None = None) -> list[str]:
     """The flags every probe run shares: the oracle at 0.99, ``wood`` in hand, episodes of ``length`` steps."""
     return ["crafter", "train", "--preset", "demo", "--reward", "oracle", "--threshold", "0.99",
             "--steps", str(steps), "--length", str(length), "--dqn-eps-decay-steps", str(max(1, steps // 10)),
-            "--env-kwargs", json.dumps({"start_inventory": {"wood": wood}}), "--eval-every", "0",
+            "--env-kwargs", json.dumps({"start_inventory": {"wood": wood}, **(env or {})}), "--eval-every", "0",
             "--eval-episodes", "1", "--checkpoint-every", str(steps), "--log-every", str(max(100, steps // 20)),
             "--no-tensorboard", "--cache", "none", "--seed", str(seed), "--out", str(out)]
 
@@ -128,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                 summary = run / "summary.json"
                 if summary.is_file() and json.loads(summary.read_text())["step"] >= args.steps:
                     continue
-                flags = probe_flags(args.steps, length, wood, seed, run) + VARIANTS[variant]
+                extra_flags, env = VARIANTS[variant]
+                flags = probe_flags(args.steps, length, wood, seed, run, env) + extra_flags
                 if (run / "checkpoints").is_dir():
                     flags.append("--resume")
                 elif run.exists():

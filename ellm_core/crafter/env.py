@@ -183,19 +183,23 @@ class CrafterEnv(gym.Env):
             crafter's generator); ``False`` runs crafter's own.
         start_inventory: items the player holds at the start of every episode, e.g. ``{"wood": 5}`` (the
             crafting-chain probe: a table and a wood pickaxe are two actions away); crafter's usual start without.
+        oracle_repeats: :meth:`oracle_goals` keeps achievements unlocked earlier in the episode while their
+            prerequisites hold ("collect wood" after the first wood), leaving the reward's ``--pay-limit`` to decide
+            how often each pays; by default the oracle names only achievements not unlocked yet.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
 
     def __init__(self, length: int = 10_000, size: int = 64, area: int = 64, render_mode: str | None = None,
                  pixels: bool = True, reward: str = "task", fast_worldgen: bool = True,
-                 start_inventory: dict[str, int] | None = None):
+                 start_inventory: dict[str, int] | None = None, oracle_repeats: bool = False):
         if reward not in ("task", "health"):
             raise ValueError(f"reward must be 'task' or 'health', got {reward!r}")
         unknown = sorted(set(start_inventory or {}) - set(constants.items))
         if unknown:
             raise ValueError(f"start_inventory: unknown items {unknown}; crafter's are {', '.join(constants.items)}")
         self.start_inventory = {name: int(amount) for name, amount in (start_inventory or {}).items()}
+        self.oracle_repeats = oracle_repeats
         self.reward = reward
         self._env = TextCrafter(pixels=pixels, fast_worldgen=fast_worldgen, area=(area, area), size=(size, size),
                                 length=length, reward=True, seed=0)
@@ -223,7 +227,8 @@ class CrafterEnv(gym.Env):
 
     def oracle_goals(self) -> list[str]:
         """Text of the achievements that are achievable now and not yet unlocked this episode."""
-        return [self.goal_text[name] for name in achievable(self._env._player.inventory, self._unlocked())]
+        unlocked = set() if self.oracle_repeats else self._unlocked()
+        return [self.goal_text[name] for name in achievable(self._env._player.inventory, unlocked)]
 
     def goals_in_view(self) -> list[str]:
         """Text of the achievements achievable now with what is in view (see :func:`achievable_in_view`)."""

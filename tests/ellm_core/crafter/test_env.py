@@ -171,3 +171,21 @@ def test_the_text_fast_path_says_and_draws_what_the_image_path_does():
     blank, _ = CrafterEnv(pixels=False).reset(seed=0)
     assert blank.shape == (64, 64, 3) and not blank.any()
     check_env(CrafterEnv(length=20, pixels=False), skip_render_check=True)
+
+
+def test_start_inventory_and_an_oracle_that_repeats_unlocked_achievements():
+    from ellm_core.crafter.env import CrafterEnv
+
+    env = CrafterEnv(length=50, pixels=False, start_inventory={"wood": 5})
+    _, info = env.reset(seed=0)
+    assert info["inventory"]["wood"] == 5 and "place crafting table" in env.oracle_goals()
+    env._achievements["collect_wood"] = 1  # as if a wood had been collected this episode
+    assert "collect wood" not in env.oracle_goals()
+    repeats = CrafterEnv(length=50, pixels=False, oracle_repeats=True)
+    repeats.reset(seed=0)
+    repeats._achievements["collect_wood"] = 1
+    assert "collect wood" in repeats.oracle_goals()  # the reward's --pay-limit decides how often it pays
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown items \\['planks'\\]"):
+        CrafterEnv(start_inventory={"planks": 1})
