@@ -50,6 +50,17 @@ def probe_flags(steps: int, length: int, wood: int, seed: int, out: Path, env: d
             "--no-tensorboard", "--cache", "none", "--seed", str(seed), "--out", str(out)]
 
 
+def plan(starts: dict[str, tuple[int, int]], variants: list[str], seeds: list[int],
+         runs: Path) -> dict[str, dict[int, Path]]:
+    """Each row (``"START: VARIANT"``) and its run folder per seed."""
+    rows: dict[str, dict[int, Path]] = {}
+    for start, (wood, _) in starts.items():
+        for variant in variants:
+            name = variant.split(" (")[0].replace(", ", "-").replace(" ", "-")
+            rows[f"{start}: {variant}"] = {seed: runs / f"{name}-wood{wood}-seed{seed}" for seed in seeds}
+    return rows
+
+
 def read_stats(run: Path) -> list[dict]:
     """The run's episodes (crafter's ``stats.jsonl`` lines, each with the training ``step`` it ended at)."""
     return [json.loads(line) for line in (run / "stats.jsonl").read_text(encoding="utf-8").splitlines() if line]
@@ -121,13 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.steps, args.window, args.seeds = 600, 4, [0]
         args.variants, starts = args.variants[:2], {"wood in hand": (5, 50)}
-    runs: dict[str, dict[int, Path]] = {}
+    runs = plan(starts, args.variants, args.seeds, Path(args.runs))
     for start, (wood, length) in starts.items():
         for variant in args.variants:
-            for seed in args.seeds:
-                name = f"{variant.split(' (')[0].replace(', ', '-').replace(' ', '-')}-wood{wood}-seed{seed}"
-                run = Path(args.runs) / name
-                runs.setdefault(f"{start}: {variant}", {})[seed] = run
+            for seed, run in runs[f"{start}: {variant}"].items():
                 summary = run / "summary.json"
                 if summary.is_file() and json.loads(summary.read_text())["step"] >= args.steps:
                     continue

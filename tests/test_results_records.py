@@ -229,3 +229,21 @@ def test_the_readme_and_the_site_home_page_quote_one_generated_headline():
     assert table in (ROOT / "docs" / "_glance.md").read_text(encoding="utf-8")
     assert headline.table("docs/") in (ROOT / "README.md").read_text(encoding="utf-8")
     assert "achievements per episode" in table and "score" in table and headline.PAPER_ELLM_PER_EPISODE in table
+
+
+def test_the_committed_crafting_chain_probe_recomputes_from_its_runs():
+    """``results/crafter/chain-probe/probe.json`` (and its table) from the kept ``stats.jsonl`` of its 30 runs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("crafting_chain", ROOT / "benchmarks" / "crafting_chain.py")
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    folder = RESULTS / "crafter" / "chain-probe"
+    committed = json.loads((folder / "probe.json").read_text(encoding="utf-8"))
+    starts = {name: tuple(value) for name, value in committed["starts"].items()}
+    variants = list(dict.fromkeys(row.split(": ", 1)[1] for row in committed["rows"]))
+    seeds = sorted({int(seed) for row in committed["rows"].values() for seed in row["seeds"]})
+    assert len(variants) >= 3 and seeds == [0, 1, 2]
+    summary = probe.summarize(probe.plan(starts, variants, seeds, folder / "runs"), committed["window"])
+    assert json.loads(json.dumps(summary)) == committed["rows"]
+    assert probe.table(summary, committed["steps"], committed["window"]) in (folder / "probe.md").read_text()
