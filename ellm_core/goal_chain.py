@@ -104,7 +104,6 @@ class GoalChain:
 
 def main(argv: list[str] | None = None) -> int:
     """Ask an LM for the prerequisites of Crafter's 22 caption texts; print them and write the file."""
-    from ellm_core.cli import setup_logging
     from ellm_core.config import add_dataclass_arguments, dataclass_from_args
     from ellm_core.crafter.caption import crafter_text
     from ellm_core.lm.base import LMConfig
@@ -115,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prompts", default="data:crafter/prompts.yaml", help="prompt YAML (the goal source's)")
     add_dataclass_arguments(parser, LMConfig, prefix="lm-")
     args = parser.parse_args(argv)
-    setup_logging(0)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     text = crafter_text()
     lm = make_language_model(for_ranking(dataclass_from_args(LMConfig, args, prefix="lm-")))
     result = ask_prerequisites(lm, list(text["achievements"].values()), list(text["actions"].values()),
