@@ -120,19 +120,6 @@ def is_label_file(path: str | Path) -> bool:
         return False
 
 
-#: Parts of an LM's scoring identity that name its precision, not the model.
-PRECISIONS = frozenset({"float32", "bfloat16", "float16"})
-
-
-def same_model(identity: str, other: str) -> bool:
-    """True when two scoring identities name the same model and differ at most in precision
-    (``transformers:qwen2.5-coder-1.5b:bfloat16`` and ``transformers:qwen2.5-coder-1.5b``)."""
-    def model(name: str) -> list[str]:
-        return [part for part in name.split(":") if part not in PRECISIONS]
-
-    return model(identity) == model(other)
-
-
 def label_entries(path: str | Path, identity: str | None = None) -> Iterator[tuple[str, str, list[float]]]:
     """The ``(namespace, key, value)`` cache entries that a label file stands for: each situation's raw scores
     (calibrated + the header's baseline) under the key its ranked goal generator reads, and each baseline.

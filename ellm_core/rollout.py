@@ -188,7 +188,8 @@ def default_goal_generator(config: TrainConfig, cache: SQLiteCache | None, candi
 def preload_labels(distilled: DistilledGoals, config: TrainConfig, cache: SQLiteCache | None) -> None:
     """Import ``config.labels`` into ``cache`` (the exact answers) and teach the distilled goal model its situations."""
     from ellm_core.cache_cli import import_cache
-    from ellm_core.labels import label_goals, same_model
+    from ellm_core.labels import label_goals
+    from ellm_core.lm.shipped import same_model
 
     situations, goal_lists, header = label_goals(config.labels, k=config.rank_k)
     identity, rekey = getattr(distilled.generator.lm, "scoring_identity", None), None

@@ -32,7 +32,7 @@ def _benchmark_line(relative: str) -> dict:
 
 def p_value(p: float) -> str:
     """``p < 0.001`` or ``p = 0.023``."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}" if p >= 0.1 else f"p = {p:.3f}"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.2f}" if p >= 0.1 else f"p = {p:.3f}"
 
 
 def signed(value: float, digits: int = 2) -> str:

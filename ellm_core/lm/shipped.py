@@ -160,6 +160,19 @@ def identity_name(name: str | None) -> str:
     return "SmolLM2-135M-Instruct.Q4_1" if name in (None, "smollm2-135m") else name
 
 
+#: Parts of an LM's scoring identity that name its precision, not the model.
+PRECISIONS = frozenset({"float32", "bfloat16", "float16"})
+
+
+def same_model(identity: str, other: str) -> bool:
+    """True when two scoring identities name the same model and differ at most in precision
+    (``transformers:qwen2.5-coder-1.5b:bfloat16`` and ``transformers:qwen2.5-coder-1.5b``)."""
+    def model(name: str) -> list[str]:
+        return [part for part in name.split(":") if part not in PRECISIONS]
+
+    return model(identity) == model(other)
+
+
 def convert_dtype(gguf_path: Path) -> str:
     """The dtype the transformers backend stores a converted copy of this GGUF in (float32 unless the table says)."""
     for model in shipped_models().values():

@@ -162,7 +162,7 @@ def test_parts_merge_into_one_file_each_situation_once(tmp_path, capsys):
 def test_labels_of_the_same_model_at_another_precision_answer_for_it_when_rekeyed(tmp_path):
     """Shipped labels come from the 1.5B in bfloat16; a float32 run of the same model (a CPU without native
     bfloat16) imports them under its own identity, so they are cache hits, not questions."""
-    from ellm_core.labels import same_model
+    from ellm_core.lm.shipped import same_model
 
     assert same_model("transformers:qwen2.5-coder-1.5b:bfloat16", "transformers:qwen2.5-coder-1.5b")
     assert not same_model("transformers:qwen2.5-coder-1.5b:bfloat16", "transformers:qwen2.5-coder-0.5b")
