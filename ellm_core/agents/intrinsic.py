@@ -107,7 +107,11 @@ class APTBonus:
     """
 
     def __init__(self, dim: int, k: int = 12, memory_size: int = 10_000) -> None:
-        self.k, self.memory_size = k, memory_size
+        self.k, self.memory_size, self.dim = k, memory_size, dim
+        self._clear()
+
+    def _clear(self) -> None:
+        dim, memory_size = self.dim, self.memory_size
         self.slots = np.full(memory_size, -1, dtype=np.int64)  # slot -> row of ``vectors``
         self.vectors = np.zeros((memory_size, dim), dtype=np.float32)  # distinct embeddings (row reuse via ``free``)
         self.counts = np.zeros(memory_size, dtype=np.int64)  # slots holding each row; 0 = free
@@ -169,7 +173,7 @@ class APTBonus:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         memory = state["memory"].numpy()
-        self.__init__(self.vectors.shape[1], self.k, self.memory_size)
+        self._clear()
         for embedding in memory:
             self._add(np.ascontiguousarray(embedding))
         self.filled, self.position = len(memory), int(state["position"])
