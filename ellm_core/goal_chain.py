@@ -28,9 +28,13 @@ logger = logging.getLogger(__name__)
 
 #: The observation line of the prerequisite question (``{goal}``: a candidate goal).
 PREREQUISITE_OBSERVATION = "You want to {goal}, but you cannot yet: something must come first."
+#: The observation line of the material question: which "collect ..." goal must come before ``{goal}``.
+MATERIAL_OBSERVATION = "You want to {goal}, but you are missing something you must collect first."
+#: The verb of the goals the material question ranks (the caption vocabulary's word for gathering).
+MATERIAL_VERB = "collect"
 #: The goal of the calibration row: the same question about no goal in particular.
 CONTENT_FREE_GOAL = "do something"
-FORMAT = "ellm-prerequisites-1"
+FORMAT = "ellm-prerequisites-2"
 
 
 def ask_prerequisites(lm, candidates: Sequence[str], actions: Sequence[str], prompts: PromptConfig,
@@ -52,45 +56,78 @@ def ask_prerequisites(lm, candidates: Sequence[str], actions: Sequence[str], pro
         return {goal: {"goal": candidates[j], "score": round(float(table[i, j]), 4)}
                 for i, (goal, j) in enumerate(zip(candidates, table.argmax(axis=1)))}
 
-    return {"format": FORMAT, "lm_identity": str(getattr(lm, "scoring_identity", getattr(lm, "identity", "?"))),
-            "question": PREREQUISITE_OBSERVATION, "content_free_goal": CONTENT_FREE_GOAL, "actions": list(actions),
-            "answer_prefix": answer_prefix, "candidates": candidates, "raw": raw.round(4).tolist(),
-            "prior": prior.round(4).tolist(), "prerequisite": best(raw), "prerequisite_calibrated": best(calibrated)}
+    result = {"format": FORMAT, "lm_identity": str(getattr(lm, "scoring_identity", getattr(lm, "identity", "?"))),
+              "question": PREREQUISITE_OBSERVATION, "content_free_goal": CONTENT_FREE_GOAL, "actions": list(actions),
+              "answer_prefix": answer_prefix, "candidates": candidates, "raw": raw.round(4).tolist(),
+              "prior": prior.round(4).tolist(), "prerequisite": best(raw), "prerequisite_calibrated": best(calibrated)}
+    return result | ask_materials(lm, candidates, actions, prompts, answer_prefix)
+
+
+def ask_materials(lm, candidates: Sequence[str], actions: Sequence[str], prompts: PromptConfig,
+                  answer_prefix: str = "-") -> dict:
+    """Ask ``lm`` for each candidate's material: which of the ``collect ...`` candidates it most likes to answer to
+    "You want to G, but you are missing something you must collect first." (raw, as ``--prerequisites`` reads it;
+    the file keeps the scores). A goal is never its own material; the keys extend :func:`ask_prerequisites`'s file."""
+    candidates = list(candidates)
+    materials = [c for c in candidates if c.split(" ", 1)[0] == MATERIAL_VERB]
+    if not materials:
+        return {}
+    chats = [open_ended_prompt(MATERIAL_OBSERVATION.format(goal=goal), list(actions), prompts) for goal in candidates]
+    scores = np.asarray(lm.score_continuations(chats, [" " + m for m in materials], answer_prefix), dtype=float)
+    chosen = {}
+    for goal, row in zip(candidates, scores):
+        row = np.where([m == goal for m in materials], -np.inf, row)
+        chosen[goal] = {"goal": materials[int(row.argmax())], "score": round(float(row.max()), 4)}
+    return {"material_question": MATERIAL_OBSERVATION, "material_candidates": materials,
+            "material_raw": scores.round(4).tolist(), "material": chosen}
 
 
 class GoalChain:
     """Expands goal lists with their prerequisites: ``[g]`` becomes ``[prerequisite(prerequisite(g)), ..., g]`` up to
-    ``depth`` steps back, each goal once, prerequisites first (cycles stop the walk)."""
+    ``depth`` steps back, each goal once, prerequisites first (cycles stop the walk). With ``materials``, each goal of
+    that walk comes after its material (``[material(p), p, material(g), g]``, each goal once)."""
 
-    def __init__(self, prerequisites: dict[str, str], depth: int = 2) -> None:
+    def __init__(self, prerequisites: dict[str, str], depth: int = 2, materials: dict[str, str] | None = None) -> None:
         if depth < 0:
             raise ValueError(f"the prerequisite depth must be >= 0, got {depth}")
-        self.prerequisites, self.depth = dict(prerequisites), depth
+        self.prerequisites, self.depth, self.materials = dict(prerequisites), depth, dict(materials or {})
 
     @classmethod
-    def load(cls, path: str | Path, depth: int = 2, calibrated: bool = False) -> GoalChain:
+    def load(cls, path: str | Path, depth: int = 2, calibrated: bool = False, materials: bool = False) -> GoalChain:
         """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goal_chain``):
-        the LM's raw choices, or its calibrated ones."""
+        the LM's raw choices, or its calibrated ones; with ``materials``, also the LM's answers about what to collect
+        first (files of format 2)."""
         key = "prerequisite_calibrated" if calibrated else "prerequisite"
         try:
             content = json.loads(Path(path).read_text(encoding="utf-8"))
             mapping = {goal: row["goal"] for goal, row in content[key].items()}
+            if materials and "material" not in content:
+                raise ValueError(f"--prerequisites {path}: no material answers (written before they were asked: run "
+                                 "python -m ellm_core.goal_chain again)")
+            collect = {goal: row["goal"] for goal, row in content["material"].items()} if materials else None
         except FileNotFoundError:
             raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.goal_chain writes "
                                     "one)") from None
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"--prerequisites {path}: not a prerequisite file ({error})") from None
-        return cls(mapping, depth)
+        return cls(mapping, depth, collect)
 
     def chain(self, goal: str) -> list[str]:
-        """``goal``'s prerequisites, the earliest first, then ``goal``."""
+        """``goal``'s prerequisites, the earliest first, then ``goal`` (each after its material, with materials)."""
         chain = [goal]
         for _ in range(self.depth):
             before = self.prerequisites.get(chain[0])
             if before is None or before in chain:
                 break
             chain.insert(0, before)
-        return chain
+        if not self.materials:
+            return chain
+        with_materials: list[str] = []
+        for step in chain:
+            for item in (self.materials.get(step), step):
+                if item is not None and item not in with_materials:
+                    with_materials.append(item)
+        return with_materials
 
     def expand(self, goals: Sequence[str]) -> list[str]:
         """Each goal's chain in turn, every goal once, in the order first met."""
@@ -119,10 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     lm = make_language_model(for_ranking(dataclass_from_args(LMConfig, args, prefix="lm-")))
     result = ask_prerequisites(lm, list(text["achievements"].values()), list(text["actions"].values()),
                                PromptConfig.load(args.prompts))
-    calibrated = result["prerequisite_calibrated"]
-    print(f"{'goal':<24} {'prerequisite (raw)':<24} {'prerequisite (calibrated)':<24}")
+    calibrated, material = result["prerequisite_calibrated"], result.get("material", {})
+    print(f"{'goal':<24} {'prerequisite (raw)':<24} {'prerequisite (calibrated)':<26} {'material':<24}")
     for goal, row in result["prerequisite"].items():
-        print(f"{goal:<24} {row['goal']:<24} {calibrated[goal]['goal']:<24}")
+        print(f"{goal:<24} {row['goal']:<24} {calibrated[goal]['goal']:<26} {material.get(goal, {}).get('goal', '-')}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0

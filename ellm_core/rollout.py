@@ -225,7 +225,7 @@ def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_generator:
         if config.prerequisites and config.reward == "ellm":
             from ellm_core.goal_chain import GoalChain
 
-            chain = GoalChain.load(config.prerequisites, config.prerequisite_depth)
+            chain = GoalChain.load(config.prerequisites, config.prerequisite_depth, materials=config.materials)
         goal_reward = VectorGoalReward(generator, embedder, envs.num_envs, config.threshold, config.metric,
                                        config.filter_achieved, chain, config.active_goals, config.pay_limit)
     elif config.reward != "none":

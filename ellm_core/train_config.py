@@ -49,6 +49,8 @@ class TrainConfig:
     prerequisites: str | None = option(None, "ELLM goals: a prerequisite file (python -m ellm_core.goal_chain): "
                                        "each suggested goal's prerequisites, as the LM named them, come before it")
     prerequisite_depth: int = option(2, "with --prerequisites: steps back along the LM's chain")
+    materials: bool = option(False, "with --prerequisites: each goal of the chain comes after what the LM says must "
+                             "be collected for it (the file's material answers)")
     active_goals: int = option(0, "ELLM goals: keep at most this many suggested goals, in their order, after those "
                                "achieved this episode are removed (0 = all); with --rank-k above it, the ranking "
                                "skips achieved goals instead of ending empty")
@@ -131,6 +133,8 @@ def check_config(config: TrainConfig) -> None:
     for flag, value, ok, accepted in rules:
         if not ok:
             raise ValueError(f"{flag} {value}: must be {accepted}")
+    if config.materials and config.prerequisites is None:
+        raise ValueError("--materials reads the material answers of a prerequisite file: add --prerequisites FILE")
     if config.prerequisites is not None and config.reward != "ellm":
         raise ValueError(f"--prerequisites {config.prerequisites}: the LM's prerequisites extend LM goals "
                          f"(--reward ellm), not --reward {config.reward}")

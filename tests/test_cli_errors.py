@@ -68,3 +68,9 @@ def test_crafter_train_refuses_impossible_values_before_any_work(capsys, tmp_pat
 def test_verbose_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a training run directory"):
         ellm(["crafter", "record", str(tmp_path / "no-run"), "-v"])
+
+
+def test_crafter_train_materials_without_a_prerequisite_file(capsys, tmp_path):
+    line = one_line_error(capsys, ellm, ["crafter", "train", "--out", str(tmp_path / "run"), "--materials"])
+    assert line.startswith("ellm crafter train: --materials") and "--prerequisites FILE" in line
+    assert not (tmp_path / "run").exists()

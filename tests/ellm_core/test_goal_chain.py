@@ -25,7 +25,8 @@ def scores(question: str, continuation: str) -> float:
 def test_the_lm_is_asked_once_per_goal_and_its_calibrated_best_other_goal_is_the_prerequisite(tmp_path):
     lm = ScriptedLM(scores=scores)
     result = ask_prerequisites(lm, CANDIDATES, ["do", "noop"], PromptConfig.load("data:crafter/prompts.yaml"))
-    assert len(lm.calls) == len(CANDIDATES) + 1 and CONTENT_FREE_GOAL in lm.calls[-1][-1]["content"]
+    asked = len(CANDIDATES) + 1  # each goal, and no goal in particular; then each goal's material
+    assert len(lm.calls) == asked + len(CANDIDATES) and CONTENT_FREE_GOAL in lm.calls[asked - 1][-1]["content"]
     calibrated = {goal: row["goal"] for goal, row in result["prerequisite_calibrated"].items()}
     raw = {goal: row["goal"] for goal, row in result["prerequisite"].items()}
     assert calibrated["make wood pickaxe"] == "place crafting table" and calibrated["place crafting table"] == "collect wood"
@@ -99,3 +100,28 @@ def test_a_training_run_takes_the_prerequisite_file_and_tallies_the_prerequisite
     assert {"collect wood", "open the chest"} <= goals
     with pytest.raises(ValueError, match=r"--prerequisites .*\(--reward ellm\), not --reward novelty"):
         check_config(config(tmp_path, "bad", reward="novelty", prerequisites=str(path)))
+
+
+def test_the_material_question_ranks_only_collect_goals_and_its_answers_come_before_each_step(tmp_path):
+    def likes_wood(question: str, continuation: str) -> float:
+        """An LM that answers "collect wood" to every material question but its own (and the goal itself best)."""
+        own = f"want to {continuation.strip()}," in question
+        return 5.0 if own else (2.0 if continuation.strip() == "collect wood" else 0.0)
+
+    lm = ScriptedLM(scores=likes_wood)
+    result = ask_prerequisites(lm, CANDIDATES + ["collect stone"], ["do", "noop"],
+                               PromptConfig.load("data:crafter/prompts.yaml"))
+    assert result["material_candidates"] == ["collect wood", "collect stone"]
+    material = {goal: row["goal"] for goal, row in result["material"].items()}
+    assert material["place crafting table"] == "collect wood" and material["collect wood"] == "collect stone"
+    assert material["collect stone"] == "collect wood"  # never its own material, however much the LM likes it
+    path = tmp_path / "prerequisites.json"
+    path.write_text(json.dumps(result | {"prerequisite": {"make wood pickaxe": {"goal": "place crafting table"}}}))
+    chain = GoalChain.load(path, materials=True)
+    assert chain.chain("make wood pickaxe") == ["collect wood", "place crafting table", "make wood pickaxe"]
+    assert chain.expand(["drink water", "collect wood"]) == ["collect wood", "drink water", "collect stone"]
+    assert GoalChain.load(path).chain("make wood pickaxe") == ["place crafting table", "make wood pickaxe"]
+    old = {key: value for key, value in result.items() if not key.startswith("material")}
+    path.write_text(json.dumps(old))
+    with pytest.raises(ValueError, match="no material answers"):
+        GoalChain.load(path, materials=True)
