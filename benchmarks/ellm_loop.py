@@ -50,6 +50,7 @@ from ellm_core.hardware import describe, describe_line
 from ellm_core.lm.ct2 import CTranslate2LM
 from ellm_core.lm.hf import TransformersLM
 from ellm_core.train import train
+from ellm_core.train_config import updated
 
 SECONDS: dict[str, float] = defaultdict(float)
 
@@ -128,10 +129,10 @@ def committed_cell_hours(runs: Path = COMMITTED_1M) -> dict:
 
 def run(name: str, config, folder: Path, prewarm_steps: int = 0) -> dict:
     """One training run with a fresh cache; steps/s of its loop and where its time went."""
-    config = dataclasses.replace(config, cache=str(folder / f"{name}.sqlite"), out=str(folder / name))
+    config = updated(config, cache=str(folder / f"{name}.sqlite"), out=str(folder / name))
     row = {"name": name}
     if prewarm_steps:
-        report = prewarm(dataclasses.replace(config, steps=prewarm_steps), check_steps=0)
+        report = prewarm(updated(config, steps=prewarm_steps), check_steps=0)
         row.update(prewarm_s=round(report["play_s"] + report["generate_s"], 1),
                    prewarm_situations=report["unique_situations"])
     SECONDS.clear()
@@ -158,29 +159,29 @@ def main() -> None:
                              "ELLM default) with the projected hours of a 1M-step cell")
     args = parser.parse_args()
     steps = 600 if args.quick else args.steps
-    base = dataclasses.replace(crafter_train_defaults("demo"), steps=steps, eval_every=0, eval_episodes=1,
+    base = updated(crafter_train_defaults("demo"), steps=steps, eval_every=0, eval_episodes=1,
                                checkpoint_every=10 * steps, tensorboard=False,
                                env_kwargs=json.dumps({"length": 400, "pixels": False}))
     lm_default = base.lm
     contenders = {
-        "none": (dataclasses.replace(base, reward="none"), 0),
-        "ellm default": (dataclasses.replace(base, reward="ellm"), 0),
-        "ellm ctranslate2 sync": (dataclasses.replace(base, reward="ellm", lm_async=False, goal_source="lm",
+        "none": (updated(base, reward="none"), 0),
+        "ellm default": (updated(base, reward="ellm"), 0),
+        "ellm ctranslate2 sync": (updated(base, reward="ellm", lm_async=False, goal_source="lm",
                                                       lm=dataclasses.replace(lm_default, backend="ctranslate2")), 0),
-        "ellm ctranslate2 background": (dataclasses.replace(base, reward="ellm", lm_async=True, goal_source="lm",
+        "ellm ctranslate2 background": (updated(base, reward="ellm", lm_async=True, goal_source="lm",
                                                             lm=dataclasses.replace(lm_default, backend="ctranslate2")),
                                         0),
-        "ellm transformers sync": (dataclasses.replace(base, reward="ellm", lm_async=False, goal_source="lm",
+        "ellm transformers sync": (updated(base, reward="ellm", lm_async=False, goal_source="lm",
                                                        lm=dataclasses.replace(lm_default, backend="transformers")), 0),
-        "ellm sync after prewarm": (dataclasses.replace(base, reward="ellm", goal_source="lm"), args.prewarm_steps),
-        "ellm distilled": (dataclasses.replace(base, reward="ellm", goal_source="distilled"), 0),
-        "none, crafter worldgen": (dataclasses.replace(base, reward="none", env_kwargs=json.dumps(
+        "ellm sync after prewarm": (updated(base, reward="ellm", goal_source="lm"), args.prewarm_steps),
+        "ellm distilled": (updated(base, reward="ellm", goal_source="distilled"), 0),
+        "none, crafter worldgen": (updated(base, reward="none", env_kwargs=json.dumps(
             {"length": 400, "pixels": False, "fast_worldgen": False})), 0),
-        "none, minilm-int8": (dataclasses.replace(base, reward="none", embedder="minilm-int8"), 0),
-        "none, minilm-static": (dataclasses.replace(base, reward="none", embedder="minilm-static"), 0),
-        "none, 4 envs": (dataclasses.replace(base, reward="none", num_envs=4), 0),
-        "novelty": (dataclasses.replace(base, reward="novelty"), 0),
-        "oracle": (dataclasses.replace(base, reward="oracle"), 0),
+        "none, minilm-int8": (updated(base, reward="none", embedder="minilm-int8"), 0),
+        "none, minilm-static": (updated(base, reward="none", embedder="minilm-static"), 0),
+        "none, 4 envs": (updated(base, reward="none", num_envs=4), 0),
+        "novelty": (updated(base, reward="novelty"), 0),
+        "oracle": (updated(base, reward="oracle"), 0),
     }
     if args.set == "loop":
         keep = ("none", "none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "none, 4 envs",
@@ -190,7 +191,7 @@ def main() -> None:
         for name in ("none, crafter worldgen", "none, minilm-int8", "none, minilm-static", "none, 4 envs", "novelty",
                      "oracle"):
             del contenders[name]
-    mode = "distilled" if base.goal_source == "distilled" else "background" if base.lm_async else "synchronous"
+    mode = "distilled" if base.goal.source == "distilled" else "background" if base.goal.lm_async else "synchronous"
     if mode == "distilled":
         contenders.pop("ellm distilled", None)  # the same run as "ellm default"
     elif lm_default.backend == "ctranslate2" and mode == "synchronous":

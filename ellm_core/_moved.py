@@ -21,7 +21,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "ellm_core.llm_ct2": ("ellm_core.lm.ct2",),
     "ellm_core.llm_llamacpp": ("ellm_core.lm.llamacpp",),
     "ellm_core.llm_http": ("ellm_core.lm.openai_http",),
-    "ellm_core.background": ("ellm_core.lm.background",),
+    "ellm_core.background": ("ellm_core.goals.background",),
     "ellm_core.lora": ("ellm_core.lm.lora",),
     "ellm_core.sweep": ("ellm_core.experiments.sweep", "ellm_core.experiments.spec", "ellm_core.experiments.local"),
     "ellm_core.sweep_local": ("ellm_core.experiments.local",),
@@ -29,6 +29,11 @@ MOVED: dict[str, tuple[str, ...]] = {
     "ellm_core.sweep_compare": ("ellm_core.experiments.compare",),
     "ellm_core.sweep_cli": ("ellm_core.experiments.cli",),
     "ellm_core.stats": ("ellm_core.experiments.stats",),
+    "ellm_core.lm.background": ("ellm_core.goals.background",),
+    "ellm_core.distilled": ("ellm_core.goals.distilled",),
+    "ellm_core.labels": ("ellm_core.goals.labels",),
+    "ellm_core.goal_chain": ("ellm_core.goals.chain",),
+    "ellm_core.cache_cli": ("ellm_core.cache_files",),
 }
 
 

@@ -43,13 +43,14 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type, prefix: 
     for field in dataclasses.fields(cls):
         if not field.init or field.metadata.get("cli") is False:
             continue
-        flag = f"--{prefix}{field.name.replace('_', '-')}"
+        name = field.metadata.get("flag", field.name)  # a field may keep an older flag's name
+        flag = f"--{prefix}{name.replace('_', '-')}"
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
         # %(default)s: argparse fills in the default at --help time, so a command's set_defaults shows
         help_text = field.metadata.get("help", "").replace("%", "%%") + " (default: %(default)s)"
         kind, is_bool = _flag_type(hints[field.name])
         choices = field.metadata.get("choices")
-        dest = prefix.replace("-", "_") + field.name
+        dest = prefix.replace("-", "_") + name
         if is_bool:
             group.add_argument(flag, dest=dest, action=argparse.BooleanOptionalAction, default=default, help=help_text)
         else:
@@ -60,7 +61,7 @@ def dataclass_from_args(cls: type[T], args: argparse.Namespace, prefix: str = ""
     """Build ``cls`` from the flags added by :func:`add_dataclass_arguments`."""
     values = {}
     for field in dataclasses.fields(cls):
-        dest = prefix.replace("-", "_") + field.name
+        dest = prefix.replace("-", "_") + field.metadata.get("flag", field.name)
         if field.init and hasattr(args, dest):
             values[field.name] = getattr(args, dest)
     return cls(**values)
@@ -98,6 +99,8 @@ def load_config(cls: type[T], path: str | Path) -> T:
 
 def from_dict(cls: type[T], values: dict[str, Any], where: str = "config") -> T:
     """Build ``cls`` from plain values, nested dataclass fields included (unknown keys are an error)."""
+    upgrade = getattr(cls, "upgrade_values", None)  # older saved layouts of the same config
+    values = upgrade(values) if upgrade is not None else values
     fields = {field.name: field for field in dataclasses.fields(cls)}
     unknown = sorted(set(values) - set(fields))
     if unknown:

@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from ellm_core.agents.dqn import DQNAgent
+from ellm_core.assembly import build_rollout, make_envs
 from ellm_core.embed import Embedder
 from ellm_core.goals import GoalGenerator
-from ellm_core.rollout import build_rollout, make_envs
 from ellm_core.train_config import TrainConfig
 
 

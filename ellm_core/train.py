@@ -25,25 +25,14 @@ from tqdm.auto import tqdm
 import ellm_core.envs  # noqa: F401  (registers the example environments)
 from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.cache import open_cache
-from ellm_core.checkpoint import (
-    load_checkpoint,
-    load_network,
-    resume_checkpoint,
-    save_checkpoint,
-    save_network,
-)
+from ellm_core.assembly import assemble, env_goal_candidates, load_agent
+from ellm_core.checkpoint import load_checkpoint, resume_checkpoint, save_checkpoint, save_network
 from ellm_core.config import save_config
-from ellm_core.distilled import DistilledGoals
-from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
+from ellm_core.embed import Embedder
 from ellm_core.evaluate import evaluate
 from ellm_core.faults import TrainingStopped, stop_signals
 from ellm_core.goals import GoalGenerator
-from ellm_core.lm.background import BackgroundGoals
-from ellm_core.lm.base import CachedLM
-from ellm_core.resources import cpu_threads
 from ellm_core.reward import false_pay
-from ellm_core.rollout import build_rollout, default_goal_generator, lm_config, make_envs
 from ellm_core.runlog import RunLog, plot_curves, write_csv
 from ellm_core.train_config import TrainConfig, check_config
 
@@ -68,30 +57,17 @@ def _restore_env_states(envs, states: list[Any]) -> None:
             wrapper = wrapper.env
 
 
-def goal_stats(goal_generator) -> dict[str, float]:
-    """LM cache hit rate (prompts answered from the cache); in the background mode the goal miss rate; with
-    distilled goals the shares of situations answered by the LM, the goal model and neither."""
-    stats = {}
-    background = goal_generator if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)) else None
-    lm = getattr(background.generator if background else goal_generator, "lm", None)
-    if isinstance(lm, CachedLM):
-        stats["llm_hit_rate"] = round(lm.hit_rate, 4)
-    if isinstance(goal_generator, BackgroundGoals):
-        stats["goal_miss_rate"] = round(goal_generator.miss_rate, 4)
-    if isinstance(goal_generator, DistilledGoals):
-        stats.update(goal_generator.shares())
-    return stats
+def goal_stats(goal_source) -> dict[str, float]:
+    """What the goal source reports about itself (its optional ``stats()``: the LM cache's hit rate, the background
+    mode's miss rate, the distilled source's answer shares)."""
+    stats = getattr(goal_source, "stats", None)
+    return stats() if callable(stats) else {}
 
 
-def env_goal_candidates(config: TrainConfig) -> list[str]:
-    """The env's ``goal_candidates()`` (every text a caption can say), asked of a local instance: a method missing
-    from the env of an AsyncVectorEnv would shut its worker down. Empty when the env has none."""
-    env = gym.make(config.env_id, **config.env_arguments())
-    try:
-        method = getattr(env.unwrapped, "goal_candidates", None)
-        return list(method()) if callable(method) else []
-    finally:
-        env.close()
+def close(goal_source) -> None:
+    """Stop the goal source's background worker, if it has one (its optional ``close()``)."""
+    if callable(getattr(goal_source, "close", None)):
+        goal_source.close()
 
 
 def write_pays(run_dir: Path, pays: list[dict[str, Any]], candidates: list[str], embedder: Embedder) -> dict[str, float]:
@@ -108,16 +84,16 @@ def init_from_run(agent: DQNAgent, run_dir: str | Path) -> Path:
     """Load a pretrained run's Q-network (its ``qnet.pt``, else its last checkpoint's) into ``agent`` (online and
     target); returns the file used."""
     try:
-        weights, path = load_network(run_dir)
+        pretrained = load_agent(run_dir)
     except FileNotFoundError as error:
         raise FileNotFoundError(f"--init-from {error}") from None
     try:
-        agent.q.load_state_dict(weights)
+        agent.q.load_state_dict(pretrained.agent.q.state_dict())
     except RuntimeError as error:
         raise ValueError(f"--init-from {run_dir}: its Q-network does not fit this run's (same embedder, frame "
                          f"stack, goal conditioning, hidden sizes and actions needed): {error}") from None
     agent.sync_target()
-    return path
+    return pretrained.weights
 
 
 def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embedder: Embedder | None = None,
@@ -141,16 +117,9 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
 
-    cache = open_cache(config.cache)
-    embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device), cache)
-    envs = make_envs(config)
-    needs_lm = config.reward == "ellm" and goal_generator is None and config.goal_source in ("lm", "distilled")
-    candidates = envs.call("goal_candidates")[0] if needs_lm and config.goals in ("closed", "ranked", "constrained") else None
-    goal_generator = default_goal_generator(config, cache, candidates, embedder) if needs_lm else goal_generator
-    background = config.lm_async or config.goal_source == "distilled"
-    if needs_lm and background:  # the background LM and the loop share the cores instead of fighting for them
-        torch.set_num_threads(max(1, cpu_threads() - lm_config(config).threads))
-    rollout = build_rollout(config, envs, embedder, goal_generator)
+    parts = assemble(config, goal_generator, embedder)
+    envs, embedder, cache, goal_generator, rollout = (parts.envs, parts.embedder, parts.cache, parts.goal_source,
+                                                      parts.rollout)
     dqn = config.dqn
     agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, dqn, config.device)
     buffer = ReplayBuffer(dqn.buffer_size, rollout.encoder.state_dim, rollout.num_actions, dqn.buffer_dtype)
@@ -172,8 +141,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
         for name, part in (("goal_reward", rollout.goal_reward), ("intrinsic", rollout.intrinsic)):
             if part is not None:
                 part.load_state_dict(state[name])
-        if isinstance(goal_generator, DistilledGoals) and state.get("goal_source"):
-            goal_generator.load_state_dict(state["goal_source"])  # its labels, read again from the LM cache
+        if state.get("goal_source") and hasattr(goal_generator, "load_state_dict"):
+            goal_generator.load_state_dict(state["goal_source"])  # e.g. the distilled labels, read again from the cache
         episode = {key: value.numpy() for key, value in state["episode"].items()}
         rng.bit_generator.state = state["rng"]["numpy"]
         torch.set_rng_state(state["rng"]["torch"])
@@ -204,7 +173,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
             "encoder": rollout.encoder.state_dict(),
             "goal_reward": rollout.goal_reward.state_dict() if rollout.goal_reward else None,
             "intrinsic": rollout.intrinsic.state_dict() if rollout.intrinsic else None,
-            "goal_source": goal_generator.state_dict() if isinstance(goal_generator, DistilledGoals) else None,
+            "goal_source": goal_generator.state_dict() if hasattr(goal_generator, "state_dict") else None,
             "episode": {key: torch.from_numpy(value.copy()) for key, value in episode.items()},
             "rng": {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()},
             "states": torch.from_numpy(states), "masks": torch.from_numpy(masks),
@@ -266,8 +235,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
         if stop:  # SIGINT or SIGTERM: the step is done; keep it and say how to go on
             checkpoint()
             log.close()
-            if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)):
-                goal_generator.close()
+            close(goal_generator)
             envs.close()
             raise TrainingStopped(stop.signum, step, run_dir)
     checkpoint()
@@ -279,8 +247,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     if rollout.goal_reward is not None:  # which goals were active, and which paid for what, over the whole run
         write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
         pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), env_goal_candidates(config), embedder)
-    if isinstance(goal_generator, (BackgroundGoals, DistilledGoals)):
-        goal_generator.close()
+    close(goal_generator)
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
                "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,
                "steps_per_s": round((step - start_step) / max(time.perf_counter() - started, 1e-9), 2),

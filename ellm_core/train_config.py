@@ -9,6 +9,7 @@ from typing import Any
 
 from ellm_core.agents.dqn import DQNConfig
 from ellm_core.config import json_object, option
+from ellm_core.goals.config import FLAG_NAMES, GoalConfig
 from ellm_core.lm.base import LMConfig
 from ellm_core.reward import DEFAULT_THRESHOLD
 
@@ -22,38 +23,9 @@ class TrainConfig:
     env_id: str = option("ellm/TextChain-v0", "gymnasium id of a text environment")
     env_kwargs: str = option("{}", "JSON keyword arguments for gymnasium.make")
     reward: str = option("ellm", "intrinsic reward", choices=REWARDS)
-    goals: str = option("open", "ELLM goal mode: open-ended, closed-form by P(yes), ranked (the env's caption "
-                        "vocabulary by the LM's calibrated log-probability), or constrained (open-ended generation "
-                        "held to lines of that vocabulary); ranked and constrained need --lm-backend transformers",
-                        choices=("open", "closed", "ranked", "constrained"))
-    rank_k: int = option(1, "ranked goals: keep the k best candidates")
-    goal_source: str = option("lm", "where ELLM goals come from: the LM per state; distilled: the LM labels new "
-                              "situations in the background and the goals of the nearest labelled one answer the "
-                              "rest at once; or the env's suggested_goals() (goals an LM produced offline, e.g. a "
-                              "user's rationales)", choices=("lm", "distilled", "env"))
-    distill_floor: float = option(0.9, "distilled goals: least cosine of the nearest labelled observation")
-    labels: str | None = option(None, "distilled goals: a label file of ranked goals (ellm crafter prewarm "
-                                "--labels-out) imported into the cache and learned by the goal model before the run")
     keep_extrinsic: bool = option(True, "add the environment's own reward to the intrinsic one")
     intrinsic_scale: float = option(1.0, "multiplier of the intrinsic reward")
     threshold: float = option(DEFAULT_THRESHOLD, "similarity threshold of the ELLM reward")
-    yes_threshold: float = option(0.5, "closed-form goals: minimum P(yes)")
-    calibrate: bool = option(False, "closed-form and ranked goals: scores relative to the same candidate's after a "
-                             "content-free observation")
-    few_shot: bool = option(True, "keep the prompt file's few-shot examples (--no-few-shot drops them)")
-    prompts: str | None = option(None, "prompt YAML overriding data/prompts.yaml (e.g. data/crafter/prompts.yaml)")
-    lm_async: bool = option(False, "suggest goals off the critical path: a step takes the goals ready now, a "
-                            "background worker batches the LM calls of new situations (ellm)")
-    lm_async_miss: str = option("previous", "with --lm-async, the goals of a situation not answered yet: the env's "
-                                "previous goals, or none", choices=("previous", "none"))
-    prerequisites: str | None = option(None, "ELLM goals: a prerequisite file (python -m ellm_core.goal_chain): "
-                                       "each suggested goal's prerequisites, as the LM named them, come before it")
-    prerequisite_depth: int = option(2, "with --prerequisites: steps back along the LM's chain")
-    materials: bool = option(False, "with --prerequisites: each goal of the chain comes after what the LM says must "
-                             "be collected for it (the file's material answers)")
-    active_goals: int = option(0, "ELLM goals: keep at most this many suggested goals, in their order, after those "
-                               "achieved this episode are removed (0 = all); with --rank-k above it, the ranking "
-                               "skips achieved goals instead of ending empty")
     metric: str = option("cosine", "similarity between goal and caption embeddings")
     filter_achieved: bool = option(True, "remove goals achieved earlier in the episode")
     pay_limit: int = option(1, "with the filter, times one goal may pay in an episode (1: ELLM's filter; more lets a "
@@ -81,12 +53,38 @@ class TrainConfig:
                                    "(pretrain -> fine-tune): network weights only, not its replay buffer, "
                                    "optimiser state, exploration schedule or step count")
     tensorboard: bool = option(True, "write TensorBoard scalars")
+    goal: GoalConfig = field(default_factory=GoalConfig, metadata={"cli": False})
     dqn: DQNConfig = field(default_factory=DQNConfig, metadata={"cli": False})
     lm: LMConfig = field(default_factory=LMConfig, metadata={"cli": False})
 
     def env_arguments(self) -> dict[str, Any]:
         """``env_kwargs`` parsed; a clear error when it is not a JSON object."""
         return json_object(self.env_kwargs, "--env-kwargs")
+
+    @staticmethod
+    def upgrade_values(values: dict[str, Any]) -> dict[str, Any]:
+        """Saved values of an older, flat ``config.yaml`` (``goals: ranked`` beside ``reward``) with the goal fields
+        moved under ``goal`` (``config.load_config`` calls it, so old run folders still load)."""
+        flat = {flag: name for name, flag in FLAG_NAMES.items()}
+        moved = {flat[key]: values[key] for key in values if key in flat}
+        if not moved:
+            return values
+        kept = {key: value for key, value in values.items() if key not in flat}
+        return {**kept, "goal": {**kept.get("goal", {}), **moved}}
+
+
+def updated(config: TrainConfig, **values: Any) -> TrainConfig:
+    """A copy of ``config`` with ``values`` set, each by its flag's name: goal fields (``goals="ranked"``,
+    ``goal_source="distilled"``, ``rank_k=3``) go to ``config.goal``; ``goal``, ``dqn`` and ``lm`` take a config or a
+    dict of its fields."""
+    flat = {flag: name for name, flag in FLAG_NAMES.items()}
+    goal = {flat[key]: values.pop(key) for key in list(values) if key in flat}
+    nested = {}
+    for name in ("goal", "dqn", "lm"):  # a whole config, or a dict of its fields
+        part = values.pop(name, {})
+        nested[name] = part if dataclasses.is_dataclass(part) else dataclasses.replace(getattr(config, name), **part)
+    nested["goal"] = dataclasses.replace(nested["goal"], **goal)
+    return dataclasses.replace(config, **nested, **values)
 
 
 #: Budget presets: overrides of TrainConfig fields and of its ``dqn`` fields.
@@ -108,14 +106,14 @@ def check_config(config: TrainConfig) -> None:
     rules = [
         ("--steps", config.steps, config.steps > 0, "a positive number of environment steps"),
         ("--num-envs", config.num_envs, config.num_envs >= 1, "at least 1"),
-        ("--rank-k", config.rank_k, config.rank_k >= 1, "at least 1"),
+        ("--rank-k", config.goal.rank_k, config.goal.rank_k >= 1, "at least 1"),
         ("--frame-stack", config.frame_stack, config.frame_stack >= 1, "at least 1"),
         ("--log-every", config.log_every, config.log_every >= 1, "at least 1"),
         ("--eval-every", config.eval_every, config.eval_every >= 0, "0 (only at the end) or more"),
         ("--eval-episodes", config.eval_episodes, config.eval_episodes >= 1, "at least 1"),
         ("--checkpoint-every", config.checkpoint_every, config.checkpoint_every >= 0, "0 (only at the end) or more"),
         ("--threshold", config.threshold, -1.0 <= config.threshold <= 1.0, "a similarity in [-1, 1]"),
-        ("--distill-floor", config.distill_floor, -1.0 <= config.distill_floor <= 1.0, "a similarity in [-1, 1]"),
+        ("--distill-floor", config.goal.distill_floor, -1.0 <= config.goal.distill_floor <= 1.0, "a similarity in [-1, 1]"),
         ("--eval-epsilon", config.eval_epsilon, 0.0 <= config.eval_epsilon <= 1.0, "a probability in [0, 1]"),
         ("--dqn-batch-size", dqn.batch_size, dqn.batch_size >= 1, "at least 1"),
         ("--dqn-buffer-size", dqn.buffer_size, dqn.buffer_size >= dqn.batch_size, "at least the batch size"),
@@ -126,24 +124,24 @@ def check_config(config: TrainConfig) -> None:
         ("--dqn-lr", dqn.lr, dqn.lr > 0, "positive"),
         ("--dqn-hidden", dqn.hidden, dqn.hidden >= 1, "at least 1"),
         ("--dqn-eps-decay-steps", dqn.eps_decay_steps, dqn.eps_decay_steps >= 1, "at least 1"),
-        ("--active-goals", config.active_goals, config.active_goals >= 0, "0 (all) or more"),
+        ("--active-goals", config.goal.active_goals, config.goal.active_goals >= 0, "0 (all) or more"),
         ("--pay-limit", config.pay_limit, config.pay_limit >= 1, "at least 1"),
-        ("--prerequisite-depth", config.prerequisite_depth, config.prerequisite_depth >= 0, "0 or more"),
+        ("--prerequisite-depth", config.goal.prerequisite_depth, config.goal.prerequisite_depth >= 0, "0 or more"),
     ]
     for flag, value, ok, accepted in rules:
         if not ok:
             raise ValueError(f"{flag} {value}: must be {accepted}")
-    if config.materials and config.prerequisites is None:
+    if config.goal.materials and config.goal.prerequisites is None:
         raise ValueError("--materials reads the material answers of a prerequisite file: add --prerequisites FILE")
-    if config.prerequisites is not None and config.reward != "ellm":
-        raise ValueError(f"--prerequisites {config.prerequisites}: the LM's prerequisites extend LM goals "
+    if config.goal.prerequisites is not None and config.reward != "ellm":
+        raise ValueError(f"--prerequisites {config.goal.prerequisites}: the LM's prerequisites extend LM goals "
                          f"(--reward ellm), not --reward {config.reward}")
-    if config.labels is not None:
-        if config.goals != "ranked" or config.goal_source != "distilled" or config.reward != "ellm":
-            raise ValueError(f"--labels {config.labels}: a label file of ranked goals teaches the distilled goal "
+    if config.goal.labels is not None:
+        if config.goal.mode != "ranked" or config.goal.source != "distilled" or config.reward != "ellm":
+            raise ValueError(f"--labels {config.goal.labels}: a label file of ranked goals teaches the distilled goal "
                              "model; add --reward ellm --goals ranked --goal-source distilled")
-        if not Path(config.labels).is_file():
-            raise FileNotFoundError(f"--labels {config.labels}: no such file (write one with `ellm crafter prewarm "
+        if not Path(config.goal.labels).is_file():
+            raise FileNotFoundError(f"--labels {config.goal.labels}: no such file (write one with `ellm crafter prewarm "
                                     "--goals ranked --labels-out FILE`)")
 
 
@@ -153,6 +151,4 @@ def apply_preset(config: TrainConfig, name: str | None) -> TrainConfig:
         return config
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    overrides = dict(PRESETS[name])
-    dqn = dataclasses.replace(config.dqn, **overrides.pop("dqn", {}))
-    return dataclasses.replace(config, dqn=dqn, **overrides)
+    return updated(config, **PRESETS[name])

@@ -189,7 +189,7 @@ def test_the_readme_quotes_the_committed_100k_paper_threshold_rows():
 def test_the_committed_label_summaries_recompute_from_the_label_files(summary, rank):
     """The shipped label files' summaries, and where each LM ranks "place crafting table" once the agent holds wood
     (the docs' reason the 1M qwen-ranked row never builds the tool chain), recompute from the label files alone."""
-    from ellm_core.labels import goal_rank, summarize_labels
+    from ellm_core.goals.labels import goal_rank, summarize_labels
 
     folder = RESULTS / "crafter" / "labels"
     committed = json.loads((folder / summary).read_text(encoding="utf-8"))
@@ -205,7 +205,7 @@ def test_the_prompt_probe_ranks_recompute_and_no_prompt_puts_the_table_first():
     """The prompt probe (results/crafter/labels/prompt-probe/run.sh) asked the 1.5B again about the 950 situations in
     which the player holds wood, without few-shot examples and with one example's goals swapped: each committed rank
     recomputes from its label file, and under no prompt is "place crafting table" ranked first."""
-    from ellm_core.labels import goal_rank
+    from ellm_core.goals.labels import goal_rank
 
     folder = RESULTS / "crafter" / "labels" / "prompt-probe"
     for variant in ("shipped", "no-few-shot", "table-first"):

@@ -8,7 +8,7 @@ calibration subtracted (its header's ``baseline``), so other rankings of the sam
 - the goals already achieved removed before the top k (ELLM's filter), with the goals an agent achieves in almost
   every episode (eat cow, defeat zombie, wake up, eat plant, place plant, collect sapling) standing in for them;
 - top k of 1, 3 and 4 (the paper's bullet lists name 3 to 4 goals);
-- with ``--prerequisites``: each goal's prerequisites, as the LM named them (:mod:`ellm_core.goal_chain`), first.
+- with ``--prerequisites``: each goal's prerequisites, as the LM named them (:mod:`ellm_core.goals.chain`), first.
 
 For each ranking the table gives the share of situations with ``goal`` among the goals, over the situations whose
 inventory names ``having`` (where it could pay next) and over all. ``python -m ellm_core.crafter.chain_levers FILE``.
@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ellm_core.goal_chain import GoalChain
-from ellm_core.labels import holds, read_labels
+from ellm_core.goals.chain import GoalChain
+from ellm_core.goals.labels import holds, read_labels
 
 #: Achievements an agent unlocks in almost every episode: once achieved, ELLM's filter removes them.
 USUALLY_ACHIEVED = ("eat cow", "defeat zombie", "wake up", "eat plant", "place plant", "collect sapling")
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--goal", default="place crafting table", help="the goal to look for")
     parser.add_argument("--having", default="wood", help="situations whose inventory names this item ('' for all)")
     parser.add_argument("--prerequisites", default=None, help="also rank with the LM's prerequisites (a file of "
-                        "python -m ellm_core.goal_chain)")
+                        "python -m ellm_core.goals.chain)")
     parser.add_argument("--out", default=None, help="write FILE.json and FILE.md (a path without suffix)")
     args = parser.parse_args(argv)
     try:

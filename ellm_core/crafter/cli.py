@@ -25,10 +25,9 @@ def crafter_train_defaults(preset: str | None, profile: str | None = None):
     """The TrainConfig defaults of ``ellm crafter train`` under ``preset`` (budgets) and ``profile`` (reward
     values, :mod:`ellm_core.crafter.profiles`)."""
     from ellm_core.crafter.profiles import apply_profile
-    from ellm_core.train_config import TrainConfig, apply_preset
+    from ellm_core.train_config import TrainConfig, apply_preset, updated
 
-    defaults = dataclasses.replace(TrainConfig(), **CRAFTER_DEFAULTS,
-                                   prompts=data_resource("crafter/prompts.yaml"))
+    defaults = updated(TrainConfig(), **CRAFTER_DEFAULTS, prompts=data_resource("crafter/prompts.yaml"))
     return apply_profile(apply_preset(defaults, preset), profile)
 
 
@@ -179,16 +178,12 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     """Record episodes as MP4 (GIF fallback): the frame, the caption, the goals, what each step achieved, the
     reward when a goal fires, the intrinsic return and the achievements so far."""
-    from ellm_core.config import load_config
+    from ellm_core.assembly import load_train_config
     from ellm_core.crafter.video import record_episodes, write_video
-    from ellm_core.train_config import TrainConfig
 
     policy = args.policy or ("agent" if args.run else "random")
     if args.run:
-        if not (Path(args.run) / "config.yaml").is_file():
-            raise FileNotFoundError(f"{args.run} is not a training run directory (no config.yaml; train one with "
-                                    "`ellm crafter train`)")
-        config = load_config(TrainConfig, Path(args.run) / "config.yaml")
+        config = load_train_config(args.run)
     else:
         config = dataclasses.replace(crafter_train_defaults(None), reward=args.reward,
                                      env_kwargs=json.dumps({"length": 400}))

@@ -7,7 +7,7 @@ seed that the LM has not labelled, each model's goals are compared with the LM's
 predicted goal matches one of the LM's) and recall (share of the LM's goals matched), at each threshold, over
 the held-out situations the model answers, and its coverage (share it answers at all). Two goal models:
 
-- ``nearest``: the goals of the nearest labelled observation above the floor (:class:`ellm_core.distilled.NearestLabels`);
+- ``nearest``: the goals of the nearest labelled observation above the floor (:class:`ellm_core.goals.distilled.NearestLabels`);
 - ``classifier``: one logistic regression per goal text over the observation embedding (scikit-learn), goals with
   P >= 0.5; fitted once on the N labels.
 
@@ -21,7 +21,6 @@ Writes ``distill_quality.json`` and ``distill_quality.md`` in ``--out``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -68,13 +67,14 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig
     (``generator``/``embedder`` replace its LM goals and embedder: tests pass fakes); ``pool``: the labelled
     situations to use instead of a random play's (``run_labels``)."""
+    from ellm_core.assembly import make_goal_source
     from ellm_core.cache import open_cache
     from ellm_core.crafter.prewarm import play_situations
     from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.rollout import default_goal_generator
+    from ellm_core.train_config import updated
 
     cache = open_cache(config.cache)
-    generator = generator or default_goal_generator(dataclasses.replace(config, goal_source="lm"), cache)  # the LM
+    generator = generator or make_goal_source(updated(config, goal_source="lm"), cache)  # the LM
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder), cache)
     most = max(labels)
     pool = list(pool)[:most] if pool is not None else list(play_situations(int(most / 0.2) + 5_000, config.seed))[:most]
@@ -88,7 +88,7 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
         chunk = todo[start:start + batch_size]
         answers += generator.suggest_batch([obs for obs, _ in chunk], [list(acts) for _, acts in chunk])
     labelled, truth = answers[:len(pool)], answers[len(pool):]
-    result = compare_goal_models(pool, labelled, held, truth, labels, thresholds, config.distill_floor, embedder)
+    result = compare_goal_models(pool, labelled, held, truth, labels, thresholds, config.goal.distill_floor, embedder)
     return {**result, "seed": config.seed, "lm": getattr(getattr(generator, "lm", None), "identity", None)}
 
 
@@ -96,7 +96,7 @@ def compare_goal_models(pool: list, labelled: list[list[str]], held: list, truth
                         thresholds: list[float], floor: float, embedder) -> dict:
     """The goal models learned from the first N of ``pool`` (answers ``labelled``), each N of ``labels``, against
     the LM's answers ``truth`` on the ``held`` situations; and the LM's most frequent answer as a baseline."""
-    from ellm_core.distilled import NearestLabels
+    from ellm_core.goals.distilled import NearestLabels
 
     pool_vectors = embedder.encode([obs for obs, _ in pool])
     held_vectors = embedder.encode([obs for obs, _ in held])
@@ -129,7 +129,7 @@ def measure_label_files(labels_file: str | Path, heldout_file: str | Path, label
     """:func:`compare_goal_models` on two label files (``ellm crafter prewarm --labels-out``): the goal models learn
     the first N situations of ``labels_file``; the truth is ``heldout_file``'s goals on its situations that
     ``labels_file`` does not hold. No LM is asked."""
-    from ellm_core.labels import label_goals
+    from ellm_core.goals.labels import label_goals
 
     pool, labelled, header = label_goals(labels_file)
     held, truth, _ = label_goals(heldout_file, k=header["k"])
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="results/goal_quality/distilled", help="output folder")
     args = parser.parse_args(argv)
     setup_logging(0)
-    import dataclasses
+    from ellm_core.train_config import updated
 
     if bool(args.labels_file) != bool(args.heldout_file):
         parser.exit(2, "error: --labels-file and --heldout-file go together\n")
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                                      embedder)
         return _write(result, Path(args.out))
 
-    from ellm_core.distilled import run_labels
+    from ellm_core.goals.distilled import run_labels
 
     pool = None
     if args.labels_from:
@@ -197,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             parser.exit(2, f"error: {error}\n")
 
-    config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", seed=args.seed, cache=args.cache,
-                                 distill_floor=args.floor)
+    config = updated(crafter_train_defaults("demo"), reward="ellm", seed=args.seed, cache=args.cache,
+                     distill_floor=args.floor)
     Path(args.cache).parent.mkdir(parents=True, exist_ok=True)
     result = measure(config, args.labels, args.heldout, args.threshold, pool=pool)
     result["labels_from"] = args.labels_from

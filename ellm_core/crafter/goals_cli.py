@@ -56,8 +56,8 @@ def situations_path(seed: int, count: int, out: str | None = None) -> Path:
 
 def distilled_goal_model(args: argparse.Namespace, lm_goals, cache):
     """The goal model of a distilled run, learned from the run's labels and the LM's cached answers to them."""
-    from ellm_core.distilled import FrozenLabels, run_labels
     from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.goals.distilled import FrozenLabels, run_labels
 
     if not args.labels_from:
         raise ValueError("--generator distilled needs --labels-from RUN, a --goal-source distilled training run")

@@ -4,7 +4,7 @@ A training run asks the LM about each new observation caption as it meets it, on
 repeats its situations a lot, so most of those questions can be asked before training, by playing cheap steps
 (random or scripted, with the text fast path), collecting the unique captions and answering them in large
 batches. The goals go into the same SQLite cache, under the same keys, because the goal generator is built by the
-same function as in training (:func:`ellm_core.rollout.default_goal_generator`) from the same flags.
+same function as in training (:func:`ellm_core.assembly.make_goal_source`) from the same flags.
 
 Coverage is measured, not assumed: a second, held-out play (another seed) counts the share of its situations
 whose goals the cache holds before and after pre-warming; that is the LLM hit rate a training run can expect.
@@ -12,7 +12,6 @@ whose goals the cache holds before and after pre-warming; that is the LLM hit ra
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import time
@@ -22,12 +21,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ellm_core.assembly import CANDIDATE_MODES, make_goal_source
 from ellm_core.cache import open_cache
 from ellm_core.crafter.env import CrafterEnv
 from ellm_core.crafter.situations import scripted_action
-from ellm_core.labels import write_labels
-from ellm_core.rollout import default_goal_generator
-from ellm_core.train_config import TrainConfig
+from ellm_core.goals.labels import write_labels
+from ellm_core.train_config import TrainConfig, updated
 
 logger = logging.getLogger(__name__)
 
@@ -61,30 +60,20 @@ def agent_situations(run_dirs: Sequence[str | Path], steps: int, seed: int = 0, 
                      length: int = 400) -> dict[Situation, int]:
     """The unique situations that the agents of ``run_dirs`` meet in ``steps`` steps each (ε-greedy, each with its
     own config's embedder and network), with their visit counts, in order of first visit."""
-    from ellm_core.agents.dqn import DQNAgent
-    from ellm_core.checkpoint import load_network
-    from ellm_core.config import load_config
+    from ellm_core.assembly import build_rollout, load_agent, make_envs
     from ellm_core.embed import make_embedder
-    from ellm_core.rollout import build_rollout, make_envs
-    from ellm_core.train_config import TrainConfig
 
     seen: dict[Situation, int] = {}
     embedders: dict[str, object] = {}
     for index, run_dir in enumerate(run_dirs):
-        config_path = Path(run_dir) / "config.yaml"
-        if not config_path.is_file():
-            raise FileNotFoundError(f"{run_dir} is not a training run (no config.yaml): pass runs with a qnet.pt")
-        config = load_config(TrainConfig, config_path)
-        env_kwargs = {**config.env_arguments(), "length": length, "pixels": False}
-        config = config.__class__(**{**config.__dict__, "reward": "none", "num_envs": 1, "async_envs": False,
-                                     "env_kwargs": json.dumps(env_kwargs)})
+        loaded = load_agent(run_dir)
+        env_kwargs = {**loaded.config.env_arguments(), "length": length, "pixels": False}
+        config = updated(loaded.config, reward="none", num_envs=1, async_envs=False, env_kwargs=json.dumps(env_kwargs))
         if config.embedder not in embedders:
             embedders[config.embedder] = make_embedder(config.embedder, "cpu")
         envs = make_envs(config, num_envs=1)
         rollout = build_rollout(config, envs, embedders[config.embedder], None)
-        agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, config.dqn, "cpu")
-        weights, _ = load_network(run_dir)
-        agent.q.load_state_dict(weights)
+        agent = loaded.agent
         rng = np.random.default_rng(seed + index)
         states, masks, infos = rollout.reset(seed=seed + 1000 * index)
         info = infos[0]
@@ -121,19 +110,19 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     each run of ``agents`` (a trained run with a ``qnet.pt``) plays ``config.steps`` steps ε-greedy instead; with
     ``policy="labels"`` the situations are those of the label file ``situations_from`` (another LM's labels of the
     same situations: the same coverage).
-    With ranked goals, ``labels_out`` receives the label file of the situations (:mod:`ellm_core.crafter.labels`).
+    With ranked goals, ``labels_out`` receives the label file of the situations (:mod:`ellm_core.goals.labels`).
     A killed pre-warm loses at most one batch: the answers are in the cache, and a rerun skips them.
     """
-    if config.reward != "ellm" or config.goal_source not in ("lm", "distilled"):
+    if config.reward != "ellm" or config.goal.source not in ("lm", "distilled"):
         raise ValueError("pre-warming is for --reward ellm with LM goals (--goal-source lm or distilled)")
     cache = open_cache(config.cache)
     if cache is None:
         raise ValueError("pre-warming needs a cache (--cache PATH, not 'none')")
     length = int(config.env_arguments().get("length", 400))
     env = CrafterEnv(length=length, pixels=False)
-    config = dataclasses.replace(config, lm_async=False, goal_source="lm")  # the LM itself: a distilled run reads its cache
-    generator = default_goal_generator(config, cache, env.goal_candidates() if config.goals in ("closed", "ranked", "constrained") else None)
-    if labels_out and config.goals != "ranked":
+    config = updated(config, lm_async=False, goal_source="lm")  # the LM itself: a distilled run reads its cache
+    generator = make_goal_source(config, cache, env.goal_candidates() if config.goal.mode in CANDIDATE_MODES else None)
+    if labels_out and config.goal.mode != "ranked":
         raise ValueError("--labels-out writes ranked goals' scores: add --goals ranked")
     started = time.perf_counter()
     if policy == "agent":
@@ -143,7 +132,7 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
     elif policy == "labels":
         if not situations_from:
             raise ValueError("--policy labels needs --situations-from LABELS.jsonl.gz (a label file)")
-        from ellm_core.labels import read_labels
+        from ellm_core.goals.labels import read_labels
 
         _, lines = read_labels(situations_from)
         visits = {(row["observation"], tuple(row["actions"])): int(row.get("visits", 0)) for row in lines}
@@ -166,7 +155,7 @@ def prewarm(config: TrainConfig, policy: str = "random", check_steps: int = 2_00
             bar.update(len(chunk))
     generate_s = time.perf_counter() - started
     if labels_out:
-        write_labels(labels_out, generator, situations, config.lm.model or "smollm2-135m", str(config.prompts), visits,
+        write_labels(labels_out, generator, situations, config.lm.model or "smollm2-135m", str(config.goal.prompts), visits,
                      batch_size)
     report = {"agents": agents if policy == "agent" else None, "situations_from": situations_from,
               "labels_out": labels_out, "steps": config.steps, "policy": policy, "seed": config.seed, "unique_situations": len(situations),

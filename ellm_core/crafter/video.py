@@ -10,7 +10,6 @@ back to GIF.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import textwrap
@@ -106,33 +105,30 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
     (the purposeful hand-written policy of :mod:`ellm_core.crafter.situations`) need none. Goals and rewards are
     those of ``config.reward`` (ellm: the configured LM; oracle: crafter's rules).
     """
-    from ellm_core.agents.dqn import DQNAgent
+    from ellm_core.assembly import CANDIDATE_MODES, build_rollout, load_agent, make_envs, make_goal_source
     from ellm_core.cache import open_cache
-    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
     from ellm_core.crafter.situations import scripted_action
     from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.rollout import build_rollout, default_goal_generator, make_envs
+    from ellm_core.train_config import updated
 
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
     env_kwargs = {**config.env_arguments(), "pixels": False, "render_mode": "rgb_array"}
-    config = dataclasses.replace(config, env_kwargs=json.dumps(env_kwargs), num_envs=1, async_envs=False,
-                                 lm_async=False,  # a recording asks the LM itself (distilled runs: the LM they learnt)
-                                 goal_source="lm" if config.goal_source == "distilled" else config.goal_source)
+    config = updated(config, env_kwargs=json.dumps(env_kwargs), num_envs=1, async_envs=False,
+                     lm_async=False,  # a recording asks the LM itself (distilled runs: the LM they learnt)
+                     goal_source="lm" if config.goal.source == "distilled" else config.goal.source)
     cache = open_cache(config.cache)
     envs = make_envs(config, num_envs=1)
     env = envs.envs[0]
     embedder = CachedEmbedder(make_embedder(config.embedder, config.device), cache)
-    uses_lm = config.reward == "ellm" and config.goal_source == "lm"
-    candidates = env.unwrapped.goal_candidates() if uses_lm and config.goals in ("closed", "ranked", "constrained") else None
-    rollout = build_rollout(config, envs, embedder, default_goal_generator(config, cache, candidates) if uses_lm else None)
+    uses_lm = config.reward == "ellm" and config.goal.source == "lm"
+    candidates = env.unwrapped.goal_candidates() if uses_lm and config.goal.mode in CANDIDATE_MODES else None
+    rollout = build_rollout(config, envs, embedder, make_goal_source(config, cache, candidates) if uses_lm else None)
     rollout.intrinsic = None  # baselines' bonuses are learnt online: not meaningful in a recording
     if policy == "agent" and agent is None:
-        checkpoint = latest_checkpoint(run_dir) if run_dir is not None else None
-        if checkpoint is None:
-            raise FileNotFoundError(f"{run_dir}: no checkpoint to record (train first, or use --policy random)")
-        agent = DQNAgent(rollout.encoder.state_dim, rollout.num_actions, config.dqn, config.device)
-        agent.load_state_dict(load_checkpoint(checkpoint)["agent"])
+        if run_dir is None:
+            raise ValueError("--policy agent records a trained run: pass its folder (or use --policy random)")
+        agent = load_agent(run_dir, config.device).agent
     rng = np.random.default_rng(seed)
     states, masks, infos = rollout.reset(seed=seed)
     info, videos = infos[0], []

@@ -1,10 +1,9 @@
-"""Language models: the protocol, the backends (one module each, built by name), the background worker, LoRA.
+"""Language models: the protocol, the backends (one module each, built by name), LoRA.
 
 - :mod:`ellm_core.lm.base`: ``LanguageModel`` protocol, ``LMConfig``, ``CachedLM``, ``ScriptedLM`` (tests);
 - :mod:`ellm_core.lm.registry`: ``make_language_model(config)``: name -> backend, imported on demand;
 - backends: :mod:`~ellm_core.lm.ct2` (CTranslate2, the default), :mod:`~ellm_core.lm.hf` (transformers, GGUF ok),
   :mod:`~ellm_core.lm.llamacpp` (llama.cpp in-process), :mod:`~ellm_core.lm.openai_http` (vLLM, Ollama, ...);
-- :mod:`ellm_core.lm.background`: goals suggested off the step by a worker thread;
 - :mod:`ellm_core.lm.lora`: LoRA fine-tuning with peft.
 """
 

@@ -53,27 +53,17 @@ def cf_policy(options: BrowseOptions, seed: int = 0) -> Policy:
 def agent_policy(run_dir: str | Path, device: str = "cpu") -> Policy:
     """The greedy policy of a trained run (its ``qnet.pt``, else its last checkpoint's network), acting on the
     embedded observation text."""
-    from ellm_core.agents.dqn import DQNAgent
     from ellm_core.agents.state import StateEncoder
+    from ellm_core.assembly import load_agent
     from ellm_core.cache import open_cache
-    from ellm_core.checkpoint import load_network
-    from ellm_core.config import load_config
     from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.train_config import TrainConfig
 
-    config = load_config(TrainConfig, Path(run_dir) / "config.yaml")
+    loaded = load_agent(run_dir, device)
+    config, agent = loaded.config, loaded.agent
     if config.goal_conditioned:
         raise ValueError(f"{run_dir}: evaluating goal-conditioned browse agents is not supported")
-    try:
-        weights, _ = load_network(run_dir)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{run_dir} has no network (qnet.pt) or checkpoint to evaluate") from None
     encoder = StateEncoder(CachedEmbedder(make_embedder(config.embedder, device), open_cache(config.cache)), 1,
                            config.frame_stack, False)
-    last = max((k for k in weights if k.endswith(".bias")), key=lambda k: int(k.split(".")[-2]))  # net.<i>.bias
-    num_actions = int(weights[last].shape[0])
-    agent = DQNAgent(encoder.state_dim, num_actions, config.dqn, device)
-    agent.q.load_state_dict(weights)
     rng = np.random.default_rng(0)
     current: dict[str, Any] = {"states": None}
 

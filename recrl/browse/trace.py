@@ -24,13 +24,12 @@ from recrl.browse.train import load_options
 
 def trace_sessions(run_dir: str | Path, episodes: int = 3, seed: int = 0) -> list[dict[str, Any]]:
     """The step-by-step traces of the first ``episodes`` test sessions browsed by ``run_dir``'s agent."""
+    from ellm_core.assembly import load_train_config
     from ellm_core.cache import open_cache
-    from ellm_core.config import load_config
     from ellm_core.embed import CachedEmbedder, make_embedder
     from ellm_core.reward import EpisodeReward
-    from ellm_core.train_config import TrainConfig
 
-    config = load_config(TrainConfig, Path(run_dir) / "config.yaml")
+    config = load_train_config(run_dir)
     rationales = json.loads(config.env_kwargs).get("rationales")
     env = ProductBrowseEnv(**load_options(run_dir).env_kwargs(split="test", eval_mode=True, max_users=0,
                                                               rationales=rationales))

@@ -5,7 +5,7 @@ the environment's keyword arguments and the ELLM goal source:
 
 - ``rationale_mode=precomputed`` (default): the rationale adapter writes K rationales per simulated user once
   (``RUN/rationales.parquet``, cached in SQLite); the environment hands the session user's list to the reward
-  (``TrainConfig.goal_source="env"``).
+  (``TrainConfig.goal.source == "env"``).
 - ``rationale_mode=per-state``: the adapter is the core's LM (``--lm-adapter``) and is asked per state with the
   browse prompt (``data/recrl/prompts.yaml``: valid actions + current page + "What would you look for?").
 """
@@ -24,7 +24,7 @@ import yaml
 from ellm_core.cache import open_cache
 from ellm_core.config import option
 from ellm_core.resources import data_resource
-from ellm_core.train_config import TrainConfig, apply_preset
+from ellm_core.train_config import TrainConfig, apply_preset, updated
 from recrl.browse.catalog import load_catalog
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class BrowseOptions:
 
 def browse_train_defaults(preset: str | None) -> TrainConfig:
     """The TrainConfig defaults of ``recrl browse train`` under ``preset``."""
-    defaults = dataclasses.replace(TrainConfig(), **BROWSE_DEFAULTS, prompts=data_resource("recrl/prompts.yaml"))
+    defaults = updated(TrainConfig(), **BROWSE_DEFAULTS, prompts=data_resource("recrl/prompts.yaml"))
     return apply_preset(defaults, preset)
 
 
@@ -115,8 +115,7 @@ def configure(config: TrainConfig, options: BrowseOptions) -> TrainConfig:
         rationales = options.rationales or str(precompute_rationales(options, run_dir, config.device, config.cache))
         kwargs["rationales"] = rationales
     (run_dir / "browse.yaml").write_text(yaml.safe_dump(dataclasses.asdict(options), sort_keys=False), encoding="utf-8")
-    return dataclasses.replace(config, env_id="recrl/ProductBrowse-v0", env_kwargs=json.dumps(kwargs),
-                               goal_source=goal_source)
+    return updated(config, env_id="recrl/ProductBrowse-v0", env_kwargs=json.dumps(kwargs), goal_source=goal_source)
 
 
 def load_options(run_dir: str | Path) -> BrowseOptions:

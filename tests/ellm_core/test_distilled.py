@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.distilled import DistilledGoals, NearestLabels
 from ellm_core.goals import OpenEndedGoals
-from ellm_core.lm.background import BackgroundWorkerError
+from ellm_core.goals.background import BackgroundWorkerError
+from ellm_core.goals.distilled import DistilledGoals, NearestLabels
 from ellm_core.lm.base import CachedLM, ScriptedLM
 
 ACTIONS = ["do", "sleep"]
@@ -116,14 +116,13 @@ def test_a_resumed_source_reads_its_labels_from_the_lm_cache(tmp_path):
 
 def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(tmp_path):
     from ellm_core.embed import HashingEmbedder
-    from ellm_core.lm.base import LMConfig
     from ellm_core.train import train
-    from ellm_core.train_config import TrainConfig, apply_preset
+    from ellm_core.train_config import TrainConfig, apply_preset, updated
 
-    config = apply_preset(TrainConfig(reward="ellm", goal_source="distilled", distill_floor=0.5, steps=300,
-                                      cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"),
-                                      tensorboard=False, eval_episodes=1, checkpoint_every=150, log_every=50,
-                                      lm=LMConfig(backend="scripted")), "smoke")
+    config = apply_preset(updated(TrainConfig(), reward="ellm", goal_source="distilled", distill_floor=0.5, steps=300,
+                                  cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"), tensorboard=False,
+                                  eval_episodes=1, checkpoint_every=150, log_every=50, lm={"backend": "scripted"}),
+                          "smoke")
     config = dataclasses.replace(config, steps=150)
     train(config, embedder=HashingEmbedder(64))
     summary = train(dataclasses.replace(config, steps=300, resume=True), embedder=HashingEmbedder(64))
@@ -132,7 +131,7 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
     assert sum(shares) == pytest.approx(1.0, abs=1e-3) and shares[0] > 0
     assert summary["labels"] >= 1 and summary["step"] == 300
 
-    from ellm_core.distilled import run_labels  # the run's labels feed the quality measurement
+    from ellm_core.goals.distilled import run_labels  # the run's labels feed the quality measurement
 
     labelled = run_labels(tmp_path / "run")
     assert len(labelled) >= 1 and all(isinstance(actions, tuple) for _, actions in labelled)
@@ -145,12 +144,13 @@ def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(
     from ellm_core.crafter.cli import crafter_train_defaults
     from ellm_core.crafter.distill_quality import format_markdown, measure
     from ellm_core.embed import HashingEmbedder
+    from ellm_core.train_config import updated
 
     def lm_answer(text):  # what the scripted LM says depends on what is in view
         observation = text.splitlines()[1]
         return "- drink water" if "water" in observation else "- collect wood" if "tree" in observation else "- explore"
 
-    config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", cache="none", distill_floor=0.8)
+    config = updated(crafter_train_defaults("demo"), reward="ellm", cache="none", distill_floor=0.8)
     result = measure(config, labels=[40, 120], heldout=30, thresholds=[0.5, 0.99],
                      generator=OpenEndedGoals(ScriptedLM(lm_answer)), embedder=HashingEmbedder(256))
     rows = {(row["model"], row["labels"]): row for row in result["rows"]}
@@ -167,9 +167,10 @@ def test_the_quality_measurement_asks_the_lm_itself_under_crafters_distilled_def
     from ellm_core.crafter.distill_quality import measure
     from ellm_core.embed import HashingEmbedder
     from ellm_core.lm.base import LMConfig
+    from ellm_core.train_config import updated
 
-    config = dataclasses.replace(crafter_train_defaults("demo"), reward="ellm", cache="none",
+    config = updated(crafter_train_defaults("demo"), reward="ellm", cache="none",
                                  lm=LMConfig(backend="scripted"))
-    assert config.goal_source == "distilled"
+    assert config.goal.source == "distilled"
     result = measure(config, labels=[20], heldout=10, thresholds=[0.5], embedder=HashingEmbedder(64))
     assert {row["model"] for row in result["rows"]} >= {"nearest", "classifier"}

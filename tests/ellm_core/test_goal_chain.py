@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ellm_core.embed import HashingEmbedder
-from ellm_core.goal_chain import CONTENT_FREE_GOAL, GoalChain, ask_prerequisites
+from ellm_core.goals.chain import CONTENT_FREE_GOAL, GoalChain, ask_prerequisites
 from ellm_core.lm.base import ScriptedLM
 from ellm_core.prompts import PromptConfig
 from ellm_core.reward import VectorGoalReward
@@ -55,7 +55,7 @@ def test_a_chain_puts_prerequisites_first_each_goal_once_and_stops_at_cycles_and
 
 
 def test_a_bad_prerequisite_file_is_one_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m ellm_core.goal_chain"):
+    with pytest.raises(FileNotFoundError, match="python -m ellm_core.goals.chain"):
         GoalChain.load(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text('{"prerequisite": [1]}')
     with pytest.raises(ValueError, match="not a prerequisite file"):

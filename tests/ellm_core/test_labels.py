@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.cache_cli import import_cache
+from ellm_core.cache_files import import_cache
 from ellm_core.cli import main
 from ellm_core.goals import RankedGoals
-from ellm_core.labels import (
+from ellm_core.goals.labels import (
     LABELS_FORMAT,
     goal_rank,
     is_label_file,
@@ -19,7 +19,7 @@ from ellm_core.labels import (
     summarize_labels,
     write_labels,
 )
-from ellm_core.labels import main as labels_main
+from ellm_core.goals.labels import main as labels_main
 from ellm_core.lm.base import CachedLM, ScriptedLM
 from ellm_core.prompts import PromptConfig
 

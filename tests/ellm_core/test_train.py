@@ -18,7 +18,7 @@ from ellm_core.embed import HashingEmbedder
 from ellm_core.goals import OpenEndedGoals
 from ellm_core.lm.base import ScriptedLM
 from ellm_core.train import train
-from ellm_core.train_config import REWARDS, TrainConfig, apply_preset
+from ellm_core.train_config import REWARDS, TrainConfig, apply_preset, updated
 
 
 def scripted_goals() -> OpenEndedGoals:
@@ -35,8 +35,7 @@ def scripted_goals() -> OpenEndedGoals:
 def config(tmp_path, name: str, **overrides) -> TrainConfig:
     base = apply_preset(TrainConfig(embedder="hashing", cache="none", tensorboard=False, out=str(tmp_path / name)),
                         "smoke")
-    dqn = dataclasses.replace(base.dqn, **overrides.pop("dqn", {}))
-    return dataclasses.replace(base, dqn=dqn, **overrides)
+    return updated(base, **overrides)
 
 
 def test_dqn_solves_the_short_chain(tmp_path):
@@ -213,7 +212,7 @@ def test_init_from_a_pretrained_run_loads_its_q_network_only(tmp_path):
 
 
 def test_init_from_errors_name_the_run(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+    with pytest.raises(FileNotFoundError, match="--init-from .*missing: not a training run directory"):
         train(config(tmp_path, "a", reward="none", steps=50, init_from=str(tmp_path / "missing")),
               embedder=HashingEmbedder())
     train(config(tmp_path, "small", reward="none", steps=100), embedder=HashingEmbedder())

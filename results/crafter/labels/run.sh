@@ -37,9 +37,9 @@ if [ "${1:-parts}" = parts ]; then
   done
 fi
 if [ "${1:-parts}" = merge ]; then
-  $BIN/python -m ellm_core.labels merge $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz $OUT/parts/part*.jsonl.gz
-  $BIN/python -m ellm_core.labels summary $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz --out $OUT/summary.json
-  $BIN/python -m ellm_core.labels rank $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz "place crafting table" --having wood \
+  $BIN/python -m ellm_core.goals.labels merge $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz $OUT/parts/part*.jsonl.gz
+  $BIN/python -m ellm_core.goals.labels summary $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz --out $OUT/summary.json
+  $BIN/python -m ellm_core.goals.labels rank $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz "place crafting table" --having wood \
     --out $OUT/rank-place-table-having-wood.json
 fi
 if [ "${1:-parts}" = heldout ]; then  # another play (random, seed 11), labelled the same way: the truth of `distill`
@@ -53,7 +53,7 @@ if [ "${1:-parts}" = smollm2 ]; then  # the same situations, the default LM's ra
   $BIN/ellm crafter prewarm --reward ellm --goal-source lm --goals ranked --calibrate --lm-backend transformers --lm-compute-type float32 \
     --cache ${CACHE%.sqlite}-smollm2.sqlite --policy labels --situations-from $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
     --check-steps 0 --batch 16 --labels-out $OUT/smollm2-135m-ranked.jsonl.gz
-  $BIN/python -m ellm_core.labels summary $OUT/smollm2-135m-ranked.jsonl.gz --out $OUT/summary-smollm2.json
-  $BIN/python -m ellm_core.labels rank $OUT/smollm2-135m-ranked.jsonl.gz "place crafting table" --having wood \
+  $BIN/python -m ellm_core.goals.labels summary $OUT/smollm2-135m-ranked.jsonl.gz --out $OUT/summary-smollm2.json
+  $BIN/python -m ellm_core.goals.labels rank $OUT/smollm2-135m-ranked.jsonl.gz "place crafting table" --having wood \
     --out $OUT/rank-place-table-having-wood-smollm2.json
 fi

@@ -6,7 +6,7 @@ import numpy as np
 
 from ellm_core.cache import SQLiteCache
 from ellm_core.crafter.chain_levers import format_table, lever_table, main, rankings
-from ellm_core.labels import summarize_labels, write_labels
+from ellm_core.goals.labels import summarize_labels, write_labels
 from tests.ellm_core.test_labels import ACTIONS, ranked
 
 SITUATIONS = [("You see a tree. You have 2 wood.", ACTIONS), ("You see water.", ACTIONS),
@@ -45,7 +45,7 @@ def test_the_lever_table_counts_the_goal_among_the_top_k_where_the_item_is_held(
 
 
 def test_the_lms_prerequisites_add_rows_that_put_each_goals_prerequisite_first(tmp_path):
-    from ellm_core.goal_chain import GoalChain
+    from ellm_core.goals.chain import GoalChain
 
     chain = GoalChain({"drink water": "eat cow"})
     result = lever_table(labels(tmp_path), "eat cow", having=None, chain=chain)

@@ -7,13 +7,14 @@ import json
 
 import pytest
 
-import ellm_core.rollout
+import ellm_core.assembly
 from ellm_core.cache import SQLiteCache
 from ellm_core.cli import main
 from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.prewarm import play_situations, prewarm
 from ellm_core.lm.base import CachedLM, ScriptedLM, last_user_message
 from ellm_core.train import train
+from ellm_core.train_config import updated
 
 
 def test_play_collects_unique_situations_reproducibly():
@@ -31,8 +32,8 @@ def test_a_run_after_prewarm_hits_the_cache_on_every_situation_prewarm_saw(tmp_p
         made.append(CachedLM(inner, cache))
         return made[-1]
 
-    monkeypatch.setattr(ellm_core.rollout, "make_language_model", recording_lm)
-    config = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", goal_source="lm", steps=400, seed=3,
+    monkeypatch.setattr(ellm_core.assembly, "make_language_model", recording_lm)
+    config = updated(crafter_train_defaults("smoke"), reward="ellm", goal_source="lm", steps=400, seed=3,
                                  env_kwargs=json.dumps({"length": 100, "pixels": False}), embedder="hashing:64",
                                  cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"), tensorboard=False,
                                  eval_episodes=1)
@@ -41,7 +42,7 @@ def test_a_run_after_prewarm_hits_the_cache_on_every_situation_prewarm_saw(tmp_p
     assert report["unique_situations"] == report["generated"] == len(seen)
     assert report["check_hit_rate_after"] > report["check_hit_rate_before"] == 0.0
 
-    again = ellm_core.rollout.default_goal_generator(config, SQLiteCache(config.cache))
+    again = ellm_core.assembly.make_goal_source(config, SQLiteCache(config.cache))
     again.suggest_batch(sorted(seen), [list(actions) for _, actions in play_situations(400, 3, "random", 100)][:1]
                         * len(seen))
     assert made[-1].hits == len(seen) and made[-1].misses == 0  # same keys as training's generator
@@ -65,7 +66,7 @@ def test_prewarm_command_prints_its_report(tmp_path, capsys):
 def test_a_distilled_run_with_the_imported_labels_asks_the_lm_about_none_of_them(tmp_path, monkeypatch):
     """Labels written by prewarm, imported into a fresh cache by the run itself (--labels): every labelled situation
     the run meets is answered from the cache, and the goal model knows all of them from the first step."""
-    from ellm_core.labels import read_labels
+    from ellm_core.goals.labels import read_labels
 
     made: list[CachedLM] = []
 
@@ -74,8 +75,8 @@ def test_a_distilled_run_with_the_imported_labels_asks_the_lm_about_none_of_them
         made.append(CachedLM(inner, cache))
         return made[-1]
 
-    monkeypatch.setattr(ellm_core.rollout, "make_language_model", recording_lm)
-    base = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=True,
+    monkeypatch.setattr(ellm_core.assembly, "make_language_model", recording_lm)
+    base = updated(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=True,
                                goal_source="lm", steps=400, seed=3, embedder="hashing:64", tensorboard=False,
                                env_kwargs=json.dumps({"length": 100, "pixels": False}), eval_episodes=1,
                                cache=str(tmp_path / "prewarm.sqlite"), out=str(tmp_path / "unused"))
@@ -85,7 +86,7 @@ def test_a_distilled_run_with_the_imported_labels_asks_the_lm_about_none_of_them
     labelled = {row["observation"] for row in lines}
     assert len(labelled) == report["unique_situations"] > 10
 
-    run = dataclasses.replace(base, goal_source="distilled", labels=str(labels), cache=str(tmp_path / "fresh.sqlite"),
+    run = updated(base, goal_source="distilled", labels=str(labels), cache=str(tmp_path / "fresh.sqlite"),
                               out=str(tmp_path / "run"))
     summary = train(run)
     asked = {last_user_message(chat).split("\n")[1] for chat in made[-1].lm.calls}
@@ -113,20 +114,20 @@ def test_committed_agents_play_reproducibly_and_meet_their_own_situations():
 
 def test_another_lm_labels_the_same_situations_from_a_label_file(tmp_path, monkeypatch):
     """``--policy labels --situations-from FILE``: the same coverage with another LM (the ranked-labelled row)."""
-    from ellm_core.labels import read_labels
+    from ellm_core.goals.labels import read_labels
 
     def scripted(prefer):
         def make(config, cache):
             return CachedLM(ScriptedLM(scores=lambda text, goal: 1.0 if prefer in goal else 0.0), cache)
         return make
 
-    base = dataclasses.replace(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=False,
+    base = updated(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=False,
                                goal_source="lm", steps=200, seed=5, embedder="hashing:32", tensorboard=False,
                                env_kwargs=json.dumps({"length": 50, "pixels": False}),
                                cache=str(tmp_path / "a.sqlite"))
-    monkeypatch.setattr(ellm_core.rollout, "make_language_model", scripted("wood"))
+    monkeypatch.setattr(ellm_core.assembly, "make_language_model", scripted("wood"))
     prewarm(base, policy="random", check_steps=0, labels_out=str(tmp_path / "a.jsonl"))
-    monkeypatch.setattr(ellm_core.rollout, "make_language_model", scripted("water"))
+    monkeypatch.setattr(ellm_core.assembly, "make_language_model", scripted("water"))
     report = prewarm(dataclasses.replace(base, cache=str(tmp_path / "b.sqlite")), policy="labels", check_steps=0,
                      situations_from=str(tmp_path / "a.jsonl"), labels_out=str(tmp_path / "b.jsonl"))
     first, second = (list(read_labels(tmp_path / name)[1]) for name in ("a.jsonl", "b.jsonl"))

@@ -18,6 +18,7 @@ from ellm_core.crafter.video import (
     record_episodes,
     write_video,
 )
+from ellm_core.train_config import updated
 
 FRAME = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
 
@@ -44,7 +45,7 @@ def test_a_reward_that_fires_is_shown_and_only_then():
 
 
 def test_a_recorded_scripted_episode_decodes_with_its_frames(tmp_path):
-    config = dataclasses.replace(crafter_train_defaults(None), reward="oracle", cache="none", embedder="hashing:64",
+    config = updated(crafter_train_defaults(None), reward="oracle", cache="none", embedder="hashing:64",
                                  env_kwargs=json.dumps({"length": 400}))
     frames = record_episodes(config, episodes=1, seed=0, policy="scripted", max_steps=40)[0]
     assert len(frames) == 40 and any(_band(frame) for frame in frames)  # the scripted player collects wood early
@@ -76,7 +77,7 @@ def test_video_every_records_learning_as_it_goes(tmp_path):
 def test_a_distilled_run_is_recorded_with_its_lms_own_goals():
     from ellm_core.lm.base import LMConfig
 
-    config = dataclasses.replace(crafter_train_defaults(None), reward="ellm", goal_source="distilled", cache="none",
+    config = updated(crafter_train_defaults(None), reward="ellm", goal_source="distilled", cache="none",
                                  embedder="hashing:64", lm=LMConfig(backend="scripted"),
                                  env_kwargs=json.dumps({"length": 400}))
     frames = record_episodes(config, episodes=1, seed=0, policy="scripted", max_steps=10)[0]

@@ -9,7 +9,7 @@ import pytest
 
 from ellm_core.cache import SQLiteCache
 from ellm_core.goals import OpenEndedGoals
-from ellm_core.lm.background import BackgroundGoals, BackgroundWorkerError
+from ellm_core.goals.background import BackgroundGoals, BackgroundWorkerError
 from ellm_core.lm.base import CachedLM, ScriptedLM
 
 ACTIONS = ["do", "noop"]
@@ -97,7 +97,7 @@ def test_close_stops_the_worker_with_work_queued():
 
 SCRIPT = """
 import time
-from ellm_core.lm.background import BackgroundGoals
+from ellm_core.goals.background import BackgroundGoals
 
 class Slow:
     def suggest_batch(self, observations, actions):

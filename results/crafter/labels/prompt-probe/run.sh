@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does the prompt steer where Qwen2.5-Coder-1.5B ranks "place crafting table"? The 950 shipped situations in which
-# the player holds wood (a table is one action away; `python -m ellm_core.labels select ... --having wood`) are
+# the player holds wood (a table is one action away; `python -m ellm_core.goals.labels select ... --having wood`) are
 # ranked again under two prompts, each on one core: `no-few-shot` (the Crafter prompt without its examples) and
 # `table-first` (prompts-table-first.yaml: one example's two goals swapped). `rank` then says where the table comes.
 # Run from the repository root after `make install` and `pip install '.[qwen-large]'`; ~7 min a variant on one
@@ -21,6 +21,6 @@ if [ "${1:-label}" = label ]; then
   wait
 fi
 for variant in no-few-shot table-first; do
-  $BIN/python -m ellm_core.labels rank $DIR/$variant.jsonl.gz "place crafting table" --out $DIR/rank-$variant.json > /dev/null
+  $BIN/python -m ellm_core.goals.labels rank $DIR/$variant.jsonl.gz "place crafting table" --out $DIR/rank-$variant.json > /dev/null
 done
-$BIN/python -m ellm_core.labels rank $DIR/having-wood.jsonl.gz "place crafting table" --out $DIR/rank-shipped.json > /dev/null
+$BIN/python -m ellm_core.goals.labels rank $DIR/having-wood.jsonl.gz "place crafting table" --out $DIR/rank-shipped.json > /dev/null

@@ -1,4 +1,4 @@
-"""``ellm cache export|import|check``: the LM's answers as a portable JSON Lines file, and a cache's health.
+"""The LM's answers as portable files (export, import), and ``ellm cache export|import|check`` over them.
 
 A sweep's SQLite cache lives in scratch space (``runs/``). Its ``llm`` namespace (the goals the LM gave each
 prompt, keyed by model identity and prompt) is small, costly to recompute (half a second of CPU per prompt) and
@@ -8,7 +8,7 @@ machine or another, start with those answers (``ellm sweep`` imports it as a set
     {"namespace": "llm", "key": "<sha256 of identity, kind and prompt>", "value": <the cached JSON answer>}
 
 The file is gzip-compressed when its name ends in ``.gz``. Import never replaces an entry the cache already has.
-Import also reads a label file of ranked goals (:mod:`ellm_core.labels`, written by ``ellm crafter prewarm
+Import also reads a label file of ranked goals (:mod:`ellm_core.goals.labels`, written by ``ellm crafter prewarm
 --labels-out``): each of its situations becomes the cache entry that a run with the same LM reads.
 """
 
@@ -23,7 +23,7 @@ import zlib
 from pathlib import Path
 
 from ellm_core.cache import SQLiteCache, pack_json, unpack_json
-from ellm_core.labels import is_label_file, label_entries
+from ellm_core.goals.labels import is_label_file, label_entries
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def _export_entries(path: Path):
 def read_entries(path: str | Path, identity: str | None = None) -> dict[tuple[str, str], bytes]:
     """Every entry of an export or a label file, read to its end before anything is imported: a file cut short (a
     truncated ``.gz``) or garbled is one error naming the file and the last line read whole. ``identity``: a label
-    file's entries keyed for this LM (see :func:`~ellm_core.labels.label_entries`)."""
+    file's entries keyed for this LM (see :func:`~ellm_core.goals.labels.label_entries`)."""
     path = Path(path)
     entries: dict[tuple[str, str], bytes] = {}
     number = 0

@@ -6,7 +6,7 @@
 - :class:`RankedGoals`: the candidates the LM itself finds likeliest as its answer, by the log-probability of each
   candidate text after the open-ended prompt (calibrated against a content-free observation); the goals are then
   words of the caption vocabulary, so a goal that pays is one the LM ranked first.
-- :class:`OracleGoals`: ground-truth goals from a function the environment supplies.
+- :class:`OracleGoals`: goals the environment supplies itself (ground truth, or an LM's offline goals).
 
 Generators with a ``suggest_batch`` method answer many situations in one LM call; :func:`suggest_batch`
 uses it when present.
@@ -49,6 +49,12 @@ def suggest_batch(
     return [generator.suggest(obs, acts) for obs, acts in zip(observations, actions)]
 
 
+def lm_stats(lm) -> dict[str, float]:
+    """The LM's cache hit rate (prompts answered from the cache), when it is cached."""
+    hit_rate = getattr(lm, "hit_rate", None)
+    return {"llm_hit_rate": round(hit_rate, 4)} if hit_rate is not None else {}
+
+
 class OpenEndedGoals:
     """Free-text goals from the LM's answer to the open-ended prompt.
 
@@ -61,6 +67,10 @@ class OpenEndedGoals:
         self.max_goals = max_goals
         self.queries = 0
         self.empty_answers = 0
+
+    def stats(self) -> dict[str, float]:
+        """For the progress log: the LM cache's hit rate."""
+        return lm_stats(self.lm)
 
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
         """Goals for one situation."""
@@ -140,6 +150,10 @@ class ClosedFormGoals:
 
     def _candidates_for(self, observation: str) -> list[str]:
         return list(self.candidates(observation) if callable(self.candidates) else self.candidates)
+
+    def stats(self) -> dict[str, float]:
+        """For the progress log: the LM cache's hit rate."""
+        return lm_stats(self.lm)
 
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
         """Approved candidates for one situation, most probable first."""
@@ -222,6 +236,10 @@ class RankedGoals:
                 self._top(np.asarray(row) - (self.baseline_scores(list(acts)) if self.calibrate else 0.0))
                 for row, acts in zip(rows, actions)]
 
+    def stats(self) -> dict[str, float]:
+        """For the progress log: the LM cache's hit rate."""
+        return lm_stats(self.lm)
+
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
         """The ``k`` best candidates for one situation."""
         return self.suggest_batch([observation], [actions])[0]
@@ -234,11 +252,28 @@ class RankedGoals:
 
 
 class OracleGoals:
-    """Ground-truth goals: ``goals_fn()`` is supplied by the environment (e.g. achievable achievements)."""
+    """Goals the environment supplies itself: ground truth (crafter's ``oracle_goals()``: the achievements achievable
+    now and not yet unlocked), or goals an LM produced offline (``suggested_goals()``, e.g. a user's rationales).
 
-    def __init__(self, goals_fn: Callable[[], Sequence[str]]) -> None:
-        self.goals_fn = goals_fn
+    ``goals_fn()`` answers for one environment; :meth:`of_vector_env` asks every env of a vector env by method name.
+    """
+
+    def __init__(self, goals_fn: Callable[[], Sequence[str]] | None = None) -> None:
+        self.goals_fn, self.envs, self.method = goals_fn, None, None
+
+    @classmethod
+    def of_vector_env(cls, envs, method: str = "oracle_goals") -> OracleGoals:
+        """The goals each env of ``envs`` (a gymnasium vector env) returns from its ``method()``."""
+        oracle = cls()
+        oracle.envs, oracle.method = envs, method
+        return oracle
 
     def suggest(self, observation: str, actions: list[str]) -> list[str]:
-        """The environment's current ground-truth goals (the text arguments are ignored)."""
-        return list(self.goals_fn())
+        """The environment's current goals (the text arguments are ignored)."""
+        return list(self.goals_fn()) if self.goals_fn is not None else self.suggest_batch([observation], [actions])[0]
+
+    def suggest_batch(self, observations: Sequence[str], actions: Sequence[list[str]]) -> list[list[str]]:
+        """The current goals of each environment, in order."""
+        if self.envs is not None:
+            return [list(goals) for goals in self.envs.call(self.method)]
+        return [self.suggest(observation, options) for observation, options in zip(observations, actions)]

@@ -35,7 +35,7 @@ import logging
 import threading
 from collections.abc import Sequence
 
-from ellm_core.goals import GoalGenerator, suggest_batch
+from ellm_core.goals.generators import GoalGenerator, lm_stats, suggest_batch
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,10 @@ class BackgroundGoals:
             for situation in reversed(again):
                 self._queue(situation)
         return len(again)
+
+    def stats(self) -> dict[str, float]:
+        """For the progress log: the LM cache's hit rate and the share of situations the miss policy answered."""
+        return {**lm_stats(getattr(self.generator, "lm", None)), "goal_miss_rate": round(self.miss_rate, 4)}
 
     @property
     def miss_rate(self) -> float:

@@ -1,7 +1,7 @@
 """Distilled goals: the LM labels situations in the background; a fast goal model, learned from its answers, suggests
 goals at every step (``--goal-source distilled``).
 
-The LM worker of :class:`~ellm_core.lm.background.BackgroundGoals` keeps answering the newest situations it has not
+The LM worker of :class:`~ellm_core.goals.background.BackgroundGoals` keeps answering the newest situations it has not
 seen, in batches. Each step, for each situation:
 
 1. the LM's own answer when it is known (answered earlier, or in the LM's SQLite cache): an exact hit always wins;
@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.embed import Embedder
-from ellm_core.goals import GoalGenerator
-from ellm_core.lm.background import BackgroundGoals
+from ellm_core.goals.background import BackgroundGoals
+from ellm_core.goals.generators import GoalGenerator, lm_stats
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +149,10 @@ class DistilledGoals:
         shares = {f"goals_by_{who}": round(self.answered_by[who] / total, 4) if total else 0.0
                   for who in ("lm", "model", "none")}
         return {**shares, "labels": len(self.model), "labels_preloaded": self.preloaded}
+
+    def stats(self) -> dict[str, float]:
+        """For the progress log: the LM cache's hit rate and :meth:`shares`."""
+        return {**lm_stats(getattr(self.generator, "lm", None)), **self.shares()}
 
     def drain(self, timeout_s: float | None = None) -> None:
         """Wait for the worker to answer everything queued (tests, evaluation), then learn it."""

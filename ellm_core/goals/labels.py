@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.cache import make_key
-from ellm_core.goals import RANK_CONTENT_FREE
+from ellm_core.goals.generators import RANK_CONTENT_FREE
 
 logger = logging.getLogger(__name__)
 
@@ -244,11 +244,11 @@ def goal_rank(path: str | Path, goal: str, having: str | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m ellm_core.labels merge OUT PART ...``, ``summary FILE``, ``select FILE OUT --having ITEM`` or
+    """``python -m ellm_core.goals.labels merge OUT PART ...``, ``summary FILE``, ``select FILE OUT --having ITEM`` or
     ``rank FILE GOAL``."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.labels", description="label files of ranked goals")
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.goals.labels", description="label files of ranked goals")
     actions = parser.add_subparsers(dest="action", required=True)
     merge = actions.add_parser("merge", help="join label files made with the same settings, each situation once")
     merge.add_argument("out", help="the label file to write (.jsonl or .jsonl.gz)")

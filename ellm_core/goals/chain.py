@@ -9,7 +9,7 @@ log-probability of answering with them; the best one is G's prerequisite. (The f
 against the same question about no goal in particular; that question is itself answered with the crafting chain,
 so subtracting it removes what the LM knows: ``--prerequisites`` reads the raw choice.) :class:`GoalChain` puts each suggested goal's prerequisites (to ``depth``) before it;
 with ELLM's filter of achieved goals and ``active_goals`` kept, an agent meets them in order. Nothing here knows
-Crafter's recipes: the chain is what the LM answers, committed as a file (``python -m ellm_core.goal_chain``).
+Crafter's recipes: the chain is what the LM answers, committed as a file (``python -m ellm_core.goals.chain``).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class GoalChain:
 
     @classmethod
     def load(cls, path: str | Path, depth: int = 2, calibrated: bool = False, materials: bool = False) -> GoalChain:
-        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goal_chain``):
+        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goals.chain``):
         the LM's raw choices, or its calibrated ones; with ``materials``, also the LM's answers about what to collect
         first (files of format 2)."""
         key = "prerequisite_calibrated" if calibrated else "prerequisite"
@@ -103,10 +103,10 @@ class GoalChain:
             mapping = {goal: row["goal"] for goal, row in content[key].items()}
             if materials and "material" not in content:
                 raise ValueError(f"--prerequisites {path}: no material answers (written before they were asked: run "
-                                 "python -m ellm_core.goal_chain again)")
+                                 "python -m ellm_core.goals.chain again)")
             collect = {goal: row["goal"] for goal, row in content["material"].items()} if materials else None
         except FileNotFoundError:
-            raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.goal_chain writes "
+            raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.goals.chain writes "
                                     "one)") from None
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"--prerequisites {path}: not a prerequisite file ({error})") from None
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from ellm_core.lm.base import LMConfig
     from ellm_core.lm.registry import for_ranking, make_language_model
 
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.goal_chain", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.goals.chain", description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="the prerequisite file to write (JSON)")
     parser.add_argument("--prompts", default="data:crafter/prompts.yaml", help="prompt YAML (the goal source's)")
     add_dataclass_arguments(parser, LMConfig, prefix="lm-")
