@@ -34,6 +34,8 @@ MOVED: dict[str, tuple[str, ...]] = {
     "ellm_core.labels": ("ellm_core.goals.labels",),
     "ellm_core.goal_chain": ("ellm_core.goals.chain",),
     "ellm_core.cache_cli": ("ellm_core.cache_files",),
+    **{f"ellm_core.crafter.{name}": (f"ellm_core.crafter.analysis.{name}",)
+       for name in ("chain_levers", "compare", "distill_quality", "goal_sources", "goal_table", "goals_cli")},
 }
 
 

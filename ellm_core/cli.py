@@ -123,7 +123,7 @@ def cmd_goals(args: argparse.Namespace) -> int:
 def demo_situations(count: int = DEMO_SITUATIONS):
     """Real Crafter situations from seeded play (the committed goal-quality set) where something is achievable in
     view, of different kinds."""
-    from ellm_core.crafter.goals_cli import situations_path
+    from ellm_core.crafter.analysis.goals_cli import situations_path
     from ellm_core.crafter.situations import collect_situations
     from ellm_core.goal_quality import load_situations
 
@@ -189,7 +189,7 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
     ``ellm crafter suggester``."""
     from ellm_core.cache_files import add_cache_command
     from ellm_core.crafter.cli import add_crafter_command
-    from ellm_core.crafter.goals_cli import add_goal_eval_arguments, cmd_goals_eval
+    from ellm_core.crafter.analysis.goals_cli import add_goal_eval_arguments, cmd_goals_eval
     from ellm_core.experiments.cli import add_sweep_command
 
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])

@@ -166,7 +166,7 @@ def test_the_paper_page_quotes_the_committed_100k_rows():
 
 @pytest.mark.parametrize("budget, method", [("100k", "qwen-ranked-paper"), ("1m", "qwen-ranked")])
 def test_the_committed_goal_sources_table_recomputes_from_the_kept_runs(budget, method):
-    from ellm_core.crafter.goal_sources import format_table, method_cells, summarize
+    from ellm_core.crafter.analysis.goal_sources import format_table, method_cells, summarize
 
     committed = (RESULTS / "crafter" / budget / "goal_sources.md").read_text(encoding="utf-8")
     methods = [line.split(" | ")[0].lstrip("| ") for line in committed.splitlines()[2:]]

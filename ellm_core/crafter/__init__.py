@@ -1,5 +1,9 @@
 """The Crafter reproduction: a gymnasium adapter with text captions, crafter's score, and the CLI.
 
+The environment (``env``, ``caption``, ``worldgen``, ``situations``), what a run writes and how it is scored
+(``stats``, ``score``, ``profiles``), the commands (``cli``, ``prewarm``, ``video``, ``suggester``); analyses of runs
+and goals are in :mod:`ellm_core.crafter.analysis`.
+
 This package is the only place that imports ``crafter``. Importing it registers ``ellm/Crafter-v0``:
 
 >>> import gymnasium as gym, ellm_core.crafter

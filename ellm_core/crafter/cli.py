@@ -105,7 +105,7 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
                           help="also record N evaluation episodes of the first run (MP4, GIF fallback)")
     evaluate.add_argument("-v", "--verbose", action="count", default=0, help="more logging")
     evaluate.set_defaults(handler=cmd_eval)
-    from ellm_core.crafter.compare import cmd_compare
+    from ellm_core.crafter.analysis.compare import cmd_compare
 
     comparison = actions.add_parser("compare", help="compare methods over seeds: Crafter score with bootstrap CIs, "
                                     "Welch tests, success rates, achievement curves", description=cmd_compare.__doc__)

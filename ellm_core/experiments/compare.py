@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 #: Comparisons by name: ``"module:function"``, imported when a spec asks for it (the core imports no comparison).
 #: A spec may also name any ``module:function`` itself (``recrl.browse.evaluate:sweep_comparison``).
 COMPARISONS: dict[str, str] = {
-    "crafter": "ellm_core.crafter.compare:sweep_comparison",
+    "crafter": "ellm_core.crafter.analysis.compare:sweep_comparison",
 }
 
 

@@ -128,7 +128,7 @@ mpnet)
     $EVAL --generator replay --suggestions-from $OUT/$row.json --embedder mpnet --cache /tmp/goal-quality-mpnet.sqlite \
       --name "$name" --out $OUT/mpnet/$row.json
   done
-  $BIN/python -m ellm_core.crafter.goal_table $OUT/mpnet > $OUT/mpnet/table.md ;;
+  $BIN/python -m ellm_core.crafter.analysis.goal_table $OUT/mpnet > $OUT/mpnet/table.md ;;
 distilled)
   # the goal model a distilled 100k run learned (its labels, their answers from the run's LM cache), after the run
   # (`ellm sweep results/crafter/sweep-100k.yaml --methods ellm-distilled`): the labels of its three seeds
@@ -139,6 +139,6 @@ distilled)
       --out $dest/distilled-nearest.json
   done ;;
 esac; done
-$BIN/python -m ellm_core.crafter.goal_table $OUT > $OUT/table.md
+$BIN/python -m ellm_core.crafter.analysis.goal_table $OUT > $OUT/table.md
 cat $OUT/table.md
-[ -d $OUT/heldout ] && $BIN/python -m ellm_core.crafter.goal_table $OUT/heldout > $OUT/heldout/table.md || true
+[ -d $OUT/heldout ] && $BIN/python -m ellm_core.crafter.analysis.goal_table $OUT/heldout > $OUT/heldout/table.md || true

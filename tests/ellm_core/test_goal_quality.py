@@ -93,7 +93,7 @@ def test_cli_eval_records_the_variant_and_scores_the_saved_situations(tmp_path, 
 
 
 def test_new_situation_sets_stay_out_of_the_source_tree(tmp_path, monkeypatch):
-    from ellm_core.crafter.goals_cli import situations_path
+    from ellm_core.crafter.analysis.goals_cli import situations_path
     from ellm_core.resources import data_dir
 
     committed = situations_path(1, 40)

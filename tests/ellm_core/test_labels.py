@@ -122,7 +122,7 @@ def test_an_export_is_not_taken_for_a_label_file(tmp_path):
 
 
 def test_the_goal_models_are_measured_against_another_label_file_without_an_lm(tmp_path):
-    from ellm_core.crafter.distill_quality import measure_label_files
+    from ellm_core.crafter.analysis.distill_quality import measure_label_files
     from ellm_core.embed import make_embedder
 
     generator = ranked(SQLiteCache(":memory:"))

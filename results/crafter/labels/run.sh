@@ -46,7 +46,7 @@ if [ "${1:-parts}" = heldout ]; then  # another play (random, seed 11), labelled
   $LABEL --policy random --steps 1500 --seed 11 --labels-out $OUT/heldout-random-seed11.jsonl.gz
 fi
 if [ "${1:-parts}" = distill ]; then  # the distilled goal model learned from 1k and 5k labels, against that truth
-  $BIN/python -m ellm_core.crafter.distill_quality --labels-file $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
+  $BIN/python -m ellm_core.crafter.analysis.distill_quality --labels-file $OUT/qwen2.5-coder-1.5b-ranked.jsonl.gz \
     --heldout-file $OUT/heldout-random-seed11.jsonl.gz --labels 1000 5000 --cache $CACHE --out $OUT/distill
 fi
 if [ "${1:-parts}" = smollm2 ]; then  # the same situations, the default LM's ranked answers (resumable: one cache)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.crafter.chain_levers import format_table, lever_table, main, rankings
+from ellm_core.crafter.analysis.chain_levers import format_table, lever_table, main, rankings
 from ellm_core.goals.labels import summarize_labels, write_labels
 from tests.ellm_core.test_labels import ACTIONS, ranked
 

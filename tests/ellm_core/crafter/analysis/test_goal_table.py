@@ -1,6 +1,6 @@
 import json
 
-from ellm_core.crafter.goal_table import format_table, load_results, main
+from ellm_core.crafter.analysis.goal_table import format_table, load_results, main
 
 
 def test_table_puts_bounds_first_then_best_in_view_precision(tmp_path, capsys):

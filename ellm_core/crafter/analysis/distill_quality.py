@@ -1,6 +1,6 @@
 """How well the distilled goal model says what the LM would say, against the number of labelled situations.
 
-Usage: ``python -m ellm_core.crafter.distill_quality --labels 1000 5000 20000 --heldout 500 --out DIR``
+Usage: ``python -m ellm_core.crafter.analysis.distill_quality --labels 1000 5000 20000 --heldout 500 --out DIR``
 (``--help`` for the rest). The LM (the training default: CTranslate2, the Crafter few-shot prompt) answers
 situations of a seeded random play; the goal models learn the first N of them; then, on situations of another
 seed that the LM has not labelled, each model's goals are compared with the LM's own answers: precision (a
@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     from ellm_core.cli import setup_logging
     from ellm_core.crafter.cli import crafter_train_defaults
 
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.distill_quality",
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.analysis.distill_quality",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=int, nargs="+", default=[1000, 5000, 20000], help="labelled set sizes")
     parser.add_argument("--heldout", type=int, default=500, help="held-out situations (another seed's play)")

@@ -2,7 +2,7 @@
 
 import json
 
-from ellm_core.crafter.goal_sources import main, method_cells, summarize
+from ellm_core.crafter.analysis.goal_sources import main, method_cells, summarize
 
 
 def cell(folder, by_lm, by_model, rows, labels=100, false_pay=0.0):

@@ -11,7 +11,7 @@ calibration subtracted (its header's ``baseline``), so other rankings of the sam
 - with ``--prerequisites``: each goal's prerequisites, as the LM named them (:mod:`ellm_core.goals.chain`), first.
 
 For each ranking the table gives the share of situations with ``goal`` among the goals, over the situations whose
-inventory names ``having`` (where it could pay next) and over all. ``python -m ellm_core.crafter.chain_levers FILE``.
+inventory names ``having`` (where it could pay next) and over all. ``python -m ellm_core.crafter.analysis.chain_levers FILE``.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def format_table(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print (and with ``--out`` write as JSON and Markdown) the lever table of a label file."""
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.chain_levers", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.analysis.chain_levers", description=__doc__.splitlines()[0])
     parser.add_argument("file", help="a label file of ranked goals")
     parser.add_argument("--goal", default="place crafting table", help="the goal to look for")
     parser.add_argument("--having", default="wood", help="situations whose inventory names this item ('' for all)")
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out + ".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         extra = f" --prerequisites {args.prerequisites}" if args.prerequisites else ""
-        Path(args.out + ".md").write_text(f"`python -m ellm_core.crafter.chain_levers {args.file} --goal "
+        Path(args.out + ".md").write_text(f"`python -m ellm_core.crafter.analysis.chain_levers {args.file} --goal "
                                           f"'{args.goal}' --having '{args.having}'{extra}`\n\n{text}",
                                           encoding="utf-8")
     return 0

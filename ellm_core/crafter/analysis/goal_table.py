@@ -1,6 +1,6 @@
 """The goal-quality table: one Markdown row per ``ellm goals eval --out`` JSON file in a directory.
 
-Usage: ``python -m ellm_core.crafter.goal_table results/goal_quality [--json]``. Rows are sorted with the bounds
+Usage: ``python -m ellm_core.crafter.analysis.goal_table results/goal_quality [--json]``. Rows are sorted with the bounds
 first (oracle, random), then by precision in view (the truth that depends on the situation), best first. The
 headline columns are at each row's first threshold (the reward's default, 0.5); the ``@0.99`` columns at the
 paper's threshold, where a goal counts only when it says (nearly) word for word what is achievable.
@@ -62,7 +62,7 @@ def format_table(results: Iterable[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table of a results directory."""
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.goal_table", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.analysis.goal_table", description=__doc__.splitlines()[0])
     parser.add_argument("directory", help="directory of `ellm goals eval --out` JSON files")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON instead of Markdown")
     args = parser.parse_args(argv)

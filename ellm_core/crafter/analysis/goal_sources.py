@@ -8,7 +8,7 @@ reward paid (times a caption matched a goal) and what it paid for (the goals wit
 over seeds); the false pay share (pay to a goal naming another achievement than the caption's); and the goals most
 often active (share of goal-steps).
 
-Usage: ``python -m ellm_core.crafter.goal_sources results/crafter/100k/runs --methods qwen-ranked-paper ...
+Usage: ``python -m ellm_core.crafter.analysis.goal_sources results/crafter/100k/runs --methods qwen-ranked-paper ...
 [--out FILE]``.
 """
 
@@ -93,7 +93,7 @@ def format_table(rows: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.goal_sources", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.analysis.goal_sources", description=__doc__.splitlines()[0])
     parser.add_argument("runs", help="a folder of cells named METHOD-seedN (a sweep's kept runs)")
     parser.add_argument("--methods", nargs="+", default=None, help="methods to show, in this order (default: all "
                                                                    "with goal sources)")

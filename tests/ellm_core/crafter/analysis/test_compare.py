@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ellm_core.cli import main
-from ellm_core.crafter.compare import achievement_curve, compare, discover_runs, format_markdown
+from ellm_core.crafter.analysis.compare import achievement_curve, compare, discover_runs, format_markdown
 from ellm_core.crafter.score import ACHIEVEMENTS, crafter_score
 
 
@@ -83,7 +83,7 @@ def test_compare_command_writes_table_and_figures(sweep_dir, capsys):
 
 
 def test_published_anchors_and_false_pay_appear_beside_the_table(sweep_dir):
-    from ellm_core.crafter.compare import format_markdown
+    from ellm_core.crafter.analysis.compare import format_markdown
 
     (sweep_dir / "wood-seed0" / "summary.json").write_text(json.dumps({"step": 1, "false_pay_share": 0.25}))
     for seed in (1, 2):
