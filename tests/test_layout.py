@@ -113,3 +113,20 @@ def test_old_module_paths_still_import_with_a_deprecation_warning():
     from ellm_core.lm import make_language_model as new_factory
 
     assert (LMConfig, make_language_model) == (new_config, new_factory)
+
+
+def test_language_models_do_not_reach_up_into_goals_or_the_loop():
+    upward = ("ellm_core.goals", "ellm_core.assembly", "ellm_core.rollout", "ellm_core.train")
+    offenders = {name: sorted(m for m in targets if m.startswith(upward))
+                 for name, targets in graph().items() if name.startswith("ellm_core.lm")}
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_rollout_only_steps_and_the_assembly_is_where_goal_sources_are_built():
+    assert not {m for m in imports("ellm_core.rollout") if m.startswith(("ellm_core.lm", "ellm_core.goals",
+                                                                         "ellm_core.cache", "ellm_core.train"))}
+    builders = {name for name, path in MODULES.items() if name.startswith("ellm_core")
+                and "make_language_model(lm_config(" in path.read_text(encoding="utf-8")}
+    assert builders == {"ellm_core.assembly"}
+    assert not any(m.startswith("ellm_core.goals") for m in imports("ellm_core.goals.config")
+                   if m != "ellm_core.goals.config")  # the config stands alone
