@@ -42,8 +42,8 @@ def test_a_committed_config_rebuilds_its_run_from_another_directory(tmp_path, mo
     monkeypatch.chdir(tmp_path)  # not the repository
     loaded = load_config(TrainConfig, ROOT / config)
     check_config(loaded)
-    assert loaded.prompts.startswith("data:")
-    prompts = PromptConfig.load(loaded.prompts)  # the packaged file, found on this machine
+    assert loaded.goal.prompts.startswith("data:")
+    prompts = PromptConfig.load(loaded.goal.prompts)  # the packaged file, found on this machine
     assert prompts.system and prompts.system != PromptConfig.load().system  # not the generic default
 
 
