@@ -141,8 +141,8 @@ def llamacpp_rows(chats, concurrency: int, result: dict) -> None:
     lm.close()
     with llamacpp_server() as url:
         for size in (1, concurrency):
-            served = OpenAICompatibleLM(url, "smollm2", concurrency=size, max_new_tokens=32,
-                                        extra_body=SERVER_SAMPLING)
+            served = OpenAICompatibleLM(base_url=url, model="smollm2", batch_size=size, max_new_tokens=32,
+                                        extra_body=json.dumps(SERVER_SAMPLING))
             served.generate(chats[:1])  # warm-up
             rows.append(("llama.cpp server", "one at a time" if size == 1 else f"{size} concurrent",
                          *timed_generation(served, chats, len(chats))[:2]))

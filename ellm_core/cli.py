@@ -188,8 +188,8 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
     ``suggester_defaults`` (a SuggesterConfig) set the defaults of ``ellm train`` / ``ellm crafter train`` /
     ``ellm crafter suggester``."""
     from ellm_core.cache_files import add_cache_command
-    from ellm_core.crafter.cli import add_crafter_command
     from ellm_core.crafter.analysis.goals_cli import add_goal_eval_arguments, cmd_goals_eval
+    from ellm_core.crafter.cli import add_crafter_command
     from ellm_core.experiments.cli import add_sweep_command
 
     parser = argparse.ArgumentParser(prog="ellm", description=__doc__.splitlines()[0])

@@ -17,7 +17,7 @@ import itertools
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -100,6 +100,19 @@ class LMConfig:
     timeout_s: float = option(30.0, "per-request timeout in seconds (openai)")
     max_retries: int = option(3, "retries with exponential backoff (openai)")
     seed: int = option(0, "sampling seed")
+
+    @classmethod
+    def for_backend(cls, config: LMConfig | None, backend: str, overrides: Mapping[str, object],
+                    **defaults: object) -> LMConfig:
+        """The config a backend runs: ``config`` (or this backend's ``defaults`` when there is none) with
+        ``overrides`` applied. A backend takes its ``LMConfig`` whole, so a field is listed here once; an unknown
+        override names the known fields."""
+        unknown = sorted(set(overrides) - {f.name for f in fields(cls)})
+        if unknown:
+            raise TypeError(f"unknown LM config field(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(f.name for f in fields(cls))}")
+        base = config if config is not None else cls(backend=backend, **defaults)
+        return replace(base, backend=backend, **overrides)
 
     def resolved_compute_type(self) -> str:
         """The compute type the backend runs: ``auto`` decided for this backend, device and CPU."""

@@ -17,6 +17,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -129,31 +130,23 @@ class SharedPrefix:
 
 
 class CTranslate2LM:
-    """A causal LM converted for CTranslate2 (see :class:`ellm_core.lm.base.LMConfig` for the decoding arguments).
+    """A causal LM converted for CTranslate2, built from its :class:`ellm_core.lm.base.LMConfig` (or that config's
+    fields as keywords, e.g. ``CTranslate2LM(max_new_tokens=24)``).
+
+    Alone, the compute type is ``float32``: it keeps the goal quality of the transformers backend; ``int8`` variants
+    are faster on some CPUs and lose quality on this model. ``threads`` 0 uses all cores.
 
     Args:
-        compute_type: CTranslate2 compute type (``float32`` is the default: it keeps the goal quality of the
-            transformers backend; ``int8`` variants are faster on some CPUs and lose quality on this model).
-        threads: CPU threads (0 = all cores).
         static_prefix: pass the prompts' shared head as ``static_prompt`` (off only for tests and ablations).
     """
 
-    def __init__(
-        self,
-        model: str | None = None,
-        gguf_file: str | None = None,
-        device: str = "cpu",
-        compute_type: str = "float32",
-        max_new_tokens: int = 32,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        repetition_penalty: float = 1.0,
-        batch_size: int = 8,
-        seed: int = 0,
-        adapter: str | None = None,
-        threads: int = 0,
-        static_prefix: bool = True,
-    ) -> None:
+    def __init__(self, config: LMConfig | None = None, /, *, static_prefix: bool = True, **overrides: Any) -> None:
+        config = LMConfig.for_backend(config, "ctranslate2", overrides, compute_type="float32")
+        model, gguf_file, device, adapter = config.model, config.gguf_file, config.device, config.adapter
+        compute_type, threads = config.resolved_compute_type(), config.threads
+        batch_size, seed = config.batch_size, config.seed
+        max_new_tokens, temperature, top_p = config.max_new_tokens, config.temperature, config.top_p
+        repetition_penalty = config.repetition_penalty
         from transformers import AutoTokenizer
 
         from ellm_core.lm.weights import adapter_fingerprint
@@ -183,15 +176,6 @@ class CTranslate2LM:
         self._calls = 0
         self._yes_ids = self._first_token_ids(YES_WORDS)
         self._no_ids = self._first_token_ids(NO_WORDS)
-
-    @classmethod
-    def from_config(cls, config: LMConfig) -> CTranslate2LM:
-        """Build from an :class:`LMConfig`."""
-        return cls(model=config.model, gguf_file=config.gguf_file, device=config.device,
-                   compute_type=config.resolved_compute_type(), max_new_tokens=config.max_new_tokens,
-                   temperature=config.temperature, top_p=config.top_p,
-                   repetition_penalty=config.repetition_penalty, batch_size=config.batch_size, seed=config.seed,
-                   adapter=config.adapter, threads=config.threads)
 
     def _first_token_ids(self, words: Sequence[str]) -> list[int]:
         return sorted({self.tokenizer.encode(word, add_special_tokens=False)[0] for word in words})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -51,27 +52,19 @@ TORCH_COMPUTE_TYPES = ("float32", "bfloat16", "float16")
 
 
 class TransformersLM:
-    """A local causal LM with a chat template (see :class:`ellm_core.lm.base.LMConfig` for the arguments).
+    """A local causal LM with a chat template, built from its :class:`ellm_core.lm.base.LMConfig` (or that config's
+    fields as keywords, e.g. ``TransformersLM(batch_size=4)``; alone, the compute type is float32).
 
     With ``vocabulary`` its answers are constrained to bulleted lines of those texts (:class:`VocabularyConstraint`).
     """
 
-    def __init__(
-        self,
-        model: str | None = None,
-        gguf_file: str | None = None,
-        device: str = "cpu",
-        max_new_tokens: int = 32,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        repetition_penalty: float = 1.0,
-        batch_size: int = 8,
-        seed: int = 0,
-        adapter: str | None = None,
-        vocabulary: Sequence[str] | None = None,
-        situations_per_pass: int = 4,
-        compute_type: str = "float32",
-    ) -> None:
+    def __init__(self, config: LMConfig | None = None, /, *, vocabulary: Sequence[str] | None = None,
+                 situations_per_pass: int = 4, **overrides: Any) -> None:
+        config = LMConfig.for_backend(config, "transformers", overrides, compute_type="float32")
+        model, gguf_file, device, adapter = config.model, config.gguf_file, config.device, config.adapter
+        compute_type, batch_size, seed = config.resolved_compute_type(), config.batch_size, config.seed
+        max_new_tokens, temperature, top_p = config.max_new_tokens, config.temperature, config.top_p
+        repetition_penalty = config.repetition_penalty
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         location, gguf = resolve_model_location(model, gguf_file)
@@ -113,16 +106,6 @@ class TransformersLM:
         self.situations_per_pass = situations_per_pass
         self._yes_ids = self._single_token_ids(YES_WORDS)
         self._no_ids = self._single_token_ids(NO_WORDS)
-
-    @classmethod
-    def from_config(cls, config: LMConfig, vocabulary: Sequence[str] | None = None) -> TransformersLM:
-        """Build from an :class:`LMConfig` (``vocabulary``: constrain answers to lines of these texts)."""
-        return cls(
-            model=config.model, gguf_file=config.gguf_file, device=config.device,
-            max_new_tokens=config.max_new_tokens, temperature=config.temperature, top_p=config.top_p,
-            repetition_penalty=config.repetition_penalty, batch_size=config.batch_size, seed=config.seed,
-            adapter=config.adapter, vocabulary=vocabulary, compute_type=config.resolved_compute_type(),
-        )
 
     def _single_token_ids(self, words: Sequence[str]) -> list[int]:
         ids = {self.tokenizer.encode(w, add_special_tokens=False)[0] for w in words}

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -113,21 +114,14 @@ def llamacpp_server(model: str | None = None, threads: int | None = None, alias:
 
 
 class LlamaCppLM:
-    """In-process llama.cpp (see :class:`ellm_core.lm.base.LMConfig` for the decoding arguments)."""
+    """In-process llama.cpp, built from its :class:`ellm_core.lm.base.LMConfig` (or that config's fields as keywords;
+    ``model`` is a .gguf path, default the shipped SmolLM2; ``threads`` 0 uses all cores)."""
 
-    def __init__(
-        self,
-        model: str | None = None,
-        gguf_file: str | None = None,
-        max_new_tokens: int = 32,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        repetition_penalty: float = 1.0,
-        seed: int = 0,
-        n_ctx: int = 4096,
-        n_threads: int | None = None,
-        grammar: str | None = None,
-    ) -> None:
+    def __init__(self, config: LMConfig | None = None, /, *, n_ctx: int = 4096, **overrides: Any) -> None:
+        config = LMConfig.for_backend(config, "llamacpp", overrides)
+        model, gguf_file, grammar, n_threads = config.model, config.gguf_file, config.grammar, config.threads
+        max_new_tokens, temperature, top_p = config.max_new_tokens, config.temperature, config.top_p
+        repetition_penalty, seed = config.repetition_penalty, config.seed
         llama_cpp = _import_llama_cpp()
         path = gguf_path(model, gguf_file)
         threads = n_threads or cpu_threads()
@@ -145,13 +139,6 @@ class LlamaCppLM:
         self._calls = 0
         self._yes_ids = self._first_tokens(YES_WORDS)
         self._no_ids = self._first_tokens(NO_WORDS)
-
-    @classmethod
-    def from_config(cls, config: LMConfig) -> LlamaCppLM:
-        """Build from an :class:`LMConfig` (``model`` is a .gguf path; default the shipped SmolLM2)."""
-        return cls(model=config.model, gguf_file=config.gguf_file, max_new_tokens=config.max_new_tokens,
-                   temperature=config.temperature, top_p=config.top_p,
-                   repetition_penalty=config.repetition_penalty, seed=config.seed, grammar=config.grammar)
 
     def close(self) -> None:
         """Free the llama.cpp model and context (also done at exit)."""

@@ -10,7 +10,7 @@ identical to the in-process :class:`ellm_core.lm.llamacpp.LlamaCppLM`.
 
 Example (with ``python -m llama_cpp.server --model FILE.gguf`` or ``vllm serve MODEL`` running)::
 
-    lm = OpenAICompatibleLM("http://127.0.0.1:8000/v1", model="smollm2")
+    lm = OpenAICompatibleLM(base_url="http://127.0.0.1:8000/v1", model="smollm2")
     lm.generate(["What would you do?"])
 """
 
@@ -33,41 +33,33 @@ logger = logging.getLogger(__name__)
 
 
 class OpenAICompatibleLM:
-    """Chat completions from a server.
+    """Chat completions from a server, configured by its :class:`ellm_core.lm.base.LMConfig` (or that config's fields
+    as keywords).
 
-    Args:
-        base_url: e.g. ``http://127.0.0.1:8000/v1``.
-        model: the served model name.
-        api_key_env: environment variable with the key (unset: a placeholder is sent).
-        timeout_s: per-request timeout.
-        max_retries: retries after the first attempt, with exponential backoff.
-        concurrency: requests in flight at once for one batch.
-        extra_body: server-specific sampling fields, e.g. ``{"repetition_penalty": 1.2}`` for vLLM or
-            ``{"repeat_penalty": 1.2}`` for llama.cpp.
+    The fields it reads: ``base_url`` (e.g. ``http://127.0.0.1:8000/v1``); ``model``, the served model name;
+    ``api_key_env``, the environment variable with the key (unset: a placeholder is sent); ``timeout_s`` per
+    request; ``max_retries`` after the first attempt, with exponential backoff; ``batch_size``, the requests in
+    flight at once for one batch; ``extra_body``, a JSON object of server-specific sampling fields (a repetition
+    penalty other than 1 is sent both as vLLM's ``repetition_penalty`` and llama.cpp's ``repeat_penalty``).
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        model: str,
-        api_key_env: str = "OPENAI_API_KEY",
-        timeout_s: float = 30.0,
-        max_retries: int = 3,
-        concurrency: int = 8,
-        max_new_tokens: int = 32,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        seed: int = 0,
-        extra_body: dict | None = None,
-    ) -> None:
+    def __init__(self, config: LMConfig | None = None, /, **overrides: object) -> None:
         import openai
 
-        self._api_key = os.environ.get(api_key_env) or "not-needed"
+        config = LMConfig.for_backend(config, "openai", overrides)
+        extra_body = json_object(config.extra_body, "--lm-extra-body")
+        if config.repetition_penalty != 1.0:  # vLLM's name, and llama.cpp's (whose server default is 1.1)
+            extra_body = {"repetition_penalty": config.repetition_penalty,
+                          "repeat_penalty": config.repetition_penalty, **extra_body}
+        base_url, model, timeout_s, max_retries = config.base_url, config.model or "default", config.timeout_s, \
+            config.max_retries
+        max_new_tokens, temperature, top_p, seed = config.max_new_tokens, config.temperature, config.top_p, config.seed
+        self._api_key = os.environ.get(config.api_key_env) or "not-needed"
         self.client = openai.OpenAI(
             base_url=base_url, api_key=self._api_key, timeout=timeout_s, max_retries=max_retries
         )
         self.base_url, self.model, self.max_retries, self.timeout_s = base_url, model, max_retries, timeout_s
-        self.concurrency = max(1, concurrency)
+        self.concurrency = max(1, config.batch_size)
         self.sampling = {"max_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed}
         self.extra_body = extra_body or None
         self.identity = (f"openai:{base_url}:{model}:t={temperature}:p={top_p}:n={max_new_tokens}:seed={seed}"
@@ -75,19 +67,6 @@ class OpenAICompatibleLM:
         self._warned_no_logprobs = False
         self.tokens_generated = 0  # as reported by the server's usage field
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_config(cls, config: LMConfig) -> OpenAICompatibleLM:
-        """Build from an :class:`LMConfig` (``model`` is the served model name)."""
-        extra = json_object(config.extra_body, "--lm-extra-body")
-        if config.repetition_penalty != 1.0:  # vLLM's name, and llama.cpp's (whose server default is 1.1)
-            extra = {"repetition_penalty": config.repetition_penalty, "repeat_penalty": config.repetition_penalty,
-                     **extra}
-        return cls(
-            config.base_url, config.model or "default", config.api_key_env, config.timeout_s,
-            config.max_retries, config.batch_size, config.max_new_tokens, config.temperature, config.top_p,
-            config.seed, extra_body=extra,
-        )
 
     def _complete(self, prompt: Prompt, **overrides):
         import openai

@@ -1,6 +1,6 @@
 """Language-model backends by name, imported only when one is asked for.
 
-Each entry of :data:`BACKENDS` is ``"module:Class"``; the class has ``from_config(LMConfig)``. The protocol module
+Each entry of :data:`BACKENDS` is ``"module:Class"``; the class takes its ``LMConfig``. The protocol module
 (:mod:`ellm_core.lm.base`) imports no backend, so a missing optional dependency (llama.cpp, an HTTP client)
 costs nothing until that backend is chosen.
 
@@ -70,5 +70,5 @@ def make_language_model(config: LMConfig, cache: SQLiteCache | None = None,
     if config.backend == "scripted":
         lm: LanguageModel = cls()
     else:
-        lm = cls.from_config(config, vocabulary=vocabulary) if vocabulary else cls.from_config(config)
+        lm = cls(config, vocabulary=vocabulary) if vocabulary else cls(config)
     return CachedLM(lm, cache) if cache is not None else lm

@@ -141,8 +141,8 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
 
 
 def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(tmp_path):
-    from ellm_core.crafter.cli import crafter_train_defaults
     from ellm_core.crafter.analysis.distill_quality import format_markdown, measure
+    from ellm_core.crafter.cli import crafter_train_defaults
     from ellm_core.embed import HashingEmbedder
     from ellm_core.train_config import updated
 
@@ -163,8 +163,8 @@ def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(
 
 
 def test_the_quality_measurement_asks_the_lm_itself_under_crafters_distilled_default():
-    from ellm_core.crafter.cli import crafter_train_defaults
     from ellm_core.crafter.analysis.distill_quality import measure
+    from ellm_core.crafter.cli import crafter_train_defaults
     from ellm_core.embed import HashingEmbedder
     from ellm_core.lm.base import LMConfig
     from ellm_core.train_config import updated

@@ -52,3 +52,23 @@ def test_llamacpp_backend_without_the_extra_is_a_clear_error(monkeypatch):
 def test_a_grammar_needs_the_llamacpp_backend():
     with pytest.raises(ValueError, match="--lm-grammar needs --lm-backend llamacpp"):
         make_language_model(LMConfig(backend="scripted", grammar="goal-lines"))
+
+
+def test_a_backend_takes_its_config_whole_or_its_fields_as_keywords():
+    config = LMConfig.for_backend(None, "transformers", {"batch_size": 4}, compute_type="float32")
+    assert (config.backend, config.batch_size, config.compute_type) == ("transformers", 4, "float32")
+    given = LMConfig(backend="openai", model="served", temperature=0.7)
+    assert LMConfig.for_backend(given, "openai", {"seed": 3}) == LMConfig(backend="openai", model="served",
+                                                                          temperature=0.7, seed=3)
+    with pytest.raises(TypeError, match="unknown LM config field.*concurrency.*known: backend, model"):
+        LMConfig.for_backend(None, "openai", {"concurrency": 4})
+
+
+def test_the_transformers_backend_is_the_same_model_from_a_config_or_from_keywords():
+    from ellm_core.lm.hf import TransformersLM
+
+    from_keywords = TransformersLM(max_new_tokens=12, seed=2)
+    from_config = make_language_model(LMConfig(backend="transformers", compute_type="float32", max_new_tokens=12,
+                                               seed=2))
+    assert from_config.identity == from_keywords.identity
+    assert from_config.generate(["Name one tool."]) == from_keywords.generate(["Name one tool."])

@@ -77,7 +77,7 @@ def server():
 
 def test_generate_batch_concurrently_in_order_with_api_key_from_env(server, monkeypatch):
     monkeypatch.setenv("TEST_LLM_KEY", SECRET)
-    lm = OpenAICompatibleLM(server.url, "normal", api_key_env="TEST_LLM_KEY", concurrency=4)
+    lm = OpenAICompatibleLM(base_url=server.url, model="normal", api_key_env="TEST_LLM_KEY", batch_size=4)
     answers = lm.generate([f"question {i}" for i in range(10)])
     assert answers == [f"- answer to: question {i}" for i in range(10)]
     assert all(header == f"Bearer {SECRET}" for header in server.auth_headers)
@@ -85,21 +85,21 @@ def test_generate_batch_concurrently_in_order_with_api_key_from_env(server, monk
 
 
 def test_yes_probability_from_top_logprobs(server):
-    lm = OpenAICompatibleLM(server.url, "normal")
+    lm = OpenAICompatibleLM(base_url=server.url, model="normal")
     np.testing.assert_allclose(lm.yes_probability(["Should you collect wood?"]), [0.75])
     assert server.requests[-1]["logprobs"] is True and server.requests[-1]["top_logprobs"] == 20
 
 
 def test_500_is_retried_then_succeeds(server):
     server.failures_left = 2
-    lm = OpenAICompatibleLM(server.url, "flaky", max_retries=3)
+    lm = OpenAICompatibleLM(base_url=server.url, model="flaky", max_retries=3)
     assert lm.generate(["hi"]) == ["- answer to: hi"]
     assert len(server.requests) == 3
 
 
 def test_persistent_500_gives_clear_error_without_the_key(server, monkeypatch):
     monkeypatch.setenv("TEST_LLM_KEY", SECRET)
-    lm = OpenAICompatibleLM(server.url, "broken", api_key_env="TEST_LLM_KEY", max_retries=1)
+    lm = OpenAICompatibleLM(base_url=server.url, model="broken", api_key_env="TEST_LLM_KEY", max_retries=1)
     with pytest.raises(LLMServerError) as error:
         lm.generate(["hi"])
     message = str(error.value)
@@ -109,7 +109,7 @@ def test_persistent_500_gives_clear_error_without_the_key(server, monkeypatch):
 
 
 def test_slow_server_times_out_after_retries(server):
-    lm = OpenAICompatibleLM(server.url, "slow", timeout_s=0.3, max_retries=1)
+    lm = OpenAICompatibleLM(base_url=server.url, model="slow", timeout_s=0.3, max_retries=1)
     started = time.monotonic()
     with pytest.raises(LLMServerError, match="timeout 0.3 s"):
         lm.generate(["hi"])
@@ -124,6 +124,6 @@ def test_unreachable_server_is_a_clear_error():
 
 def test_extra_body_must_be_a_json_object_and_carries_the_repetition_penalty():
     with pytest.raises(ValueError, match="--lm-extra-body must be a JSON object"):
-        OpenAICompatibleLM.from_config(LMConfig(backend="openai", extra_body="[1]"))
-    lm = OpenAICompatibleLM.from_config(LMConfig(backend="openai", extra_body='{"top_k": 0}', repetition_penalty=1.2))
+        OpenAICompatibleLM(LMConfig(backend="openai", extra_body="[1]"))
+    lm = OpenAICompatibleLM(LMConfig(backend="openai", extra_body='{"top_k": 0}', repetition_penalty=1.2))
     assert lm.extra_body == {"repetition_penalty": 1.2, "repeat_penalty": 1.2, "top_k": 0}
