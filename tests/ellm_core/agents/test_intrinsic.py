@@ -65,3 +65,14 @@ def test_apt_with_repeated_embeddings_equals_a_scan_of_every_slot_across_the_rin
     np.testing.assert_allclose(np.concatenate(got), np.concatenate(expected), rtol=1e-5, atol=1e-6)
     assert len(bonus.rows) == int((bonus.counts > 0).sum()) <= 15  # each distinct embedding is held once
     assert bonus.counts.sum() == 37
+
+
+def test_apt_chooses_candidates_by_dot_product_and_still_equals_the_scan_with_many_distinct_embeddings():
+    rng = np.random.default_rng(5)
+    distinct = rng.normal(size=(400, 24)).astype(np.float32)  # more live rows than k + margin: candidates matter
+    batches = [distinct[rng.integers(400, size=1)] for _ in range(600)]
+    bonus = APTBonus(24, k=12, memory_size=250)
+    expected = _plain_apt(batches, k=12, memory_size=250)
+    got = [bonus(batch, [""]) for batch in batches]
+    assert len(bonus.rows) > bonus.k + bonus.margin
+    np.testing.assert_allclose(np.concatenate(got), np.concatenate(expected), rtol=1e-5, atol=1e-6)
