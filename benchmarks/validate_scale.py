@@ -53,9 +53,9 @@ def main() -> None:
     args = parser.parse_args()
     users = args.users or (1000 if args.quick else 5000)
 
-    from recrl.metrics import EmbeddingCosine
-    from recrl.validate import pair_scores
-    from recrl.validation_stats import evaluate_scores
+    from recrl.validation.metrics import EmbeddingCosine
+    from recrl.validation.stats import evaluate_scores
+    from recrl.validation.validate import pair_scores
 
     pairs, goals, texts = synthetic(users, args.pairs_per_user, args.items, args.goals_per_user)
     unique = list(dict.fromkeys([g for gs in goals.values() for g in gs] + list(texts.values())))

@@ -11,7 +11,7 @@ from ellm_core.cli import run_handler, setup_logging
 from recrl.browse.cli import add_browse_command
 from recrl.data.cli import add_data_command
 from recrl.rationale.cli import add_rationale_command
-from recrl.validate_cli import add_validate_command
+from recrl.validation.cli import add_validate_command
 
 #: name -> function adding the subcommand's parser to the ``recrl`` subparsers.
 COMMANDS: dict[str, Callable[[argparse._SubParsersAction], None]] = {

@@ -70,6 +70,13 @@ def test_the_core_never_imports_recrl():
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
+def test_recrls_top_folder_holds_only_its_cli_and_each_part_is_a_package():
+    top = sorted(path.name for path in (ROOT / "recrl").glob("*.py"))
+    assert top == ["__init__.py", "cli.py"]
+    assert {path.parent.name for path in (ROOT / "recrl").glob("*/__init__.py")} == {
+        "browse", "data", "rationale", "validation"}
+
+
 def test_the_lm_protocol_imports_no_backend():
     assert imports("ellm_core.lm.base") & BACKENDS == set()
     assert imports("ellm_core.lm.registry") & BACKENDS == set()  # by name, imported on demand
@@ -99,6 +106,7 @@ def test_old_module_paths_still_import_with_a_deprecation_warning():
     import sys
 
     import ellm_core  # noqa: F401  (installs the finder)
+    import recrl  # noqa: F401  (adds recrl's moved modules)
     from ellm_core._moved import MOVED
 
     for old, new in MOVED.items():

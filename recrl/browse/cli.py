@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
-from recrl.browse.train import BrowseOptions, browse_train_defaults
+from recrl.browse.options import BrowseOptions, browse_train_defaults
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ The observation is the item indices ``[current, slot 1 .. slot K]``; the agent r
 after a step ``caption`` (the opened product's title and description; ``""`` after "show other
 candidates"), ``item_id`` and ``user_id``. With ``reward_model="content-knn"`` the environment's own reward is a
 description-based one instead of 0: for an opened product, the user's content-kNN rating prediction minus their mean
-train rating (:func:`recrl.content.content_knn` over their rated **train** items; no held-out rating is read). With ``eval_mode=True`` (evaluation only) a step's info also
+train rating (:func:`recrl.validation.content.content_knn` over their rated **train** items; no held-out rating is read). With ``eval_mode=True`` (evaluation only) a step's info also
 carries ``held_out_rating`` (NaN when the user has no held-out rating of the opened item) and the final step
 ``session``: the opened items with their held-out ratings, liked share and NDCG.
 
@@ -31,8 +31,8 @@ from gymnasium import spaces
 
 from recrl.browse.catalog import Catalog, load_catalog
 from recrl.browse.metrics import session_summary
-from recrl.content import content_knn
 from recrl.rationale.generate import read_rationales
+from recrl.validation.content import content_knn
 
 SHOW_OTHERS = "show other candidates"
 #: The environment's own reward: none (0), or a description-based one from the user's train ratings.

@@ -19,8 +19,8 @@ from tqdm.auto import tqdm
 
 from recrl.browse.env import ProductBrowseEnv
 from recrl.browse.metrics import ANCHORS, METRICS, REFERENCE
+from recrl.browse.options import BrowseOptions, load_options
 from recrl.browse.report import write_report
-from recrl.browse.train import BrowseOptions, load_options
 
 Policy = Callable[[ProductBrowseEnv, dict], int]
 
@@ -36,10 +36,10 @@ def popularity_policy(env: ProductBrowseEnv, info: dict) -> int:
 
 
 def cf_policy(options: BrowseOptions, seed: int = 0) -> Policy:
-    """Open the candidate whose rating the MF anchor (:mod:`recrl.anchors`, fitted on the train ratings) predicts
+    """Open the candidate whose rating the MF anchor (:mod:`recrl.validation.anchors`, fitted on the train ratings) predicts
     highest for the session's user: the collaborative-filtering upper anchor of a browsing agent."""
-    from recrl.anchors import Anchor
     from recrl.data.prepared import load_prepared
+    from recrl.validation.anchors import Anchor
 
     model = Anchor("MF", load_prepared(options.data).part("train"), seed=seed)
 

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from recrl.browse.env import ProductBrowseEnv
 from recrl.browse.evaluate import agent_policy
-from recrl.browse.train import load_options
+from recrl.browse.options import load_options
 
 
 def trace_sessions(run_dir: str | Path, episodes: int = 3, seed: int = 0) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@
 #     a shuffled control and popularity, with the personal-signal statistics;
 #  5. browse at full scale: `ellm sweep results/recrl/sweep-browse.yaml`;
 #  6. the strongest description-based reward from a user's own history, chosen on the validation split and reported
-#     on the test split beside popularity and the CF anchors (python -m recrl.strongest).
+#     on the test split beside popularity and the CF anchors (python -m recrl.validation.strongest).
 set -euo pipefail
 BIN=${BIN:-.venv/bin}
 OUT=results/recrl
@@ -48,5 +48,5 @@ if [[ $STEPS == *5* ]]; then
   $BIN/ellm sweep results/recrl/sweep-browse.yaml   # copies its summaries into results/recrl/browse-20k
 fi
 if [[ $STEPS == *6* ]]; then
-  $BIN/python -m recrl.strongest --data $DATA --out $OUT/strongest
+  $BIN/python -m recrl.validation.strongest --data $DATA --out $OUT/strongest
 fi

@@ -141,7 +141,7 @@ def test_items_without_description_are_captioned_by_title_and_empty_catalogues_f
 
 
 def test_the_content_knn_reward_reads_the_users_train_ratings_only(catalog):
-    from recrl.content import content_knn
+    from recrl.validation.content import content_knn
 
     plain = make(catalog)
     plain.reset(seed=0, options={"user_id": "u1"})

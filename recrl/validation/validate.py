@@ -10,7 +10,7 @@ separate curve). Goal sources compared:
 - any ``--extra-goals LABEL=PATH`` (e.g. the base model's rationales);
 - ``shuffled``: the primary goals of *another* user (a seeded derangement) — a control that should be worse;
 - ``popularity``: the item's train interaction count, no goals at all;
-- the collaborative-filtering anchors of :mod:`recrl.anchors` (item mean, user + item bias, MF): what a
+- the collaborative-filtering anchors of :mod:`recrl.validation.anchors` (item mean, user + item bias, MF): what a
   recommender fitted on the train ratings reaches on the same pairs.
 
 Unique texts are embedded once (cache), scores are computed user-chunk by user-chunk as matrix products, so
@@ -31,16 +31,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ellm_core.config import option, save_config
-from recrl.anchors import anchor_scores
 from recrl.data.prepared import PreparedData, load_prepared
-from recrl.learned_metric import goal_text, train_learned_metric
-from recrl.metrics import metric
 from recrl.rationale.generate import read_rationales
-from recrl.validation_stats import STATISTICS, evaluate_scores, personal_signal, threshold_curve
+from recrl.validation.anchors import anchor_scores
+from recrl.validation.learned_metric import goal_text, train_learned_metric
+from recrl.validation.metrics import metric
+from recrl.validation.stats import STATISTICS, evaluate_scores, personal_signal, threshold_curve
 
 logger = logging.getLogger(__name__)
 
-#: Metrics trained on the train split by ``recrl validate`` (name -> hard negatives, see recrl.learned_metric).
+#: Metrics trained on the train split by ``recrl validate`` (name -> hard negatives, see recrl.validation.learned_metric).
 LEARNED = {"learned": "any", "learned-taste": "popularity-matched"}
 
 
@@ -137,7 +137,7 @@ def goal_sources(config: ValidateConfig, data: PreparedData, users: list[str]) -
 
 def validate(config: ValidateConfig) -> dict[str, Any]:
     """Run the validation; writes report.json, report.md and plots into ``config.out`` and returns the report."""
-    from recrl.validation_plots import plot_all, plot_personal
+    from recrl.validation.plots import plot_all, plot_personal
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from recrl.metrics import available_metrics, metric
+from recrl.validation.metrics import available_metrics, metric
 
 DESCRIPTIONS = ["A light summer dress with pockets, red cotton.", "Heavy winter boots for hiking in snow.",
                 "A thriller film about a bank heist with an ensemble cast."]

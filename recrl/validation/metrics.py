@@ -6,7 +6,7 @@ depend on a corpus (``tfidf-cosine``, ``bm25``) are fitted on the whole catalogu
 
 - ``sbert-cosine`` (``sbert-cosine:MODEL`` for another embedder of the core; ``hashing`` works offline fast),
 - ``tfidf-cosine`` (scikit-learn), ``bm25`` (the ``bm25s`` package, Okapi BM25), ``jaccard`` (token sets),
-- ``learned:PATH``: a sentence-transformer fine-tuned by :mod:`recrl.learned_metric`, cosine of its embeddings.
+- ``learned:PATH``: a sentence-transformer fine-tuned by :mod:`recrl.validation.learned_metric`, cosine of its embeddings.
 
 Example:
     >>> m = metric("jaccard")
@@ -98,7 +98,7 @@ def _learned(argument: str) -> DescriptionMetric:
 
     if not argument or not (Path(argument) / "config_sentence_transformers.json").is_file():
         raise ValueError(f"learned metric needs learned:PATH of a model saved by `recrl validate` / "
-                         f"recrl.learned_metric (got {argument!r})")
+                         f"recrl.validation.learned_metric (got {argument!r})")
     return EmbeddingCosine(argument)
 
 

@@ -3,7 +3,7 @@ import pytest
 from scipy import stats
 from sklearn.metrics import ndcg_score, roc_auc_score
 
-from recrl.validation_stats import (
+from recrl.validation.stats import (
     evaluate_scores,
     partial_spearman,
     personal_signal,
@@ -106,7 +106,7 @@ def test_partial_spearman_removes_a_shared_cause():
 
 
 def test_the_per_user_spearman_ignores_who_rates_generously():
-    from recrl.validation_stats import evaluate_scores
+    from recrl.validation.stats import evaluate_scores
 
     # two users rank their items perfectly, but one rates everything 2 higher: the global ρ is diluted by the
     # offset, the mean per-user ρ is 1

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recrl.strongest import CANDIDATES, StrongestConfig, candidate_scores, main
+from recrl.validation.strongest import CANDIDATES, StrongestConfig, candidate_scores, main
 
 ROOT2 = math.sqrt(0.5)
 VECTORS = {"a": np.array([1.0, 0.0]), "b": np.array([0.0, 1.0]), "c": np.array([ROOT2, ROOT2]), "x": np.array([1.0, 0.0])}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from recrl.metrics import available_metrics
+from recrl.validation.metrics import available_metrics
 
 
 def add_validate_command(commands: argparse._SubParsersAction) -> None:
     """Add ``validate`` to the ``recrl`` parser."""
-    from recrl.validate import PRESETS, ValidateConfig
+    from recrl.validation.validate import PRESETS, ValidateConfig
 
     parser = commands.add_parser(
         "validate", help="correlate the ELLM reward with held-out ratings (Spearman, Kendall, AUC, NDCG@10)",
@@ -37,7 +37,7 @@ def add_validate_command(commands: argparse._SubParsersAction) -> None:
 
 def run_validate(args: argparse.Namespace) -> int:
     """Handler of ``recrl validate``."""
-    from recrl.validate import ValidateConfig, format_table, validate
+    from recrl.validation.validate import ValidateConfig, format_table, validate
 
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(ValidateConfig) if hasattr(args, f.name)}
     if values.get("metrics") is None:

@@ -1,4 +1,4 @@
-"""Content-based rating prediction from a user's own history: the kNN of :mod:`recrl.strongest`, also the
+"""Content-based rating prediction from a user's own history: the kNN of :mod:`recrl.validation.strongest`, also the
 ``reward_model="content-knn"`` reward of ``recrl/ProductBrowse-v0``."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ Two variants of the hard negative (``negatives``):
 
 The loss is ``MultipleNegativesRankingLoss`` (in-batch negatives plus the hard negative), trained with
 sentence-transformers' own trainer. The result is saved as a sentence-transformer directory plus
-``learned_metric.json`` and used as ``learned:PATH`` in :mod:`recrl.metrics`. It learns which descriptions a
+``learned_metric.json`` and used as ``learned:PATH`` in :mod:`recrl.validation.metrics`. It learns which descriptions a
 user's own words point to, which plain cosine on a general-purpose embedder does not.
 """
 

@@ -15,7 +15,7 @@ other user's ratings): the item descriptions are embedded once (``--embedder``, 
 
 The candidate with the highest ROC-AUC (liked vs disliked) on the validation split (``valid``: goals from train) is
 the chosen one. All are then scored on the test split with ``recrl validate``'s statistics and bootstrap, beside
-popularity and the CF anchors of :mod:`recrl.anchors`. ``python -m recrl.strongest --help``.
+popularity and the CF anchors of :mod:`recrl.validation.anchors`. ``python -m recrl.validation.strongest --help``.
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ellm_core.config import option, save_config
-from recrl.anchors import anchor_scores
-from recrl.content import content_knn
 from recrl.data.prepared import load_prepared
-from recrl.validation_stats import STATISTICS, evaluate_scores
+from recrl.validation.anchors import anchor_scores
+from recrl.validation.content import content_knn
+from recrl.validation.stats import STATISTICS, evaluate_scores
 
 logger = logging.getLogger(__name__)
 
@@ -172,11 +172,11 @@ STAT_HEADERS = {"spearman": "Spearman ρ", "user_spearman": "mean per-user ρ", 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m recrl.strongest``: run the selection and print its table."""
+    """``python -m recrl.validation.strongest``: run the selection and print its table."""
     from ellm_core.cli import setup_logging
     from ellm_core.config import add_dataclass_arguments, dataclass_from_args
 
-    parser = argparse.ArgumentParser(prog="python -m recrl.strongest", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recrl.validation.strongest", description=__doc__.splitlines()[0])
     add_dataclass_arguments(parser, StrongestConfig)
     args = parser.parse_args(argv)
     setup_logging(0)

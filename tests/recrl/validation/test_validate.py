@@ -6,9 +6,9 @@ import pytest
 
 from recrl.cli import main
 from recrl.data.prepared import load_prepared
-from recrl.learned_metric import build_triplets, train_learned_metric
-from recrl.metrics import Jaccard, metric
-from recrl.validate import own_liked_goals, pair_scores, shuffled
+from recrl.validation.learned_metric import build_triplets, train_learned_metric
+from recrl.validation.metrics import Jaccard, metric
+from recrl.validation.validate import own_liked_goals, pair_scores, shuffled
 
 
 def test_pair_scores_take_the_max_over_the_users_goals():
@@ -90,7 +90,7 @@ def test_learned_metric_trains_saves_and_loads(tmp_path, tiny_prepared):
 
 
 def test_taste_triplets_match_the_negative_to_the_positive_in_popularity(tiny_prepared):
-    from recrl.learned_metric import MATCH_LOG_POPULARITY, log_popularity
+    from recrl.validation.learned_metric import MATCH_LOG_POPULARITY, log_popularity
 
     data = load_prepared(tiny_prepared)
     popularity = log_popularity(data)

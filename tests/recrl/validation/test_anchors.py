@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recrl.anchors import ANCHORS, Anchor, _surprise_trainset, anchor_scores
+from recrl.validation.anchors import ANCHORS, Anchor, _surprise_trainset, anchor_scores
 
 
 def additive(users=6, items=5) -> pd.DataFrame:
