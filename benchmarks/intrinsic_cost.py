@@ -18,13 +18,14 @@ between machines; absolute times name the CPU printed at the top.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
 import torch
 
 from ellm_core.agents.intrinsic import APTBonus, RNDBonus
-from ellm_core.hardware import describe_line
+from ellm_core.hardware import describe, describe_line
 
 
 class ScanAPT(APTBonus):
@@ -62,20 +63,21 @@ def per_step_ms(bonus, embeddings: np.ndarray) -> tuple[float, np.ndarray]:
     return (time.perf_counter() - start) / len(embeddings) * 1e3, out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--distinct", type=int, default=5000, help="distinct observations the stream draws from")
     parser.add_argument("--steps", type=int, default=2000, help="timed steps per variant")
     parser.add_argument("--dim", type=int, default=384, help="embedding size (the default embedder's)")
-    args = parser.parse_args()
+    parser.add_argument("--memory", type=int, default=10_000, help="APT's memory slots (the runs': 10,000)")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(describe_line())
-    warm = stream(args.distinct, 10_000, args.dim)[:, 0, :]  # fills the 10,000-slot memory
+    warm = stream(args.distinct, args.memory, args.dim)[:, 0, :]  # fills the memory
     timed = stream(args.distinct, args.steps, args.dim, seed=1)
     rows = []
     apts = {}
     for name, cls in (("APT scan (before)", ScanAPT), ("APT candidates (now)", APTBonus)):
-        apt = cls(args.dim)
+        apt = cls(args.dim, memory_size=args.memory)
         apt(warm, [""] * len(warm))
         apts[name] = per_step_ms(apt, timed)
         live = len(apt.rows)
@@ -91,14 +93,19 @@ def main() -> None:
         rows.append((name, rnds[name][0]))
     (_, before), (_, now) = rnds.values()
     np.testing.assert_allclose(now, before, rtol=1e-3, atol=1e-4)
-    print(f"APT memory: 10,000 slots holding {live} distinct embeddings (of {args.distinct}); {args.steps} timed "
+    print(f"APT memory: {args.memory:,} slots holding {live} distinct embeddings (of {args.distinct}); {args.steps} timed "
           f"steps; dim {args.dim}")
     print(f"{'variant':<30}{'ms/step':>10}")
     for name, ms in rows:
         print(f"{name:<30}{ms:>10.3f}")
     print(f"APT speed-up: {rows[0][1] / rows[1][1]:.1f}x; RND speed-up: {rows[2][1] / rows[3][1]:.1f}x "
           "(same bonuses within float tolerance)")
+    print(json.dumps({"benchmark": "intrinsic_cost", "distinct": args.distinct, "live_rows": live, "steps": args.steps,
+                      "ms_per_step": {name: round(ms, 3) for name, ms in rows},
+                      "apt_speedup": round(rows[0][1] / rows[1][1], 2), "rnd_speedup": round(rows[2][1] / rows[3][1], 2),
+                      **describe(1)}))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -109,13 +109,22 @@ def crafter_rows() -> list[tuple[str, str, str]]:
     guided = [row["last_mean"] for name, row in probe.items() if name.startswith("wood in hand:")
               and "novelty" not in name]
     tree = [row["last_mean"]["place_table"] for name, row in probe.items() if name.startswith("from a tree:")]
+    row = "qwen-chain-mat-two-pay3"  # the LM's chain with its materials: the 100k row taken to 1M
     chain = (f"The crafting-chain probe (oracle goals at 0.99, 3 seeds each) separates the learner from the goals: "
              f"starting with wood, every goal-guided learner makes a table and a wood pickaxe in "
              f"{100 * min(min(r['place_table'], r['make_wood_pickaxe']) for r in guided):.0f}–100 % of its last "
              f"episodes; starting from a tree, no learner places a table in more than {100 * max(tree):.0f} % "
-             "(30k steps). Trees vanish when cut and a table takes two wood, which a goal paid once an episode "
-             "never asks for (paying each goal up to 3 times does not fix it at that budget): getting the wood, not "
-             "the learner, is where the chain breaks")
+             "(30k steps): getting the wood, not the learner, is where the chain breaks. **Asked what must come first "
+             "and what to collect for it**, the 1.5B answers wood for the table and the wood tools; with those goals "
+             f"(two active, each paid up to 3 times, shown to the agent) at 0.99 the agent places a table in "
+             f"{k100.rate(row, 'place_table')} of its episodes and makes a wood pickaxe in "
+             f"{k100.rate(row, 'make_wood_pickaxe')} at 100k ({k100.seeds(row)} seeds; the 1.5B's plain ranking "
+             f"{k100.rate('qwen-ranked', 'place_table')} and {k100.rate('qwen-ranked', 'make_wood_pickaxe')})")
+    if m1.seeds(row):
+        chain += (f"; at 1M {m1.rate(row, 'place_table')} and {m1.rate(row, 'make_wood_pickaxe')} "
+                  f"({m1.seeds(row)} of 3 seeds so far), score {m1.mean(row, 'score')} against novelty's "
+                  f"{m1.mean('novelty', 'score')}, {m1.mean(row)} achievements per episode against "
+                  f"{m1.mean('novelty')}")
     default = (f"Yes: {k100.mean('ellm-distilled')} achievements per episode against {k100.mean('none')} "
                f"({p_value(k100.test('none', 'ellm-distilled')[1])}) at 100k with the default (distilled) goals, but "
                f"{k100.false_pay('ellm-distilled')} of the pay goes to goals naming another achievement (near matches "
@@ -128,7 +137,7 @@ def crafter_rows() -> list[tuple[str, str, str]]:
     return [
         ("Does ELLM beat no bonus at the paper's threshold (0.99) with an offline LM?", paper, "paper.md"),
         ("Where does ELLM stand at 1M steps against the paper's unsupervised baselines?", stand, "crafter.md"),
-        ("Why do goal-guided agents not climb the crafting chain?", chain, "crafter.md"),
+        ("Can goal-guided agents climb the crafting chain?", chain, "crafter.md"),
         ("At the reward's default threshold (0.5)?", default, "crafter.md"),
         ("Does ELLM pretraining help fine-tuning with task reward?", tuned, "crafter.md"),
     ]

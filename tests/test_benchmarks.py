@@ -52,6 +52,16 @@ def test_the_probe_runs_its_variants_and_writes_a_table_that_recomputes_from_the
     assert "reward only (today)" in capsys.readouterr().out
 
 
+def test_the_intrinsic_cost_benchmark_times_both_pairs_and_checks_they_agree(capsys):
+    cost = load("intrinsic_cost")
+    assert cost.main(["--steps", "40", "--distinct", "300", "--memory", "200", "--dim", "32"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line["benchmark"] == "intrinsic_cost" and line["live_rows"] > 28  # more rows than k + margin
+    assert set(line["ms_per_step"]) == {"APT scan (before)", "APT candidates (now)", "RND per-tensor Adam (before)",
+                                        "RND fused Adam (now)"}
+    assert line["apt_speedup"] > 0 and line["rnd_speedup"] > 0 and line["isa"]
+
+
 @pytest.mark.parametrize("path", sorted((BENCHMARKS.parent / "results" / "speed").glob("*.txt")), ids=lambda p: p.name)
 def test_every_committed_benchmark_output_says_which_hardware_it_came_from(path):
     text = path.read_text(encoding="utf-8")
