@@ -47,8 +47,8 @@ class ScanAPT(APTBonus):
 
 def stream(distinct: int, steps: int, dim: int, seed: int = 0) -> np.ndarray:
     """Unit embeddings drawn from ``distinct`` observations with a skewed frequency (some views recur often)."""
-    rng = np.random.default_rng(seed)
-    pool = rng.normal(size=(distinct, dim)).astype(np.float32)
+    pool = np.random.default_rng(0).normal(size=(distinct, dim)).astype(np.float32)  # the same observations
+    rng = np.random.default_rng(seed)  # drawn in another order
     pool /= np.linalg.norm(pool, axis=1, keepdims=True)
     weights = 1.0 / np.arange(1, distinct + 1) ** 0.5
     return pool[rng.choice(distinct, size=steps, p=weights / weights.sum())][:, None, :]
