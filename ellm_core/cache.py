@@ -20,6 +20,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,8 @@ class SQLiteCache:
         try:
             self._connection()  # fail early on an unusable path
         except sqlite3.DatabaseError as error:  # not a database, or damaged beyond opening
+            if _is_busy(error):  # another process kept it locked for the whole timeout: not damage
+                raise
             raise cache_damaged(self.path, error) from None
 
     def _connection(self) -> sqlite3.Connection:
@@ -92,7 +95,24 @@ class SQLiteCache:
         connection = getattr(self._local, "connection", None)
         if connection is not None and self._local.pid == os.getpid():
             return connection
-        connection = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+        # Switching to WAL and creating the table can meet another process doing the same; SQLite answers that
+        # "database is locked" at once, without its busy timeout, so the set-up is retried until the timeout.
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            connection = sqlite3.connect(self.path, timeout=self.timeout_s, isolation_level=None)
+            try:
+                self._set_up(connection)
+                break
+            except sqlite3.OperationalError as error:
+                connection.close()
+                if not _is_busy(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self._local.connection, self._local.pid = connection, os.getpid()
+        return connection
+
+    def _set_up(self, connection: sqlite3.Connection) -> None:
+        """WAL journal and the table; a read-only file or folder only warns (its entries are still read)."""
         try:
             if self.path != ":memory:":
                 connection.execute("PRAGMA journal_mode=WAL")
@@ -101,13 +121,11 @@ class SQLiteCache:
                 "CREATE TABLE IF NOT EXISTS cache (namespace TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
                 " PRIMARY KEY (namespace, key)) WITHOUT ROWID"
             )
-        except sqlite3.OperationalError as error:  # a read-only file or folder: reads still work
+        except sqlite3.OperationalError as error:
             if "readonly" not in str(error) and "read-only" not in str(error):
                 raise
             logger.warning("the cache %s is read-only (%s): its entries are read, new ones are not stored",
                            self.path, error)
-        self._local.connection, self._local.pid = connection, os.getpid()
-        return connection
 
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, bytes]:
         """Values found for ``keys`` (missing keys are absent); updates the hit/miss counters. A damaged page met
@@ -123,7 +141,7 @@ class SQLiteCache:
                     f"SELECT key, value FROM cache WHERE namespace = ? AND key IN ({marks})", [namespace, *chunk]
                 ).fetchall()
             except sqlite3.DatabaseError as error:
-                if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                if _is_busy(error):
                     raise
                 raise cache_damaged(self.path, error) from None
             found.update((key, bytes(value)) for key, value in rows)
@@ -149,7 +167,7 @@ class SQLiteCache:
                 raise
             connection.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            if "locked" in str(error) or "busy" in str(error):
+            if _is_busy(error):
                 raise
             if not self.write_failures:
                 logger.warning("the cache %s cannot store new entries (%s): they are used uncached and computed "
@@ -193,6 +211,11 @@ class SQLiteCache:
         if connection is not None and self._local.pid == os.getpid():
             connection.close()
         self._local.connection = None
+
+
+def _is_busy(error: BaseException) -> bool:
+    """Whether SQLite's error is another process's lock (worth waiting for), not damage."""
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
 def open_cache(path: str | Path | None) -> SQLiteCache | None:
