@@ -120,7 +120,14 @@ def crafter_rows() -> list[tuple[str, str, str]]:
              f"{k100.rate(row, 'place_table')} of its episodes and makes a wood pickaxe in "
              f"{k100.rate(row, 'make_wood_pickaxe')} at 100k ({k100.seeds(row)} seeds; the 1.5B's plain ranking "
              f"{k100.rate('qwen-ranked', 'place_table')} and {k100.rate('qwen-ranked', 'make_wood_pickaxe')})")
-    if m1.seeds(row):
+    if m1.seeds(row) >= 3:
+        chain += (f"; at 1M × {m1.seeds(row)} seeds {m1.rate(row, 'place_table')} and "
+                  f"{m1.rate(row, 'make_wood_pickaxe')}, score {m1.mean_std(row)} against novelty's "
+                  f"{m1.mean_std('novelty')} ({m1.versus('novelty', row, 'score')}) and no bonus's "
+                  f"{m1.mean_std('none')} ({m1.versus('none', row, 'score')}); {m1.mean(row)} achievements per "
+                  f"episode against novelty's {m1.mean('novelty')} ({m1.versus('novelty', row)}): **below novelty on "
+                  "both metrics**")
+    elif m1.seeds(row):
         chain += (f"; at 1M {m1.rate(row, 'place_table')} and {m1.rate(row, 'make_wood_pickaxe')} "
                   f"({m1.seeds(row)} of 3 seeds so far), score {m1.mean(row, 'score')} against novelty's "
                   f"{m1.mean('novelty', 'score')}, {m1.mean(row)} achievements per episode against "
