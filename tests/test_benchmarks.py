@@ -62,6 +62,20 @@ def test_the_intrinsic_cost_benchmark_times_both_pairs_and_checks_they_agree(cap
     assert line["apt_speedup"] > 0 and line["rnd_speedup"] > 0 and line["isa"]
 
 
+def test_the_background_threads_benchmark_times_both_thread_counts_alone_and_beside_the_lm(capsys):
+    bench = load("background_threads")
+    assert bench.main(["--seconds", "0.2", "--cores", "2"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert line["benchmark"] == "background_threads" and line["isa"]
+    assert len(line["calls_per_s"]) == 4 and all(rate > 0 for rate in line["calls_per_s"].values())
+    assert line["speedup_beside_lm"] > 0 and all(rate > 0 for rate in line["lm_products_per_s"].values())
+
+
+def test_the_stand_in_captions_are_distinct():
+    texts = load("background_threads").captions(5000, 0)
+    assert len(set(texts)) == 5000
+
+
 @pytest.mark.parametrize("path", sorted((BENCHMARKS.parent / "results" / "speed").glob("*.txt")), ids=lambda p: p.name)
 def test_every_committed_benchmark_output_says_which_hardware_it_came_from(path):
     text = path.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
-from ellm_core.assembly import assemble, load_agent, load_train_config
+from ellm_core.assembly import assemble, load_agent, load_train_config, loop_threads
 from ellm_core.config import save_config
 from ellm_core.embed import HashingEmbedder
 from ellm_core.goals import DistilledGoals, OracleGoals
@@ -75,6 +75,30 @@ def test_assemble_builds_the_parts_each_reward_needs(tmp_path):
     distilled.goal_source.close()
     for parts in (oracle, novelty, distilled):
         parts.envs.close()
+
+
+def test_a_background_lm_and_the_loop_split_the_cores(monkeypatch):
+    """With the LM in the background the loop's embedder and learner take the cores its LM leaves; otherwise all."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # a 2-core sweep cell
+    distilled = updated(TrainConfig(), reward="ellm", goal_source="distilled")
+    assert loop_threads(distilled) == 1  # the LM left on "all cores" (0) gets half
+    assert loop_threads(updated(distilled, goal_source="lm", lm_async=True)) == 1
+    assert loop_threads(updated(distilled, goal_source="lm")) == 0  # synchronous: one at a time, all cores each
+    assert loop_threads(updated(distilled, reward="novelty")) == 0
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    assert loop_threads(updated(distilled, lm={"threads": 2})) == 6
+    assert loop_threads(updated(distilled, lm={"threads": 9})) == 1
+
+
+def test_the_embedder_gets_the_loops_threads(monkeypatch):
+    import ellm_core.embed as embed
+
+    built = []
+    monkeypatch.setattr(embed, "CTranslate2Embedder", lambda **kwargs: built.append(kwargs) or HashingEmbedder(8))
+    embed.make_embedder("default", threads=1)
+    embed.make_embedder("minilm-int8", threads=3)
+    embed.make_embedder("default")
+    assert [kwargs["threads"] for kwargs in built] == [1, 3, 0]
 
 
 def test_load_agent_reads_a_fresh_run_and_says_what_is_missing(tmp_path):
