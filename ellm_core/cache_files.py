@@ -7,7 +7,8 @@ machine or another, start with those answers (``ellm sweep`` imports it as a set
 
     {"namespace": "llm", "key": "<sha256 of identity, kind and prompt>", "value": <the cached JSON answer>}
 
-The file is gzip-compressed when its name ends in ``.gz``. Import never replaces an entry the cache already has.
+The file is gzip-compressed when its name ends in ``.gz``. Import never replaces an entry the cache already has;
+export never drops an entry of the file it replaces (answers exported on another machine stay).
 Import also reads a label file of ranked goals (:mod:`ellm_core.goals.labels`, written by ``ellm crafter prewarm
 --labels-out``): each of its situations becomes the cache entry that a run with the same LM reads.
 """
@@ -37,18 +38,34 @@ def _open(path: Path, mode: str):
 
 
 def export_cache(cache: SQLiteCache, path: str | Path, namespace: str = "llm") -> int:
-    """Write ``namespace`` of ``cache`` to ``path`` (atomically: a temporary file renamed); returns the entry count."""
+    """Write ``namespace`` of ``cache`` to ``path`` (atomically: a temporary file renamed); returns the entry count.
+
+    Nothing is lost: entries of an earlier export at ``path`` that the cache lacks (answers from another machine's
+    cache) are kept, and with no entries at all no file is written."""
     path = Path(path)
+    earlier: dict[str, bytes] = {}
+    if path.is_file():
+        try:
+            earlier = {key: value for (ns, key), value in read_entries(path).items() if ns == namespace}
+        except ValueError as error:
+            raise ValueError(f"{path} cannot be read, so writing over it could lose its entries: move it aside and "
+                             f"export again ({error})") from None
+    current = {key: value for key, value in cache.items(namespace)}
+    kept = len(earlier.keys() - current.keys())
+    entries = {key: unpack_json(value) for key, value in {**earlier, **current}.items()}
+    if not entries:
+        logger.info("no %s entries in %s: nothing written to %s", namespace, cache.path, path)
+        return 0
+    if kept:
+        logger.info("%d entries of the earlier %s are not in %s: kept", kept, path, cache.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp" + path.suffix)
-    count = 0
     with _open(temporary, "w") as handle:
-        for key, value in cache.items(namespace):
-            handle.write(json.dumps({"namespace": namespace, "key": key, "value": unpack_json(value)},
+        for key in sorted(entries):
+            handle.write(json.dumps({"namespace": namespace, "key": key, "value": entries[key]},
                                     ensure_ascii=False) + "\n")
-            count += 1
     temporary.replace(path)
-    return count
+    return len(entries)
 
 
 def _export_entries(path: Path):

@@ -14,6 +14,26 @@ from ellm_core.cache_files import export_cache, import_cache
 from ellm_core.cli import main
 
 
+def test_an_export_keeps_the_earlier_files_entries_and_writes_nothing_from_an_empty_cache(tmp_path):
+    export = tmp_path / "answers.jsonl.gz"
+    first = SQLiteCache(tmp_path / "first.sqlite")  # another machine's cache, exported and committed
+    first.put_many("llm", {"a": pack_json(["eat cow"]), "b": pack_json(["drink water"])})
+    assert export_cache(first, export) == 2
+    second = SQLiteCache(tmp_path / "second.sqlite")  # this machine's: one answer again, one new
+    second.put_many("llm", {"b": pack_json(["drink water"]), "c": pack_json(["collect wood"])})
+    assert export_cache(second, export) == 3
+    merged = SQLiteCache(tmp_path / "merged.sqlite")
+    assert import_cache(merged, export) == (3, 0)
+    assert unpack_json(merged.get_many("llm", ["a"])["a"]) == ["eat cow"]
+    before = export.read_bytes()
+    assert export_cache(SQLiteCache(tmp_path / "empty.sqlite"), export) == 3 and export.read_bytes() == before
+    assert export_cache(SQLiteCache(tmp_path / "empty.sqlite"), tmp_path / "new.jsonl.gz") == 0
+    assert not (tmp_path / "new.jsonl.gz").exists()  # no empty file beside the results
+    export.write_bytes(before[: len(before) // 2])  # cut short: its entries cannot be kept, so nothing is written
+    with pytest.raises(ValueError, match="move it aside"):
+        export_cache(second, export)
+
+
 @pytest.mark.parametrize("name", ["answers.jsonl", "answers.jsonl.gz"])
 def test_export_then_import_round_trips_the_llm_answers_only(tmp_path, name):
     import numpy as np
