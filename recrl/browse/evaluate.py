@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from recrl.browse.env import ProductBrowseEnv
 from recrl.browse.metrics import ANCHORS, METRICS, REFERENCE
 from recrl.browse.options import BrowseOptions, load_options
+from recrl.browse.recorded import confirmed, load_recorded
 from recrl.browse.report import write_report
 
 Policy = Callable[[ProductBrowseEnv, dict], int]
@@ -103,24 +104,29 @@ def score(sessions: list[dict]) -> dict[str, float]:
 
 
 def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu",
-                  bootstrap: int = 1000) -> dict[str, Any]:
-    """Scores of each run and of the random/popularity policies on the same sessions, grouped by reward, and
-    each group's paired difference from ``DQN + none`` (when among the runs) over those sessions."""
+                  bootstrap: int = 1000, recorded: dict[str, list[dict]] | None = None,
+                  check: int = 20) -> dict[str, Any]:
+    """Scores of each run and of the random/popularity/CF policies on the same sessions, grouped by reward, and
+    each group's paired difference from ``DQN + none`` (when among the runs) over those sessions. ``recorded``
+    (:func:`recrl.browse.recorded.load_recorded`): sessions of earlier replays, kept for a run or policy whose
+    first ``check`` sessions replay the same."""
     if not runs:
         raise ValueError("give at least one run directory")
     options = load_options(runs[0])
     groups: dict[str, list[dict]] = {}
     per_session: dict[str, list[list[dict]]] = {}
-    for run in runs:
-        sessions = run_sessions(agent_policy(run, device), load_options(run), episodes, seed, label=str(run))
-        name = f"DQN + {_reward_of(run)}"
-        groups.setdefault(name, []).append({"run": str(run), **score(sessions)})
+    players = [(f"DQN + {_reward_of(run)}", str(run), lambda run=run: agent_policy(run, device), load_options(run))
+               for run in runs]
+    players += [("random policy", "random policy", lambda: random_policy(np.random.default_rng(seed)), options),
+                ("popularity policy", "popularity policy", lambda: popularity_policy, options),
+                ("CF policy (MF)", "CF policy (MF)", lambda: cf_policy(options, seed), options)]
+    for name, label, policy, run_options in players:
+        def replay(count: int, policy=policy, run_options=run_options, label=label) -> list[dict]:
+            return run_sessions(policy(), run_options, count, seed, label=label)
+
+        sessions = confirmed(label, recorded or {}, episodes, check, replay) or replay(episodes)
+        groups.setdefault(name, []).append({"run": label, **score(sessions)})
         per_session.setdefault(name, []).append(sessions)
-    for name, policy in (("random policy", random_policy(np.random.default_rng(seed))),
-                         ("popularity policy", popularity_policy), ("CF policy (MF)", cf_policy(options, seed))):
-        sessions = run_sessions(policy, options, episodes, seed, label=name)
-        groups[name] = [{"run": name, **score(sessions)}]
-        per_session[name] = [sessions]
     return {"episodes": episodes, "seed": seed, **tables(per_session, groups, bootstrap, seed), "runs": groups,
             "sessions": session_rows(per_session, groups)}
 
@@ -217,11 +223,14 @@ def _reward_of(run: str) -> str:
 
 def sweep_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
     """The end of an ``ellm sweep`` of ``recrl browse train`` (``compare: {kind:
-    "recrl.browse.evaluate:sweep_comparison", episodes: N}``): every finished run on the same test sessions."""
+    "recrl.browse.evaluate:sweep_comparison", episodes: N}``): every finished run on the same test sessions. Runs
+    and policies that ``out`` already recorded are kept when their first ``check`` sessions (default 20) replay the
+    same (``check: 0`` replays everything)."""
     runs = [str(run) for paths in methods.values() for run in paths if (run / "summary.json").is_file()]
     if not runs:
         return {"skipped": "no finished run yet"}
-    report = evaluate_runs(runs, options.get("episodes", 200), options.get("seed", 0),
-                           bootstrap=options.get("bootstrap", 1000))
+    episodes, seed, check = options.get("episodes", 200), options.get("seed", 0), options.get("check", 20)
+    report = evaluate_runs(runs, episodes, seed, bootstrap=options.get("bootstrap", 1000),
+                           recorded=load_recorded(out, episodes, seed) if check else None, check=check)
     write_report(report, out)
     return {"out": str(out), "ndcg": {name: row["ndcg"]["mean"] for name, row in report["policies"].items()}}
