@@ -38,7 +38,8 @@ def comparison_function(kind: str) -> Callable[[dict[str, list[Path]], dict[str,
 
 
 def run_comparison(spec, grid) -> dict[str, Any]:
-    """Aggregate a sweep's cells with the comparison its spec names (default out: ``OUT/compare``)."""
+    """Aggregate a sweep's cells with the comparison its spec names (default out: ``OUT/compare``). The options
+    carry ``results``, the spec's results folder, when it has one: the comparison kept there last time."""
     options = dict(spec.compare)
     kind = options.pop("kind", "crafter")
     function = comparison_function(kind)
@@ -46,6 +47,8 @@ def run_comparison(spec, grid) -> dict[str, Any]:
     for cell in grid:
         methods.setdefault(cell.method, []).append(cell.record)
     out = Path(options.pop("out", Path(spec.out) / "compare"))
+    if spec.results:  # where the kept copy of an earlier comparison lives (a comparison may reuse what it recorded)
+        options.setdefault("results", str(spec.results))
     report = function(methods, options, out)
     logger.info("comparison (%s) written to %s", kind, out)
     return report

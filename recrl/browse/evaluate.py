@@ -224,13 +224,13 @@ def _reward_of(run: str) -> str:
 def sweep_comparison(methods: dict[str, list[Path]], options: dict[str, Any], out: Path) -> dict[str, Any]:
     """The end of an ``ellm sweep`` of ``recrl browse train`` (``compare: {kind:
     "recrl.browse.evaluate:sweep_comparison", episodes: N}``): every finished run on the same test sessions. Runs
-    and policies that ``out`` already recorded are kept when their first ``check`` sessions (default 20) replay the
-    same (``check: 0`` replays everything)."""
+    and policies that the kept comparison (the spec's ``results`` folder, else ``out``) already recorded are kept
+    when their first ``check`` sessions (default 20) replay the same (``check: 0`` replays everything)."""
     runs = [str(run) for paths in methods.values() for run in paths if (run / "summary.json").is_file()]
     if not runs:
         return {"skipped": "no finished run yet"}
     episodes, seed, check = options.get("episodes", 200), options.get("seed", 0), options.get("check", 20)
     report = evaluate_runs(runs, episodes, seed, bootstrap=options.get("bootstrap", 1000),
-                           recorded=load_recorded(out, episodes, seed) if check else None, check=check)
+                           recorded=load_recorded(options.get("results", out), episodes, seed) if check else None, check=check)
     write_report(report, out)
     return {"out": str(out), "ndcg": {name: row["ndcg"]["mean"] for name, row in report["policies"].items()}}

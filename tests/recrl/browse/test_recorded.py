@@ -14,11 +14,12 @@ FAST = {"preset": "smoke", "embedder": "hashing", "catalog-embedder": "hashing",
         "mix": "1,1,1", "session-steps": "5", "eval-sessions": "4", "steps": 100}
 
 
-def _sweep(tmp_path, methods):
+def _sweep(tmp_path, methods, **extra):
     data = write_prepared(tmp_path / "p", users=5, items=15)
     spec = {"command": "recrl browse train", "out": str(tmp_path / "sweep"), "seeds": [0], "parallel": 1,
             "threads": 1, "args": {**FAST, "data": str(data)}, "methods": methods,
-            "compare": {"kind": "recrl.browse.evaluate:sweep_comparison", "episodes": 6, "bootstrap": 50, "check": 2}}
+            "compare": {"kind": "recrl.browse.evaluate:sweep_comparison", "episodes": 6, "bootstrap": 50, "check": 2},
+            **extra}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     assert ellm_main(["sweep", str(tmp_path / "spec.yaml")]) == 0
     return tmp_path / "sweep" / "compare"
@@ -48,6 +49,24 @@ def test_adding_a_reward_replays_only_the_new_run_and_a_record_that_differs_is_r
     new = again[again["policy"] != "DQN + rnd"].sort_values(["policy", "run", "session"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(new, old)  # the reused and the replayed rows are the first comparison's
     assert (again["policy"] == "DQN + rnd").sum() == 6
+
+
+def test_a_spec_with_a_results_folder_reuses_the_comparison_kept_there(tmp_path, caplog):
+    """As in results/recrl/sweep-browse.yaml: on a new machine the scratch comparison is gone, and the committed
+    copy in the results folder is the record."""
+    import shutil
+
+    kept = {"results": str(tmp_path / "results"), "keep": ["config.yaml", "summary.json", "browse.yaml", "qnet.pt"],
+            "record": ["summary.json", "qnet.pt"]}
+    _sweep(tmp_path, {"none": {"reward": "none"}}, **kept)
+    assert (tmp_path / "results" / "sessions.parquet").is_file()
+    shutil.rmtree(tmp_path / "sweep")  # runs/ is scratch: only the kept copy is left
+    with caplog.at_level(logging.INFO, logger="recrl.browse.recorded"):
+        _sweep(tmp_path, {"none": {"reward": "none"}, "novelty": {"reward": "novelty"}}, **kept)
+    messages = [record.getMessage() for record in caplog.records if "the record is kept" in record.getMessage()]
+    assert len(messages) == 1 + 3 and any("none-seed0" in m for m in messages)
+    report = json.loads((tmp_path / "results" / "browse_eval.json").read_text())
+    assert {"DQN + none", "DQN + novelty"} <= set(report["policies"])
 
 
 def test_same_sessions_compares_users_and_metrics_with_nan_equal():
