@@ -73,6 +73,11 @@ class Crafter:
         diff, p = self.test(baseline, method, metric)
         return f"{signed(diff)}, {p_value(p)}"
 
+    def ahead_of(self, method: str, other: str, metric: str = "achievements") -> str:
+        """``method`` minus ``other`` with its p, read from the test in which ``method`` is the baseline."""
+        diff, p = self.test(method, other, metric)
+        return f"{signed(-diff)}, {p_value(p)}"
+
 
 def crafter_rows() -> list[tuple[str, str, str]]:
     """The Crafter questions: the paper's threshold, the default threshold, 1M against every baseline, fine-tuning."""
@@ -96,10 +101,12 @@ def crafter_rows() -> list[tuple[str, str, str]]:
         f"5M with Codex, from pixels), **ELLM is ahead**: {m1.mean('qwen-ranked')} with the 1.5B's goals at 0.99 and "
         f"{m1.mean('ellm')} with SmolLM2's at 0.5, against novelty's {m1.mean('novelty')} "
         f"({m1.versus('novelty', 'qwen-ranked')}; {m1.versus('novelty', 'ellm')})"
-        + "".join(f", {name.upper()}'s {m1.mean(name)}" for name in baselines if name != "novelty")
+        + "".join(f", {name.upper()}'s {m1.mean(name)} ({m1.ahead_of('qwen-ranked', name)})" for name in baselines
+                  if name != "novelty")
         + f" and no bonus's {m1.mean('none')}. On Crafter's score **novelty leads**: {m1.mean_std('novelty')} against "
         f"{m1.mean_std('qwen-ranked')} ({m1.versus('novelty', 'qwen-ranked', 'score')}) and {m1.mean_std('ellm')}"
-        + "".join(f"; {name.upper()} {m1.mean_std(name)}" for name in baselines if name != "novelty")
+        + "".join(f"; {name.upper()} {m1.mean_std(name)} (the 1.5B's goals "
+                  f"{m1.ahead_of('qwen-ranked', name, 'score')})" for name in baselines if name != "novelty")
         + f"; the oracle {m1.mean_std('oracle')}. The score rewards breadth, and of these rows only novelty climbs the "
         f"crafting chain (a table in {m1.rate('novelty', 'place_table')} of its episodes, "
         f"{m1.rate('qwen-ranked', 'place_table')} for the 1.5B's goals; the chain row below: "
