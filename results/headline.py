@@ -79,6 +79,12 @@ class Crafter:
         return f"{signed(-diff)}, {p_value(p)}"
 
 
+def _start_line(tune: Crafter, name: str) -> str:
+    """"; RND's does too (3.33 ± 0.14, p = 0.009)": whether a baseline's 1M network helps the task's score."""
+    p = tune.test("scratch", f"from-{name}", "score")[1]
+    return f"; {name.upper()}'s {'does too' if p < 0.05 else 'does not'} ({tune.mean_std(f'from-{name}')}, {p_value(p)})"
+
+
 def crafter_rows() -> list[tuple[str, str, str]]:
     """The Crafter questions: the paper's threshold, the default threshold, 1M against every baseline, fine-tuning."""
     k100, m1, tune = Crafter("100k"), Crafter("1m"), Crafter("finetune-1m")
@@ -148,7 +154,8 @@ def crafter_rows() -> list[tuple[str, str, str]]:
              f"{tune.mean_std('from-qwen-ranked')}, against {tune.mean_std('scratch')} from scratch "
              f"({p_value(tune.test('scratch', 'from-ellm', 'score')[1])}, "
              f"{p_value(tune.test('scratch', 'from-qwen-ranked', 'score')[1])}); novelty's does "
-             f"({tune.mean_std('from-novelty')}, {p_value(tune.test('scratch', 'from-novelty', 'score')[1])})")
+             f"({tune.mean_std('from-novelty')}, {p_value(tune.test('scratch', 'from-novelty', 'score')[1])})"
+             + "".join(_start_line(tune, name) for name in ("rnd", "apt") if tune.has(f"from-{name}")))
     return [
         ("Does ELLM beat no bonus at the paper's threshold (0.99) with an offline LM?", paper, "paper.md"),
         ("Where does ELLM stand at 1M steps against the paper's unsupervised baselines?", stand, "crafter.md"),
