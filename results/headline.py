@@ -49,9 +49,6 @@ class Crafter:
     def seeds(self, method: str) -> int:
         return len(self.data["methods"].get(method, {}).get("runs", []))
 
-    def has(self, method: str) -> bool:
-        return self.seeds(method) >= 3
-
     def mean(self, method: str, metric: str = "achievements") -> str:
         return f"{self.data['methods'][method][metric]['mean']:.2f}"
 
@@ -98,10 +95,7 @@ def crafter_rows() -> list[tuple[str, str, str]]:
         f"{m1.mean_std('none')} ({p_value(m1.test('none', 'qwen-ranked', 'score')[1])}). **With the default SmolLM2, "
         f"no**: its free answers add {signed(k100.test('health', 'ellm-paper')[0])} achievements per episode at 100k "
         f"({p_value(k100.test('health', 'ellm-paper')[1])})")
-    others = [name for name in ("rnd", "apt") if m1.has(name)]  # the unsupervised baselines beside novelty, at 3 seeds
-    running = [f"{name.upper()} {m1.seeds(name)} of 3 seeds so far (achievements {m1.mean(name)}, score "
-               f"{m1.mean(name, 'score')})" for name in ("rnd", "apt") if 0 < m1.seeds(name) < 3]
-    missing = [name.upper() for name in ("rnd", "apt") if not m1.seeds(name)]
+    others = ("rnd", "apt")  # the paper's unsupervised baselines beside novelty
     stand = (
         f"On the paper's metric, achievements per episode (the Crafter scoreboard's ELLM: {PAPER_ELLM_PER_EPISODE} at "
         f"5M with Codex, from pixels), **ELLM is ahead**: {m1.mean('qwen-ranked')} with the 1.5B's goals at 0.99 and "
@@ -116,9 +110,7 @@ def crafter_rows() -> list[tuple[str, str, str]]:
         f"crafting chain furthest (a table in {m1.rate('novelty', 'place_table')} of its episodes, "
         + "".join(f"{name.upper()} {m1.rate(name, 'place_table')}, " for name in others)
         + f"{m1.rate('qwen-ranked', 'place_table')} for the 1.5B's goals; the chain row below: "
-        f"{m1.rate('qwen-chain-mat-two-pay3', 'place_table')})"
-        + "".join(f". {text}" for text in running)
-        + (f". {' and '.join(missing)} at 1M: not run yet" if missing else ""))
+        f"{m1.rate('qwen-chain-mat-two-pay3', 'place_table')})")
     probe = _json("crafter/chain-probe/probe.json")["rows"]
     guided = [row["last_mean"] for name, row in probe.items() if name.startswith("wood in hand:")
               and "novelty" not in name]
@@ -133,19 +125,13 @@ def crafter_rows() -> list[tuple[str, str, str]]:
              f"(two active, each paid up to 3 times, shown to the agent) at 0.99 the agent places a table in "
              f"{k100.rate(row, 'place_table')} of its episodes and makes a wood pickaxe in "
              f"{k100.rate(row, 'make_wood_pickaxe')} at 100k ({k100.seeds(row)} seeds; the 1.5B's plain ranking "
-             f"{k100.rate('qwen-ranked', 'place_table')} and {k100.rate('qwen-ranked', 'make_wood_pickaxe')})")
-    if m1.seeds(row) >= 3:
-        chain += (f"; at 1M × {m1.seeds(row)} seeds {m1.rate(row, 'place_table')} and "
-                  f"{m1.rate(row, 'make_wood_pickaxe')}, score {m1.mean_std(row)} against novelty's "
-                  f"{m1.mean_std('novelty')} ({m1.versus('novelty', row, 'score')}) and no bonus's "
-                  f"{m1.mean_std('none')} ({m1.versus('none', row, 'score')}); {m1.mean(row)} achievements per "
-                  f"episode against novelty's {m1.mean('novelty')} ({m1.versus('novelty', row)}): **below novelty on "
-                  "both metrics**")
-    elif m1.seeds(row):
-        chain += (f"; at 1M {m1.rate(row, 'place_table')} and {m1.rate(row, 'make_wood_pickaxe')} "
-                  f"({m1.seeds(row)} of 3 seeds so far), score {m1.mean(row, 'score')} against novelty's "
-                  f"{m1.mean('novelty', 'score')}, {m1.mean(row)} achievements per episode against "
-                  f"{m1.mean('novelty')}")
+             f"{k100.rate('qwen-ranked', 'place_table')} and {k100.rate('qwen-ranked', 'make_wood_pickaxe')})"
+             f"; at 1M × {m1.seeds(row)} seeds {m1.rate(row, 'place_table')} and "
+             f"{m1.rate(row, 'make_wood_pickaxe')}, score {m1.mean_std(row)} against novelty's "
+             f"{m1.mean_std('novelty')} ({m1.versus('novelty', row, 'score')}) and no bonus's "
+             f"{m1.mean_std('none')} ({m1.versus('none', row, 'score')}); {m1.mean(row)} achievements per "
+             f"episode against novelty's {m1.mean('novelty')} ({m1.versus('novelty', row)}): **below novelty on "
+             "both metrics**")
     default = (f"Yes: {k100.mean('ellm-distilled')} achievements per episode against {k100.mean('none')} "
                f"({p_value(k100.test('none', 'ellm-distilled')[1])}) at 100k with the default (distilled) goals, but "
                f"{k100.false_pay('ellm-distilled')} of the pay goes to goals naming another achievement (near matches "
@@ -155,7 +141,7 @@ def crafter_rows() -> list[tuple[str, str, str]]:
              f"({p_value(tune.test('scratch', 'from-ellm', 'score')[1])}, "
              f"{p_value(tune.test('scratch', 'from-qwen-ranked', 'score')[1])}); novelty's does "
              f"({tune.mean_std('from-novelty')}, {p_value(tune.test('scratch', 'from-novelty', 'score')[1])})"
-             + "".join(_start_line(tune, name) for name in ("rnd", "apt") if tune.has(f"from-{name}")))
+             + "".join(_start_line(tune, name) for name in ("rnd", "apt")))
     return [
         ("Does ELLM beat no bonus at the paper's threshold (0.99) with an offline LM?", paper, "paper.md"),
         ("Where does ELLM stand at 1M steps against the paper's unsupervised baselines?", stand, "crafter.md"),
