@@ -25,7 +25,7 @@ Heavy dependencies (torch, transformers) are imported only by the modules that n
 __version__ = "0.1.0"
 
 # Registering is cheap (entry points are strings: nothing heavy is imported until gymnasium.make), so
-# `import ellm_core` makes ellm/TextChain-v0 and ellm/Crafter-v0 available; `gymnasium.make("ellm_core:ellm/Crafter-v0")`
+# `import ellm_core` makes ellm/TextChain-v0, ellm/Crafter-v0 and ellm/CrafterPaper-v0 available; `gymnasium.make("ellm_core:ellm/Crafter-v0")`
 # does the import itself.
 from ellm_core import _moved  # noqa: E402
 from ellm_core import crafter as _crafter  # noqa: F401,E402

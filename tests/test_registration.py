@@ -10,6 +10,8 @@ CASES = [
     ("import ellm_core", "ellm/TextChain-v0", "{}"),
     ("import ellm_core", "ellm/Crafter-v0", "{'length': 10}"),
     ("pass", "ellm_core:ellm/Crafter-v0", "{'length': 10, 'pixels': False}"),
+    ("import ellm_core", "ellm/CrafterPaper-v0", "{'length': 10}"),
+    ("pass", "ellm_core:ellm/CrafterPaper-v0", "{'length': 10, 'pixels': False}"),
     ("pass", "ellm_core:ellm/TextChain-v0", "{}"),
     ("import recrl", "recrl/ProductBrowse-v0", None),
     ("pass", "recrl:recrl/ProductBrowse-v0", None),

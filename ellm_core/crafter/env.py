@@ -114,6 +114,9 @@ class TextCrafter(crafter.Env):
     a new world comes from :func:`ellm_core.crafter.worldgen.generate_world` (the same worlds, ~4x faster).
     """
 
+    #: The class of the player a new world gets (the paper's game plays its own, :mod:`ellm_core.crafter.paper`).
+    player_class: type = crafter.objects.Player
+
     def __init__(self, pixels: bool = True, fast_worldgen: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pixels, self.fast_worldgen = pixels, fast_worldgen
@@ -124,13 +127,15 @@ class TextCrafter(crafter.Env):
     def reset(self) -> np.ndarray:
         """``crafter.Env.reset`` (crafter 1.8), with the faster world generation when ``fast_worldgen``."""
         if not self.fast_worldgen:
+            if self.player_class is not crafter.objects.Player:
+                raise ValueError("fast_worldgen=False builds crafter's own player; this game needs fast_worldgen")
             return super().reset()
         center = (self._world.area[0] // 2, self._world.area[1] // 2)
         self._episode += 1
         self._step = 0
         self._world.reset(seed=hash((self._seed, self._episode)) % (2 ** 31 - 1))
         self._update_time()
-        self._player = crafter.objects.Player(self._world, center)
+        self._player = self.player_class(self._world, center)
         self._last_health = self._player.health
         self._world.add(self._player)
         self._unlocked = set()
@@ -267,18 +272,26 @@ class CrafterEnv(gym.Env):
         if not self.action_space.contains(action):
             raise ValueError(f"action must be in {self.action_space}, got {action!r}")
         before = self._achievements
-        image, reward, done, crafter_info = self._env.step(int(action))
+        image, reward, done, crafter_info = self._env.step(self._crafter_action(int(action)))
         self._achievements = dict(crafter_info["achievements"])
         self._episode_reward += crafter_info["reward"]
         terminated = crafter_info["discount"] == 0.0
         truncated = bool(done and not terminated)
         if self.reward == "health":  # crafter adds 1.0 when an achievement is unlocked first in the episode
             reward -= float(any(count > 0 and not before.get(name) for name, count in self._achievements.items()))
-        info = self._info(transition_caption(before, self._achievements, self.goal_text), crafter_info["semantic"])
+        info = self._info(self._transition_caption(before, int(action)), crafter_info["semantic"])
         if terminated or truncated:
             info["episode_stats"] = {"length": self._env._step, "reward": round(self._episode_reward, 1),
                                      **{f"achievement_{k}": v for k, v in self._achievements.items()}}
         return image, float(reward), terminated, truncated, info
+
+    def _crafter_action(self, action: int) -> int:
+        """The ``crafter.Env`` action that plays ``action`` (the same here; the paper's game maps its own)."""
+        return action
+
+    def _transition_caption(self, before: dict[str, int], action: int) -> str:
+        """What the step did, as text: the achievements it unlocked (again), ``""`` when none."""
+        return transition_caption(before, self._achievements, self.goal_text)
 
     def render(self) -> np.ndarray | None:
         """The current frame in ``rgb_array`` mode."""
