@@ -56,15 +56,25 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
     return vector(factories, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
-def env_goal_candidates(config: TrainConfig) -> list[str]:
-    """The env's ``goal_candidates()`` (every text a caption can say), asked of a local instance: a method missing
-    from the env of an AsyncVectorEnv would shut its worker down. Empty when the env has none."""
+def _ask_env(config: TrainConfig, name: str, default):
+    """What the env's method ``name`` returns, asked of a local instance (a method missing from the env of an
+    AsyncVectorEnv would shut its worker down); ``default`` when the env has none."""
     env = gym.make(config.env_id, **config.env_arguments())
     try:
-        method = getattr(env.unwrapped, "goal_candidates", None)
-        return list(method()) if callable(method) else []
+        method = getattr(env.unwrapped, name, None)
+        return method() if callable(method) else default
     finally:
         env.close()
+
+
+def env_goal_candidates(config: TrainConfig) -> list[str]:
+    """The env's ``goal_candidates()`` (every text a caption can say); empty when the env has none."""
+    return list(_ask_env(config, "goal_candidates", []))
+
+
+def env_goal_aliases(config: TrainConfig) -> dict[str, str]:
+    """The env's ``goal_aliases()`` (goal text -> the text that is the same goal); empty when the env has none."""
+    return dict(_ask_env(config, "goal_aliases", {}))
 
 
 def uses_lm(config: TrainConfig) -> bool:
@@ -163,7 +173,8 @@ def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_source: Go
         if goal.prerequisites and config.reward == "ellm":
             chain = GoalChain.load(goal.prerequisites, goal.prerequisite_depth, materials=goal.materials)
         goal_reward = VectorGoalReward(goal_source, embedder, envs.num_envs, config.threshold, config.metric,
-                                       config.filter_achieved, chain, goal.active_goals, config.pay_limit)
+                                       config.filter_achieved, chain, goal.active_goals, config.pay_limit,
+                                       env_goal_aliases(config))
     elif config.reward != "none":
         intrinsic = make_intrinsic(config.reward, encoder.dim, config.seed)
     return TextRollout(envs, encoder, goal_reward, intrinsic)

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,13 +47,15 @@ class AchievedGoalFilter:
     A goal is removed once its text was rewarded ``limit`` times (ELLM: once), or once ``limit`` captions that
     earned a reward match it (above ``threshold``), so paraphrases of an achieved goal are not rewarded again either.
     A ``limit`` above 1 lets a goal that takes several of the same step pay for each of them (a table takes two
-    wood: "collect wood" twice). ``enabled=False`` turns the filter off for ablations.
+    wood: "collect wood" twice). ``enabled=False`` turns the filter off for ablations. ``aliases`` maps a goal text
+    to another that is the same goal (the paper's game: "eat cow" and "attack cow"); achieving one achieves both.
     """
 
     threshold: float = DEFAULT_THRESHOLD
     metric: str = "cosine"
     enabled: bool = True
     limit: int = 1
+    aliases: Mapping[str, str] = field(default_factory=dict)
     achieved_goals: Counter[str] = field(default_factory=Counter)
     achieved_captions: list[np.ndarray] = field(default_factory=list)
 
@@ -65,6 +67,8 @@ class AchievedGoalFilter:
     def mark(self, goal: str, caption_embedding: np.ndarray) -> None:
         """Record that ``goal`` was achieved by the caption with this embedding."""
         self.achieved_goals[goal] += 1
+        if goal in self.aliases:
+            self.achieved_goals[self.aliases[goal]] += 1
         self.achieved_captions.append(np.asarray(caption_embedding, dtype=np.float32))
 
     def keep_mask(self, goals: Sequence[str], goal_embeddings: np.ndarray) -> np.ndarray:
@@ -97,10 +101,12 @@ class EpisodeReward:
     metric: str = "cosine"
     filter_achieved: bool = True
     pay_limit: int = 1
+    aliases: Mapping[str, str] = field(default_factory=dict)
     achieved: AchievedGoalFilter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.achieved = AchievedGoalFilter(self.threshold, self.metric, self.filter_achieved, self.pay_limit)
+        self.achieved = AchievedGoalFilter(self.threshold, self.metric, self.filter_achieved, self.pay_limit,
+                                           dict(self.aliases))
 
     def reset(self) -> None:
         """Start a new episode."""
@@ -141,13 +147,13 @@ class VectorGoalReward:
 
     def __init__(self, generator, embedder: Embedder, num_envs: int, threshold: float = DEFAULT_THRESHOLD,
                  metric: str = "cosine", filter_achieved: bool = True, chain=None, active_goals: int = 0,
-                 pay_limit: int = 1) -> None:
+                 pay_limit: int = 1, aliases: Mapping[str, str] | None = None) -> None:
         from ellm_core.goals import suggest_batch
 
         self._suggest_batch = suggest_batch
         self.generator = generator
         self.chain, self.active_goals = chain, active_goals  # a GoalChain (prerequisites first); goals kept
-        self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved, pay_limit)
+        self.episodes = [EpisodeReward(embedder, threshold, metric, filter_achieved, pay_limit, aliases or {})
                          for _ in range(num_envs)]
         self.goals: list[list[str]] = [[] for _ in range(num_envs)]
         self.active_steps: Counter[str] = Counter()

@@ -86,3 +86,13 @@ def test_the_stand_in_captions_are_distinct():
 def test_every_committed_benchmark_output_says_which_hardware_it_came_from(path):
     text = path.read_text(encoding="utf-8")
     assert '"isa": ' in text or text.startswith("# hardware: ")
+
+
+def test_the_paper_game_benchmark_plays_both_games_side_by_side(capsys):
+    bench = load("paper_game")
+    assert bench.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    line = json.loads(out.splitlines()[-1])
+    assert line["benchmark"] == "paper_game" and line["crafter_steps"] == line["paper_steps"] == 500
+    assert line["crafter_success_share"] == 0.0 and 0.0 < line["paper_success_share"] < 0.5  # most verb-noun pairs fail
+    assert "paper/crafter" in out and "collect_wood" in out

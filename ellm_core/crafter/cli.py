@@ -36,8 +36,10 @@ def add_profile_argument(parser: argparse.ArgumentParser) -> None:
     from ellm_core.crafter.profiles import PROFILES
 
     parser.add_argument("--profile", choices=tuple(PROFILES), default=None,
-                        help="reward profile: 'paper' is the official ELLM configuration (threshold 0.99, health "
-                        "reward kept, each goal once per episode, LM temperature 0.1; deviations in the README)")
+                        help="reward profile: 'paper' is the official ELLM configuration in the official game "
+                        "(ellm/CrafterPaper-v0, threshold 0.99, each goal once per episode, no health reward, LM "
+                        "temperature 0.1; deviations in the README); 'paper-crafter' the same values in crafter's "
+                        "game with its health reward kept")
 
 
 def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=None, suggester_defaults=None) -> None:

@@ -52,11 +52,35 @@ def situation_tags(text: str, inventory: dict[str, int], step: int) -> list[str]
     return tags
 
 
+#: What crafter's ``do`` becomes in the paper's game, by what the player faces (else "chop grass").
+_PAPER_DO = (("You face a tree", "chop tree"), ("You face water", "drink water"), ("You face a cow", "attack cow"),
+             ("You face stone", "mine stone"))
+
+
+def paper_action(crafter_action: int, text: str, names: list[str]) -> int:
+    """The paper game's action for one of crafter's: its verb–noun name ("place_table" -> "place crafting table";
+    ``do`` -> the verb and noun of what is faced)."""
+    name = constants.actions[crafter_action]
+    if name == "do":
+        name = next((action for face, action in _PAPER_DO if face in text), "chop grass")
+    name = {"noop": "do nothing", "place_table": "place crafting table", "place_sapling": "place plant"}.get(name, name)
+    return names.index(name.replace("_", " "))
+
+
 def collect_situations(count: int, seed: int = 0, episodes: int = 8, length: int = 400,
-                       every: int = 3) -> list[Situation]:
-    """``count`` distinct situations from ``episodes`` seeded episodes, balanced over :data:`TAGS`."""
+                       every: int = 3, game: str = "crafter", goal_vocabulary: str = "actions") -> list[Situation]:
+    """``count`` distinct situations from ``episodes`` seeded episodes, balanced over :data:`TAGS`. ``game="paper"``
+    plays the paper's game (the same policy, its actions named there) and keeps its oracle's goals in
+    ``goal_vocabulary``."""
     rng = np.random.default_rng(seed)
-    env = CrafterEnv(length=length)
+    if game == "paper":
+        from ellm_core.crafter.paper import PaperCrafterEnv
+
+        env = PaperCrafterEnv(length=length, goal_vocabulary=goal_vocabulary)
+    elif game == "crafter":
+        env = CrafterEnv(length=length)
+    else:
+        raise ValueError(f"game must be 'crafter' or 'paper', got {game!r}")
     pool: dict[str, Situation] = {}
     for episode in range(episodes):
         _, info = env.reset(seed=seed * 1000 + episode)
@@ -65,7 +89,10 @@ def collect_situations(count: int, seed: int = 0, episodes: int = 8, length: int
             if step % every == 0 and text not in pool:
                 pool[text] = Situation(text, list(info["valid_actions"]), env.oracle_goals(),
                                        situation_tags(text, info["inventory"], step), env.goals_in_view())
-            _, _, terminated, truncated, info = env.step(scripted_action(text, info["inventory"], rng))
+            action = scripted_action(text, info["inventory"], rng)
+            if game == "paper":
+                action = paper_action(action, text, env.action_text)
+            _, _, terminated, truncated, info = env.step(action)
             if terminated or truncated:
                 break
     return _balanced(list(pool.values()), count, rng)

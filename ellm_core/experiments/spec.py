@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import shlex
 import sys
@@ -167,6 +169,12 @@ def pretrained(run_dir: Path) -> bool:
         (run_dir / NETWORK_FILE).is_file() or latest_checkpoint(run_dir) is not None)
 
 
+def fill(text: Any, context: dict[str, Any]) -> str:
+    """``text`` with its ``{seed}``-style fields (the keys of ``context``) filled in; other braces, such as a JSON
+    value's (``{"goal_vocabulary": "achievements"}``), stay as written."""
+    return re.sub(r"\{(\w+)\}", lambda match: str(context.get(match[1], match[0])), str(text))
+
+
 def flags(values: dict[str, Any], context: dict[str, Any]) -> list[str]:
     """Command-line flags of a ``{flag: value}`` mapping; ``{seed}``-style fields of strings are filled in."""
     argv = []
@@ -179,9 +187,9 @@ def flags(values: dict[str, Any], context: dict[str, Any]) -> list[str]:
         elif value is False:
             argv.append("--no-" + flag[2:])
         elif isinstance(value, (list, tuple)):
-            argv += [flag, *(str(v).format(**context) for v in value)]
+            argv += [flag, *(fill(v, context) for v in value)]
         else:
-            argv += [flag, str(value).format(**context)]
+            argv += [flag, fill(value, context)]
     return argv
 
 
@@ -196,7 +204,7 @@ def cells(spec: SweepSpec) -> list[Cell]:
             steps = int(values["steps"]) if values.get("steps") is not None else None
             source = values.get("init-from", values.get("init_from"))
             grid.append(Cell(method, seed, out, command_argv(spec.command) + flags(values, context), steps,
-                             Path(str(source).format(**context)) if source else None,
+                             Path(fill(source, context)) if source else None,
                              Path(spec.results) / "runs" / out.name if spec.results else None,
                              tuple(spec.keep if spec.record is None else spec.record)))
     return grid

@@ -147,3 +147,12 @@ def test_the_goal_tally_survives_a_state_dict_round_trip_with_counts():
     assert again.suggest(["obs"], [["do"]]) == [["collect wood"]]  # one of two payments left
     again.reward(["collect wood"])
     assert again.suggest(["obs"], [["do"]]) == [[]]
+
+
+def test_an_alias_of_an_achieved_goal_is_achieved_too():
+    """The paper's game: "eat cow" and "attack cow" are one goal (the official LanguageModel.take_action)."""
+    episode = EpisodeReward(HashingEmbedder(), threshold=0.99, aliases={"eat cow": "attack cow", "attack cow": "eat cow"})
+    goals = ["attack cow", "eat cow", "chop tree"]
+    assert episode.step(goals, "eat cow")[:2] == (1.0, "eat cow")
+    assert episode.active_goals(goals) == ["chop tree"]
+    assert EpisodeReward(HashingEmbedder(), threshold=0.99).step(goals, "eat cow")[2] == goals  # without: both stay

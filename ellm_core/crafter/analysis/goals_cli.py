@@ -17,7 +17,12 @@ logger = logging.getLogger(__name__)
 def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of ``ellm goals eval`` (added to the ``goals`` parser)."""
     group = parser.add_argument_group("eval")
-    group.add_argument("--env", choices=("crafter",), default="crafter", help="eval: where situations come from")
+    group.add_argument("--env", choices=("crafter", "crafter-paper"), default="crafter",
+                       help="eval: where situations come from: crafter's game, or the paper's (ellm/CrafterPaper-v0, "
+                       "its oracle's goals in --goal-vocabulary)")
+    group.add_argument("--goal-vocabulary", choices=("actions", "achievements"), default="actions",
+                       help="eval, --env crafter-paper: goals and candidates as action names ('chop tree') or as "
+                       "achievement texts ('collect wood')")
     group.add_argument("--generator", choices=("lm", "distilled", "replay", "oracle", "random"), default="lm",
                        help="eval: the LM (with --mode); distilled: the goal model learned from --labels-from's "
                             "labels; replay: the suggestions a scored row kept (--suggestions-from), rescored; the "
@@ -42,12 +47,12 @@ def add_goal_eval_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--out", default=None, help="eval: JSON file to write the result to")
 
 
-def situations_path(seed: int, count: int, out: str | None = None) -> Path:
+def situations_path(seed: int, count: int, out: str | None = None, prefix: str = "crafter") -> Path:
     """Where ``ellm goals eval`` keeps a situation set: the committed evaluation set in results/goal_quality when
     it is that one, else beside ``--out``, else in the cache directory (never a new file in the source tree)."""
     from ellm_core.resources import cache_dir
 
-    name = f"crafter_situations_seed{seed}_n{count}.jsonl"
+    name = f"{prefix}_situations_seed{seed}_n{count}.jsonl"
     committed = data_dir().parent / "results" / "goal_quality" / name
     if committed.is_file():
         return committed
@@ -98,15 +103,23 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     from ellm_core.resources import cpu_threads
     from ellm_core.reward import DEFAULT_THRESHOLD
 
+    paper = args.env == "crafter-paper"
+    prefix = f"crafter_paper_{args.goal_vocabulary}" if paper else "crafter"
     path = Path(args.situations_file) if args.situations_file else situations_path(args.seed, args.situations,
-                                                                                   args.out)
+                                                                                   args.out, prefix)
     if path.is_file():
         situations = load_situations(path)
     else:
-        situations = collect_situations(args.situations, seed=args.seed)
+        situations = collect_situations(args.situations, seed=args.seed, game="paper" if paper else "crafter",
+                                        goal_vocabulary=args.goal_vocabulary)
         save_situations(situations, path)
         logger.info("wrote %d situations to %s", len(situations), path)
-    candidates = list(crafter_text()["achievements"].values())
+    if paper:
+        from ellm_core.crafter.paper import PaperCrafterEnv
+
+        candidates = PaperCrafterEnv(length=1, goal_vocabulary=args.goal_vocabulary).goal_candidates()
+    else:
+        candidates = list(crafter_text()["achievements"].values())
     cache = open_cache(args.cache)
     if args.generator == "oracle":
         generator = SituationOracle(situations)

@@ -53,8 +53,11 @@ def test_the_paper_profile_sets_the_official_values_and_explicit_flags_win(tmp_p
     from ellm_core.train_cli import train_config_from_args
 
     paper = crafter_train_defaults("demo", "paper")
-    assert (paper.threshold, paper.filter_achieved, paper.keep_extrinsic, paper.lm.temperature) == (0.99, True, True, 0.1)
-    assert json.loads(paper.env_kwargs) == {"reward": "health"} and paper.dqn.hidden == 256  # the preset still applies
+    assert (paper.threshold, paper.filter_achieved, paper.keep_extrinsic, paper.lm.temperature) == (0.99, True, False, 0.1)
+    assert paper.env_id == "ellm/CrafterPaper-v0" and paper.dqn.hidden == 256  # the preset still applies
+    crafter_game = crafter_train_defaults("demo", "paper-crafter")
+    assert (crafter_game.env_id, crafter_game.keep_extrinsic, crafter_game.threshold) == ("ellm/Crafter-v0", True, 0.99)
+    assert json.loads(crafter_game.env_kwargs) == {"reward": "health"}
     default = crafter_train_defaults("demo")
     assert (default.threshold, default.keep_extrinsic, default.lm.temperature) == (0.5, False, 0.0)
 

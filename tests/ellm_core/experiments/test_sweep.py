@@ -31,6 +31,9 @@ def test_flags_from_a_mapping():
                   "methods": ["a", "b"], "init-from": "runs/{method}-seed{seed}"}, {"seed": 2, "method": "ellm"}) \
         == ["--steps", "10", "--no-tensorboard", "--goal-conditioned", "--lm-model", "m", "--methods", "a", "b",
             "--init-from", "runs/ellm-seed2"]
+    # a JSON value keeps its braces; only the known fields are filled
+    assert flags({"env-kwargs": '{"goal_vocabulary": "achievements"}', "out": "{out}/{nope}"}, {"out": "runs/x"}) \
+        == ["--env-kwargs", '{"goal_vocabulary": "achievements"}', "--out", "runs/x/{nope}"]
 
 
 def test_cells_are_method_major_with_overrides_and_seeds(tmp_path):
