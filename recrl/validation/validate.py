@@ -75,14 +75,14 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 def own_liked_goals(data: PreparedData, users: list[str], liked: float, max_goals: int) -> dict[str, list[str]]:
     """user -> goal texts of their latest liked train interactions (review sentences, else metadata proxy)."""
-    items = data.items.set_index("item_id")
+    items = data.items.set_index("item_id").to_dict("index")  # one dict lookup a row, not a frame lookup
     train = data.part("train")
     train = train[(train["rating"] >= liked) & train["user_id"].isin(users)]
     train = train.sort_values(["user_id", "timestamp", "item_id"], kind="stable")
     goals: dict[str, list[str]] = {}
     for user, rows in train.groupby("user_id", sort=True):
-        texts = [goal_text(r.review_text, {"item_id": r.item_id, **items.loc[r.item_id].to_dict()})
-                 for r in rows.tail(max_goals).itertuples(index=False) if r.item_id in items.index]
+        texts = [goal_text(r.review_text, {"item_id": r.item_id, **items[r.item_id]})
+                 for r in rows.tail(max_goals).itertuples(index=False) if r.item_id in items]
         goals[str(user)] = list(dict.fromkeys(texts))
     return goals
 
@@ -102,19 +102,20 @@ def pair_scores(scorer, goals: dict[str, list[str]], pairs: pd.DataFrame, texts:
     """Max over each pair's user goals of the metric score of the item's description (NaN: user has none)."""
     result = np.full(len(pairs), np.nan)
     positions = pairs.groupby("user_id", sort=True).indices
+    item_ids = pairs["item_id"].to_numpy()  # once: a per-user conversion of the column is quadratic in users
     users = [u for u in positions if goals.get(u)]
     for start in range(0, len(users), chunk_users):
         chunk = users[start : start + chunk_users]
         goal_list = list(dict.fromkeys(g for u in chunk for g in goals[u]))
         goal_row = {g: i for i, g in enumerate(goal_list)}
         rows = np.concatenate([positions[u] for u in chunk])
-        item_list = list(dict.fromkeys(pairs["item_id"].to_numpy()[rows]))
+        item_list = list(dict.fromkeys(item_ids[rows]))
         item_col = {item: j for j, item in enumerate(item_list)}
         matrix = np.asarray(scorer.score(goal_list, [texts[i] for i in item_list]), dtype=np.float64)
         for user in chunk:
             index = positions[user]
             user_rows = [goal_row[g] for g in goals[user]]
-            cols = [item_col[i] for i in pairs["item_id"].to_numpy()[index]]
+            cols = [item_col[i] for i in item_ids[index]]
             result[index] = matrix[np.ix_(user_rows, cols)].max(axis=0)
     return result
 
@@ -130,8 +131,8 @@ def goal_sources(config: ValidateConfig, data: PreparedData, users: list[str]) -
         if not path:
             raise ValueError(f"--extra-goals wants LABEL=PATH, got {spec!r}")
         sources[label] = read_rationales(path)
-    primary = next(iter(sources.values()))
-    sources["shuffled"] = shuffled({u: g for u, g in primary.items() if u in set(users)}, config.seed)
+    primary, wanted = next(iter(sources.values())), set(users)  # the set once: per user it is quadratic in users
+    sources["shuffled"] = shuffled({u: g for u, g in primary.items() if u in wanted}, config.seed)
     return sources
 
 

@@ -102,3 +102,27 @@ def test_taste_triplets_match_the_negative_to_the_positive_in_popularity(tiny_pr
                for _, _, p, n in matched)
     with pytest.raises(ValueError, match="negatives"):
         build_triplets(data, negatives="popular")
+
+
+def test_pair_scores_grow_linearly_in_users():
+    """Twice the users take under three times as long (the per-user conversion of the item column was quadratic)."""
+    import time
+
+    class Zeros:
+        def score(self, goals, texts):
+            return np.zeros((len(goals), len(texts)))
+
+    def timed(users: int) -> float:
+        ids = [f"u{i}" for i in range(users)]
+        pairs = pd.DataFrame({"user_id": np.repeat(ids, 2), "item_id": pd.array([f"i{i % 500}" for i in range(2 * users)],
+                                                                             dtype="string[pyarrow]")})
+        texts = {f"i{i}": f"item {i}" for i in range(500)}
+        goals = {user: ["a goal"] for user in ids}
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            pair_scores(Zeros(), goals, pairs, texts)
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    assert timed(12_000) < 3 * timed(6_000)
