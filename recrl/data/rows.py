@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import logging
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,7 +119,7 @@ def iter_lines(path: str | Path, ledger: RowLedger, encoding: str = "utf-8") -> 
     ledger as ``undecodable``.
     """
     with open_binary(path) as handle, _progress(path) as bar:
-        for number, raw in enumerate(handle, start=1):
+        for number, raw in _whole_lines(path, handle):
             if not raw.strip():
                 continue
             ledger.read += 1
@@ -127,6 +128,18 @@ def iter_lines(path: str | Path, ledger: RowLedger, encoding: str = "utf-8") -> 
                 yield number, raw.decode(encoding)
             except UnicodeDecodeError as error:
                 ledger.bad(number, BadRow("undecodable", f"{error.reason} at byte {error.start}"))
+
+
+def _whole_lines(path: str | Path, handle: Any) -> Iterator[tuple[int, bytes]]:
+    """``enumerate(handle, start=1)``, where a file cut short or damaged (a truncated ``.gz``: gzip's end-of-stream
+    marker missing, or garbled bytes) is one ``ValueError`` naming the file and the last line read whole."""
+    number = 0
+    try:
+        for number, raw in enumerate(handle, start=1):  # noqa: B007 (named in the error)
+            yield number, raw
+    except (EOFError, OSError, zlib.error) as error:
+        raise ValueError(f"{path}: unreadable after line {number} ({error}): the file is cut short or damaged; "
+                         "nothing was written (download it again)") from None
 
 
 def iter_json_lines(path: str | Path, ledger: RowLedger) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -156,7 +169,7 @@ def iter_csv_rows(path: str | Path, ledger: RowLedger, delimiter: str = ",", fie
     def decoded_lines() -> Iterator[str]:
         nonlocal line_number
         with open_binary(path) as handle:
-            for line_number, raw in enumerate(handle, start=1):  # noqa: B007 (read by the caller)
+            for line_number, raw in _whole_lines(path, handle):  # noqa: B007 (read by the caller)
                 try:
                     yield raw.decode(encoding)
                 except UnicodeDecodeError as error:

@@ -150,3 +150,35 @@ def test_prepared_directory_is_replaced_only_with_overwrite(tmp_path, amazon2023
     report, _ = _prepare(tmp_path, "amazon2023", reviews, overwrite=True, liked=5.0)
     assert report["liked_threshold"] == 5.0
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".out-")] == []  # no staging left
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_a_damaged_gz_download_is_one_line_naming_the_file_and_line_and_writes_nothing(tmp_path, caplog, damage):
+    """A ``<Category>.jsonl.gz`` cut short (gzip's end-of-stream marker missing) or garbled, as ``ellm cache import``
+    answers the same fault: exit 2, one line, the file and the last line read whole, no prepared directory."""
+    import re
+
+    from recrl.cli import main
+
+    write_lines(tmp_path / "meta_Big.jsonl.gz", [json.dumps(meta_2023(f"B{i:04d}", f"Item {i}")) for i in range(300)],
+                gz=True)
+    reviews = write_lines(tmp_path / "Big.jsonl.gz", [json.dumps(review_2023(f"U{i % 97}", f"B{i % 300:04d}", 1 + i % 5,
+                                                                             i, text=f"review {i} " + "x" * (i % 89)))
+                                                      for i in range(3000)], gz=True)
+    data = reviews.read_bytes()
+    if damage == "truncated":
+        reviews.write_bytes(data[: len(data) * 2 // 3])
+    else:
+        middle = len(data) // 2
+        reviews.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 64]) + data[middle + 64:])
+    out = tmp_path / "out"
+    assert main(["data", "prepare", "--source", "amazon2023", "--input", str(reviews), "--out", str(out)]) == 2
+    errors = [record.getMessage() for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1
+    line = errors[0]
+    assert "\n" not in line and "Traceback" not in line
+    # cut short: where the stream ends; garbled: the first line the damage reaches (a bad row) or where it is found
+    reached = re.search(rf"{re.escape(str(reviews))}(?:, line (\d+): bad_json|: unreadable after line (\d+))", line)
+    assert reached and 0 < int(reached.group(1) or reached.group(2)) < 3000
+    assert damage == "garbled" or "nothing was written" in line
+    assert not out.exists()
