@@ -204,9 +204,10 @@ class PaperCrafterEnv(CrafterEnv):
         goal_vocabulary: ``"actions"`` (default): captions, the oracle's goals and the closed-form candidates are
             action names ("chop tree"), as in the official code; ``"achievements"``: the same events named by
             crafter's achievement texts ("collect wood"), the vocabulary of goals ranked in crafter's game.
-        reward: ``"task"``: the official env's reward (+1 per achievement unlocked first in the episode, no health
-            part); ``"health"``: the health reward the official LM wrapper adds, which that env sets to 0.
-        other arguments: as :class:`~ellm_core.crafter.env.CrafterEnv` (``fast_worldgen`` must stay on).
+
+    ``reward`` (a :class:`~ellm_core.crafter.env.CrafterEnv` argument): ``"task"`` is the official env's reward (+1
+    per achievement unlocked first in the episode, no health part); ``"health"`` the health reward the official LM
+    wrapper adds, which that env sets to 0. The other arguments are ``CrafterEnv``'s (``fast_worldgen`` stays on).
     """
 
     def __init__(self, goal_vocabulary: str = "actions", **kwargs: Any) -> None:

@@ -8,9 +8,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import shlex
 import sys
 from dataclasses import dataclass, field, replace
