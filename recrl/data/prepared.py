@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,14 @@ class PreparedData:
     def item_text(self) -> dict[str, str]:
         """item_id -> description (the product caption)."""
         return dict(zip(self.items["item_id"], self.items["description"]))
+
+    def test_users(self, sample: int = 0, seed: int = 0) -> list[str]:
+        """The users with held-out (test) ratings, sorted; with ``sample`` a seeded sample of that many of them
+        (sorted), the same for every command given the same data, size and seed."""
+        users = sorted(map(str, self.part("test")["user_id"].unique()))
+        if 0 < sample < len(users):
+            users = sorted(random.Random(seed).sample(users, sample))
+        return users
 
 
 def load_prepared(directory: str | Path) -> PreparedData:

@@ -45,6 +45,9 @@ def add_rationale_command(commands: argparse._SubParsersAction) -> None:
     generate.add_argument("--data", required=True, help="prepared data directory")
     generate.add_argument("--users", nargs="*", default=None, help="user ids (default: every user)")
     generate.add_argument("--max-users", type=int, default=0, help="take this many users, sorted (0 = all)")
+    generate.add_argument("--sample-test-users", type=int, default=0, metavar="N",
+                          help="a seeded sample of N test users (--seed): the users `recrl validate --sample-users N "
+                               "--seed S` takes (0 = off)")
     generate.add_argument("--num", "-k", type=int, default=3, help="rationales per user")
     generate.add_argument("--out", default=None, help="output .parquet or .jsonl (default: ADAPTER/rationales.parquet)")
     generate.add_argument("--base-model", default=None, help="override the base model (must match the manifest)")
@@ -96,6 +99,8 @@ def run_generate(args: argparse.Namespace) -> int:
     directory, manifest = read_manifest(args.adapter)
     data = load_prepared(args.data)
     users = args.users
+    if users is None and args.sample_test_users:
+        users = data.test_users(args.sample_test_users, args.seed)
     if users is None and args.max_users:
         users = sorted(set(data.interactions["user_id"]))[: args.max_users]
     histories = user_histories(data, users, manifest.get("liked_threshold", 4.0), manifest.get("max_history", 5),

@@ -56,6 +56,8 @@ class ValidateConfig:
                                metadata={"help": "metric names (learned, learned-taste: train one on the train "
                                                               "split)"})
     max_users: int = option(0, "validate on the first N users (sorted ids; 0 = all)")
+    sample_users: int = option(0, "validate on a seeded sample of N test users (--seed; 0 = all); the report says "
+                                  "it is a sample, and its intervals are over the sampled users")
     max_goals: int = option(5, "own liked reviews per user (the latest)")
     bootstrap: int = option(200, "bootstrap resamples of users for the 95% intervals")
     learned_steps: int = option(100, "training steps of the learned metric")
@@ -145,7 +147,8 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
     save_config(config, out)
     data = load_prepared(config.data)
     test = data.part("test")
-    users = sorted(map(str, test["user_id"].unique()))
+    population = data.test_users()
+    users = data.test_users(config.sample_users, config.seed)
     users = users[: config.max_users] if config.max_users else users
     pairs = test[test["user_id"].isin(users)][["user_id", "item_id", "rating"]].reset_index(drop=True)
     if pairs.empty:
@@ -178,6 +181,7 @@ def validate(config: ValidateConfig) -> dict[str, Any]:
     for name, scores in anchor_scores(data.part("train"), pairs, config.seed).items():  # what CF reaches
         rows.append(_row(name, "ratings (CF)", scores, pairs, config))
     report = {"config": dataclasses.asdict(config), "pairs": len(pairs), "users": len(users),
+              "test_users": len(population),
               "primary_goals": next(iter(sources)), "personal": personal, "table": rows, "threshold_curves": curves,
               "users_without_goals": {label: len(set(users) - set(goals)) for label, goals in sources.items()}}
     (out / "report.json").write_text(json.dumps(report, indent=2, default=float), encoding="utf-8")
@@ -215,8 +219,13 @@ PERSONAL_HEADERS = {"own_minus_shuffled_spearman": "own − shuffled ρ", "own_m
 
 def format_table(report: dict[str, Any]) -> str:
     """Markdown: first how much of the reward is personal (per metric × goal source, value [95% CI]), then
-    metric × goal source × {Spearman, Kendall, AUC, NDCG@10}."""
+    metric × goal source × {Spearman, Kendall, AUC, NDCG@10}; a sample of the test users is said first."""
     lines = []
+    population = report.get("test_users", report.get("users"))
+    if population and report.get("users", population) < population:
+        lines += [f"On a sample of {report['users']} of the {population} test users "
+                  f"({report['pairs']} held-out ratings; seed {report['config'].get('seed', 0)}); the intervals "
+                  "are over the sampled users.", ""]
     if report.get("personal"):
         lines += ["How much of the reward is personal (95 % bootstrap intervals over users; an interval above 0, or "
                   "above 0.5 for the within-quintile AUC, is a personal signal):", "",
