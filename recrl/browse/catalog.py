@@ -58,6 +58,21 @@ class Catalog:
             by_user.setdefault(user, []).append(rating)
         return by_user
 
+    @functools.cached_property
+    def held_out_items(self) -> dict[str, list[int]]:
+        """user -> the item indices they rated in the held-out split."""
+        by_user: dict[str, list[int]] = {}
+        for user, item in self.held_out:
+            by_user.setdefault(user, []).append(item)
+        return by_user
+
+    @functools.cached_property
+    def negative_weights(self) -> np.ndarray:
+        """Sampling weights of held-out slates' negatives: train popularity + 1, so that a negative is as popular
+        as a picked item tends to be (uniform negatives would let popularity alone find the held-out item)."""
+        weights = self.popularity.astype(float) + 1.0
+        return weights / weights.sum()
+
     def held_out_rating(self, user: str, item: int) -> float:
         """The user's held-out rating of the item, NaN when they have none."""
         return self.held_out.get((user, item), float("nan"))

@@ -35,6 +35,9 @@ def add_browse_command(commands: argparse._SubParsersAction) -> None:
                                                   "rewards)")
     evaluate.add_argument("--episodes", type=int, default=100, help="test sessions per policy")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the sessions (the same for every policy)")
+    evaluate.add_argument("--slates", choices=("mix", "held-out"), default="mix",
+                          help="test sessions' slates: the training mix, or one held-out item of the user among "
+                               "popularity-sampled negatives it never rated (leave-one-out)")
     evaluate.add_argument("--out", default=None, help="directory for browse_eval.json/.md/.png (default: first run)")
     evaluate.add_argument("--trace", type=int, default=0, metavar="N",
                           help="also write the first N test sessions of the first run step by step (traces.md, "
@@ -60,7 +63,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score trained browse runs on held-out ratings of test users: liked share of opened items, mean held-out
     rating, session NDCG; the random and popularity policies browse the same sessions."""
-    status = _evaluate(args.runs, args.episodes, args.seed, Path(args.out or args.runs[0]))
+    status = _evaluate(args.runs, args.episodes, args.seed, Path(args.out or args.runs[0]), args.slates)
     if args.trace:
         from recrl.browse.trace import write_traces
 
@@ -69,11 +72,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return status
 
 
-def _evaluate(runs: list[str], episodes: int, seed: int, out: Path) -> int:
+def _evaluate(runs: list[str], episodes: int, seed: int, out: Path, slates: str = "mix") -> int:
     from recrl.browse.evaluate import evaluate_runs
     from recrl.browse.report import format_table, write_report
 
-    report = evaluate_runs(runs, episodes, seed)
+    report = evaluate_runs(runs, episodes, seed, slates=slates)
     files = write_report(report, out)
     print(format_table(report))
     print(f"wrote {', '.join(str(path) for path in files)}")

@@ -15,6 +15,12 @@ train rating (:func:`recrl.validation.content.content_knn` over their rated **tr
 carries ``held_out_rating`` (NaN when the user has no held-out rating of the opened item) and the final step
 ``session``: the opened items with their held-out ratings, liked share and NDCG.
 
+Held-out slates (``held_out_slates=True``, evaluation only; ``recrl browse eval --slates held-out``): each slate
+holds one of the user's held-out items (each in turn), at a random slot, among negatives the user never rated,
+sampled by train popularity (leave-one-out evaluation with popularity-matched negatives, so that opening the most
+popular candidate does not find the held-out item by itself). A policy that knows the user's taste opens the liked
+ones; the mixed slates rarely show a held-out item at all.
+
 Goals: ``suggested_goals()`` returns the session user's rationales (from ``rationales``, a file written by
 ``recrl rationale generate``); users without rationales get none, so ELLM gives them no reward (counted in
 ``missing_rationales``). With ``goal_source=lm`` the core's goal generator asks an LM per state instead.
@@ -61,7 +67,7 @@ class ProductBrowseEnv(gym.Env):
                  mix: str = "3,1,1", session_steps: int = 10, rationales: str | None = None,
                  eval_mode: bool = False, embedder: str = "default", liked_threshold: float = 4.0, max_users: int = 0,
                  render_mode: str | None = None, catalog: Catalog | None = None, reward_model: str = "none",
-                 neighbours: int = 20) -> None:
+                 neighbours: int = 20, held_out_slates: bool = False) -> None:
         self.catalog = catalog or load_catalog(str(data), embedder)
         self.users = self.catalog.users_by_split.get(split, [])
         self.users = self.users[:max_users] if max_users else self.users
@@ -70,6 +76,9 @@ class ProductBrowseEnv(gym.Env):
         if reward_model not in REWARD_MODELS:
             raise ValueError(f"unknown reward_model {reward_model!r}; known: {', '.join(REWARD_MODELS)}")
         self.reward_model, self.neighbours = reward_model, neighbours
+        if held_out_slates and not eval_mode:
+            raise ValueError("held_out_slates show held-out items: they are for evaluation (eval_mode=True) only")
+        self.held_out_slates = held_out_slates
         self.counts = parse_mix(mix, slate_size)
         self.slate_size, self.session_steps, self.eval_mode = slate_size, session_steps, eval_mode
         self.liked_threshold, self.render_mode = liked_threshold, render_mode
@@ -78,13 +87,17 @@ class ProductBrowseEnv(gym.Env):
         self.observation_space = spaces.MultiDiscrete([self.catalog.size] * (slate_size + 1))
         self.action_space = spaces.Discrete(slate_size + 1)
         self.user, self.current, self.slate, self.t = "", 0, np.zeros(slate_size, dtype=np.int64), 0
+        self._turn = 0
         self.shown: set[int] = set()
         self.opened: list[int] = []
 
     # --- slate -----------------------------------------------------------------------------------------
     def _draw_slate(self) -> np.ndarray:
         """K distinct candidates not shown yet in this session (never the current product): first the
-        neighbours' and popular quotas, then random items for the rest (and for any shortfall)."""
+        neighbours' and popular quotas, then random items for the rest (and for any shortfall); or a held-out
+        slate (see the module docstring)."""
+        if self.held_out_slates:
+            return self._held_out_slate()
         slate: list[int] = []
         blocked = {self.current} | self.shown
 
@@ -107,6 +120,26 @@ class ProductBrowseEnv(gym.Env):
             fill(self.np_random.integers(self.catalog.size, size=4 * self.slate_size), self.slate_size - len(slate))
         self.shown.update(slate)
         return np.asarray(slate, dtype=np.int64)
+
+    def _held_out_slate(self) -> np.ndarray:
+        """One held-out item of the user (each in turn, in a seeded order) among popularity-sampled negatives the
+        user never rated, at a random slot."""
+        held = self.catalog.held_out_items.get(self.user, [])
+        positives = [item for item in held if item != self.current]
+        rated = set(held)
+        if self.catalog.train_ratings and self.user in self.catalog.train_ratings:
+            rated.update(int(i) for i in self.catalog.train_ratings[self.user][0])
+        slate = [positives[(self.t + self._turn) % len(positives)]] if positives else []
+        blocked = rated | {self.current} | set(slate)
+        if self.catalog.size - len(blocked) < self.slate_size - len(slate):  # a tiny catalogue the user rated
+            blocked = {self.current, *slate}
+        while len(slate) < self.slate_size:
+            for item in self.np_random.choice(self.catalog.size, size=4 * self.slate_size,
+                                              p=self.catalog.negative_weights):
+                if len(slate) < self.slate_size and int(item) not in blocked:
+                    slate.append(int(item))
+                    blocked.add(int(item))
+        return self.np_random.permutation(np.asarray(slate, dtype=np.int64))
 
     # --- text --------------------------------------------------------------------------------------------
     def observation_text(self) -> str:
@@ -141,6 +174,7 @@ class ProductBrowseEnv(gym.Env):
         fallback = int(self.catalog.popular_order[0])
         self.current = self.catalog.last_item.get(self.user, fallback)
         self.t, self.opened, self.shown = 0, [], set()
+        self._turn = int(self.np_random.integers(1 << 16))  # where the held-out slates start in the user's items
         if self.rationales and self.user not in self.rationales:
             self.missing_rationales += 1
         self.slate = self._draw_slate()
@@ -170,10 +204,13 @@ class ProductBrowseEnv(gym.Env):
         return self._observation(), reward, False, truncated, self._info(**extra)
 
     def own_reward(self, item: int) -> float:
-        """The environment's own reward for opening ``item``: 0, or the content-kNN prediction minus the user's
-        mean train rating (``reward_model="content-knn"``; 0 for a user without train ratings)."""
-        if self.reward_model == "none":
-            return 0.0
+        """The environment's own reward for opening ``item``: 0, or :meth:`content_score`
+        (``reward_model="content-knn"``)."""
+        return 0.0 if self.reward_model == "none" else self.content_score(item)
+
+    def content_score(self, item: int) -> float:
+        """The session user's content-kNN rating prediction for ``item`` minus their mean train rating (from their
+        rated **train** items' descriptions; 0 for a user without train ratings)."""
         rated, ratings = (self.catalog.train_ratings or {}).get(self.user, (np.zeros(0, np.int64), np.zeros(0)))
         if not len(ratings):
             return 0.0

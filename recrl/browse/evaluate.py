@@ -24,6 +24,8 @@ from recrl.browse.recorded import confirmed, load_recorded
 from recrl.browse.report import write_report
 
 Policy = Callable[[ProductBrowseEnv, dict], int]
+#: How test sessions draw their slates: the training mix, or a held-out item among sampled negatives.
+SLATES = ("mix", "held-out")
 
 
 def random_policy(rng: np.random.Generator) -> Policy:
@@ -34,6 +36,12 @@ def random_policy(rng: np.random.Generator) -> Policy:
 def popularity_policy(env: ProductBrowseEnv, info: dict) -> int:
     """Open the candidate with the most train interactions."""
     return int(np.argmax(env.catalog.popularity[env.slate]))
+
+
+def content_policy(env: ProductBrowseEnv, info: dict) -> int:
+    """Open the candidate whose content-kNN rating prediction (from the user's rated train items' descriptions) is
+    highest: the description-based anchor of a browsing agent, beside the CF one."""
+    return int(np.argmax([env.content_score(int(item)) for item in env.slate]))
 
 
 def cf_policy(options: BrowseOptions, seed: int = 0) -> Policy:
@@ -80,9 +88,13 @@ def agent_policy(run_dir: str | Path, device: str = "cpu") -> Policy:
 
 
 def run_sessions(policy: Policy, options: BrowseOptions, episodes: int, seed: int = 0,
-                 label: str = "policy") -> list[dict]:
-    """The session summaries of ``episodes`` test-user sessions browsed by ``policy``."""
-    env = ProductBrowseEnv(**options.env_kwargs(split="test", eval_mode=True, max_users=0))
+                 label: str = "policy", slates: str = "mix") -> list[dict]:
+    """The session summaries of ``episodes`` test-user sessions browsed by ``policy``; ``slates="held-out"``
+    shows each a held-out item among popularity-sampled negatives (:mod:`recrl.browse.env`)."""
+    if slates not in SLATES:
+        raise ValueError(f"unknown slates {slates!r}; known: {', '.join(SLATES)}")
+    env = ProductBrowseEnv(**options.env_kwargs(split="test", eval_mode=True, max_users=0,
+                                                held_out_slates=slates == "held-out"))
     sessions = []
     for episode in tqdm(range(episodes), desc=f"sessions of {label}", unit="session", leave=False):
         _, info = env.reset(seed=seed + episode)
@@ -105,11 +117,11 @@ def score(sessions: list[dict]) -> dict[str, float]:
 
 def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: str = "cpu",
                   bootstrap: int = 1000, recorded: dict[str, list[dict]] | None = None,
-                  check: int = 20) -> dict[str, Any]:
+                  check: int = 20, slates: str = "mix") -> dict[str, Any]:
     """Scores of each run and of the random/popularity/CF policies on the same sessions, grouped by reward, and
     each group's paired difference from ``DQN + none`` (when among the runs) over those sessions. ``recorded``
     (:func:`recrl.browse.recorded.load_recorded`): sessions of earlier replays, kept for a run or policy whose
-    first ``check`` sessions replay the same."""
+    first ``check`` sessions replay the same. ``slates``: see :func:`run_sessions`."""
     if not runs:
         raise ValueError("give at least one run directory")
     options = load_options(runs[0])
@@ -122,12 +134,12 @@ def evaluate_runs(runs: list[str], episodes: int = 100, seed: int = 0, device: s
                 ("CF policy (MF)", "CF policy (MF)", lambda: cf_policy(options, seed), options)]
     for name, label, policy, run_options in players:
         def replay(count: int, policy=policy, run_options=run_options, label=label) -> list[dict]:
-            return run_sessions(policy(), run_options, count, seed, label=label)
+            return run_sessions(policy(), run_options, count, seed, label=label, slates=slates)
 
         sessions = confirmed(label, recorded or {}, episodes, check, replay) or replay(episodes)
         groups.setdefault(name, []).append({"run": label, **score(sessions)})
         per_session.setdefault(name, []).append(sessions)
-    return {"episodes": episodes, "seed": seed, **tables(per_session, groups, bootstrap, seed), "runs": groups,
+    return {"episodes": episodes, "seed": seed, "slates": slates, **tables(per_session, groups, bootstrap, seed), "runs": groups,
             "sessions": session_rows(per_session, groups)}
 
 

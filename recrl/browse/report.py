@@ -12,8 +12,10 @@ from recrl.browse.metrics import METRICS, REFERENCE
 def format_table(report: dict[str, Any]) -> str:
     """Markdown tables: policy × metric (mean ± std over runs), then each policy minus DQN + none over the same
     sessions with its 95 % paired bootstrap CI."""
-    lines = ["Mean ± sample standard deviation (ddof = 1) over runs (seeds); a policy without training has one run.",
-             "", "| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
+    slates = ("Slates: one held-out item of the user among popularity-sampled negatives it never rated "
+              "(leave-one-out). " if report.get("slates") == "held-out" else "")
+    lines = [slates + "Mean ± sample standard deviation (ddof = 1) over runs (seeds); a policy without training has "
+             "one run.", "", "| policy | runs | liked share | mean held-out rating | NDCG |", "| --- | --- | --- | --- | --- |"]
     for name, metrics in report["policies"].items():
         cells = [f"{metrics[m]['mean']:.3f} ± {metrics[m]['std']:.3f}" for m in METRICS]
         lines.append(f"| {name} | {metrics['ndcg']['runs']} | " + " | ".join(cells) + " |")
