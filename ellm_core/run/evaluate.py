@@ -7,10 +7,10 @@ from typing import Any
 import numpy as np
 
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.assembly import build_rollout, make_envs
-from ellm_core.embed import Embedder
 from ellm_core.goals import GoalGenerator
-from ellm_core.train_config import TrainConfig
+from ellm_core.run.assembly import build_rollout, make_envs
+from ellm_core.run.config import TrainConfig
+from ellm_core.text.embed import Embedder
 
 
 def evaluate(agent: DQNAgent, config: TrainConfig, embedder: Embedder, goal_generator: GoalGenerator | None,

@@ -25,16 +25,16 @@ from tqdm.auto import tqdm
 import ellm_core.envs  # noqa: F401  (registers the example environments)
 from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.assembly import assemble, env_goal_candidates, load_agent
-from ellm_core.checkpoint import load_checkpoint, resume_checkpoint, save_checkpoint, save_network
 from ellm_core.config import save_config
-from ellm_core.embed import Embedder
-from ellm_core.evaluate import evaluate
-from ellm_core.faults import TrainingStopped, stop_signals
 from ellm_core.goals import GoalGenerator
 from ellm_core.reward import false_pay
-from ellm_core.runlog import RunLog, plot_curves, write_csv
-from ellm_core.train_config import TrainConfig, check_config
+from ellm_core.run.assembly import assemble, env_goal_candidates, load_agent
+from ellm_core.run.checkpoint import load_checkpoint, resume_checkpoint, save_checkpoint, save_network
+from ellm_core.run.config import TrainConfig, check_config
+from ellm_core.run.evaluate import evaluate
+from ellm_core.run.faults import TrainingStopped, stop_signals
+from ellm_core.run.runlog import RunLog, plot_curves, write_csv
+from ellm_core.text.embed import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     if given, is called as ``episode_hook(final_info, step)`` for each finished training episode
     (e.g. crafter's ``stats.jsonl`` writer); ``step_hook(step, agent)`` after every vector step (e.g. crafter's
     periodic videos). ``start_from`` is the checkpoint a caller already chose with
-    :func:`~ellm_core.checkpoint.resume_checkpoint` (``None``: a fresh start); by default ``train`` chooses it.
+    :func:`~ellm_core.run.checkpoint.resume_checkpoint` (``None``: a fresh start); by default ``train`` chooses it.
     """
     check_config(config)
     run_dir = Path(config.out)

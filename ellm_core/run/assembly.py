@@ -1,4 +1,4 @@
-"""Turning a :class:`~ellm_core.train_config.TrainConfig` into the parts of a run, and a trained run back into an agent.
+"""Turning a :class:`~ellm_core.run.config.TrainConfig` into the parts of a run, and a trained run back into an agent.
 
 :func:`assemble` builds, in order: the vector env, the embedder (over the cache), the goal source the config names
 (:mod:`ellm_core.goals`: the LM's goals, in the background or distilled, the label file preloaded; the oracle; or
@@ -23,7 +23,6 @@ from ellm_core.agents.dqn import DQNAgent
 from ellm_core.agents.intrinsic import make_intrinsic
 from ellm_core.agents.state import StateEncoder
 from ellm_core.cache import SQLiteCache, open_cache
-from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.goals import (
     BackgroundGoals,
     ClosedFormGoals,
@@ -34,13 +33,14 @@ from ellm_core.goals import (
     OracleGoals,
     RankedGoals,
 )
+from ellm_core.goals.prompts import PromptConfig
 from ellm_core.lm.base import LMConfig
 from ellm_core.lm.registry import make_language_model
-from ellm_core.prompts import PromptConfig
 from ellm_core.resources import cpu_threads
 from ellm_core.reward import VectorGoalReward
-from ellm_core.rollout import TextRollout
-from ellm_core.train_config import TrainConfig
+from ellm_core.run.config import TrainConfig
+from ellm_core.run.rollout import TextRollout
+from ellm_core.text.embed import CachedEmbedder, Embedder, make_embedder
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def make_goal_source(config: TrainConfig, cache: SQLiteCache | None, candidates:
 
 def preload_labels(distilled: DistilledGoals, config: TrainConfig, cache: SQLiteCache | None) -> None:
     """Import ``goal.labels`` into ``cache`` (the exact answers) and teach the distilled goal model its situations."""
-    from ellm_core.cache_files import import_cache
+    from ellm_core.cache.files import import_cache
     from ellm_core.goals.labels import label_goals
     from ellm_core.lm.shipped import same_model
 
@@ -234,7 +234,7 @@ def load_agent(run_dir: str | Path, device: str = "cpu") -> LoadedAgent:
     """The agent of a run folder: its ``qnet.pt``, else its newest checkpoint's network, in a :class:`DQNAgent`
     built from the weights' shapes (observation size and actions) and the run's DQN config; online and target
     networks both hold the weights."""
-    from ellm_core.checkpoint import load_network
+    from ellm_core.run.checkpoint import load_network
 
     config = load_train_config(run_dir)
     try:
