@@ -187,3 +187,13 @@ def test_the_rollout_only_steps_and_the_assembly_is_where_goal_sources_are_built
     assert builders == {"ellm_core.run.assembly"}
     assert not any(m.startswith("ellm_core.goals") for m in imports("ellm_core.goals.config")
                    if m != "ellm_core.goals.config")  # the config stands alone
+
+
+def test_the_run_config_walks_to_its_parts_with_few_returns(tmp_path):
+    """``train``'s config reaches its parts from the assembly: 10 returns to a module already left before the run
+    loop moved into ``run/`` (c29087c), 8 now (the env asked once for its goal candidates and aliases)."""
+    from tests.config_walk import smoke_argv, summary, walk
+
+    result = summary(walk(smoke_argv(tmp_path / "run")))
+    assert result["returns"] <= 8, result
+    assert result["entered"]["ellm_core.run.train"] == 1

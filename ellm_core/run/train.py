@@ -27,7 +27,7 @@ from ellm_core.agents.dqn import DQNAgent
 from ellm_core.config import save_config
 from ellm_core.goals import GoalGenerator
 from ellm_core.reward import false_pay
-from ellm_core.run.assembly import assemble, env_goal_candidates, load_agent
+from ellm_core.run.assembly import assemble, load_agent
 from ellm_core.run.checkpoint import load_checkpoint, resume_checkpoint, save_checkpoint, save_network
 from ellm_core.run.config import TrainConfig, check_config
 from ellm_core.run.evaluate import evaluate
@@ -183,7 +183,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
                 losses.clear()
                 next_log += config.log_every
             if step >= next_eval:
-                log.write("eval", {"step": step, **evaluate(agent, config, embedder, goal_generator, step)})
+                scores = evaluate(agent, config, embedder, goal_generator, step, aliases=parts.aliases)
+                log.write("eval", {"step": step, **scores})
                 next_eval += config.eval_every
             if step >= next_checkpoint:
                 checkpoint()
@@ -199,13 +200,13 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
             raise TrainingStopped(stop.signum, step, run_dir)
     checkpoint()
     save_network(run_dir, agent.q.state_dict())
-    final = evaluate(agent, config, embedder, goal_generator, step)
+    final = evaluate(agent, config, embedder, goal_generator, step, aliases=parts.aliases)
     log.write("eval", {"step": step, **final})
     log.close()
     pay_stats = {}
     if rollout.goal_reward is not None:  # which goals were active, and which paid for what, over the whole run
         write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
-        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), env_goal_candidates(config), embedder)
+        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), parts.candidates, embedder)
     close(goal_generator)
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
                "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,
