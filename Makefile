@@ -40,7 +40,7 @@ demo: $(STAMP)
 	$(BIN)/recrl browse train --preset smoke --data data/prepared/sample --rationale runs/demo-rationale \
 		--reward ellm --max-users 10 --num-rationales 2 --steps 500 --eval-sessions 20 --out runs/demo-browse
 	$(BIN)/recrl browse eval runs/demo-browse --episodes 20 --trace 2
-	$(BIN)/python -m ellm_core.demo_summary
+	$(BIN)/python -m ellm_core.run.demo_summary
 
 # A notebook cell may take 900 s: the rationale-training cell takes ~95 s alone and over 300 s (nbmake's default)
 # beside another training process on 2 cores.

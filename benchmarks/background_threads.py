@@ -2,7 +2,7 @@
 
 With the LM in the background (``--lm-async``, the distilled goal source) a Crafter step embeds its caption with
 CTranslate2 while the LM worker computes on another thread. Before, the embedder took every core
-(``intra_threads`` = the cell's threads) while the LM held one of them; ``ellm_core.assembly.loop_threads`` now
+(``intra_threads`` = the cell's threads) while the LM held one of them; ``ellm_core.run.assembly.loop_threads`` now
 gives it the cores the LM leaves. This script times one-caption embedding calls (new captions, as a run meets them)
 in one process pinned to ``--cores`` cores, with and without a stand-in LM worker (a thread doing float32 matrix
 products with one torch thread, as an LM forward does), at both thread counts, side by side. Ratios travel between
@@ -22,8 +22,8 @@ import time
 
 import torch
 
-from ellm_core.embed import CTranslate2Embedder
 from ellm_core.hardware import describe, describe_line
+from ellm_core.text.embed import CTranslate2Embedder
 
 WORDS = ("tree", "grass", "water", "stone", "cow", "zombie", "sand", "table", "path", "coal", "sapling", "lava")
 

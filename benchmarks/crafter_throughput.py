@@ -23,12 +23,12 @@ import numpy as np
 
 from ellm_core.cache import SQLiteCache
 from ellm_core.crafter.env import CrafterEnv
-from ellm_core.embed import CachedEmbedder, make_embedder
 from ellm_core.goals import OpenEndedGoals
+from ellm_core.goals.prompts import PromptConfig
 from ellm_core.hardware import describe, describe_line
 from ellm_core.lm.base import CachedLM, ScriptedLM
-from ellm_core.prompts import PromptConfig
 from ellm_core.resources import data_dir
+from ellm_core.text.embed import CachedEmbedder, make_embedder
 from ellm_core.wrappers import ELLMReward
 
 ANSWERS = {"tree": "- collect wood", "water": "- drink water", "cow": "- eat cow", "table": "- make wood pickaxe"}

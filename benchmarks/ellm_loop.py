@@ -45,12 +45,12 @@ from ellm_core.agents.dqn import DQNAgent
 from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.env import CrafterEnv, TextCrafter
 from ellm_core.crafter.prewarm import prewarm
-from ellm_core.embed import CTranslate2Embedder, SentenceTransformerEmbedder
 from ellm_core.hardware import describe, describe_line
 from ellm_core.lm.ct2 import CTranslate2LM
 from ellm_core.lm.hf import TransformersLM
-from ellm_core.train import train
-from ellm_core.train_config import updated
+from ellm_core.run.config import updated
+from ellm_core.run.train import train
+from ellm_core.text.embed import CTranslate2Embedder, SentenceTransformerEmbedder
 
 SECONDS: dict[str, float] = defaultdict(float)
 
@@ -77,7 +77,7 @@ def instrument() -> None:
     timed(SentenceTransformerEmbedder, "encode", "embedder")
     timed(CTranslate2Embedder, "encode", "embedder")
     try:
-        from ellm_core.static_embed import StaticEmbedder
+        from ellm_core.text.static_embed import StaticEmbedder
 
         timed(StaticEmbedder, "encode", "embedder")
     except ImportError:

@@ -66,8 +66,8 @@ def main() -> None:
 
     import torch
 
+    from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
     from ellm_core.lm.hf import TransformersLM
-    from ellm_core.prompts import PromptConfig, open_ended_prompt
 
     config = PromptConfig.load()
     situations = SITUATIONS[: 8 if args.quick else 16]

@@ -42,11 +42,11 @@ def main() -> None:
     import torch
 
     from ellm_core.crafter.caption import crafter_text
-    from ellm_core.goal_quality import load_situations
     from ellm_core.goals import RANK_CONTENT_FREE
+    from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
+    from ellm_core.goals.quality import load_situations
     from ellm_core.lm.hf import TransformersLM
     from ellm_core.lm.shipped import shipped_models
-    from ellm_core.prompts import PromptConfig, open_ended_prompt
     from ellm_core.resources import data_dir
 
     count = 4 if args.quick else args.situations

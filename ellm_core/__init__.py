@@ -4,12 +4,12 @@ The method of "Guiding Pretraining in Reinforcement Learning with Large Language
 independent of any environment. The method sits at the top of the package, each piece behind a one-method
 protocol:
 
-- :mod:`ellm_core.prompts`: the open-ended and closed-form prompts, and robust parsing of the answers.
+- :mod:`ellm_core.goals.prompts`: the open-ended and closed-form prompts, and robust parsing of the answers.
 - :mod:`ellm_core.goals`: ``GoalGenerator`` (open-ended, closed-form, oracle).
-- :mod:`ellm_core.embed`: ``Embedder`` (sentence-transformers, hashing fake), with a persistent cache.
+- :mod:`ellm_core.text.embed`: ``Embedder`` (sentence-transformers, hashing fake), with a persistent cache.
 - :mod:`ellm_core.reward`: the similarity reward and the per-episode achieved-goal filter.
 - :mod:`ellm_core.wrappers`: the gymnasium ``ELLMReward`` wrapper.
-- :mod:`ellm_core.train`: the one training loop (DQN over text embeddings, :mod:`ellm_core.agents`).
+- :mod:`ellm_core.run.train`: the one training loop (DQN over text embeddings, :mod:`ellm_core.agents`).
 
 Its parts, in subpackages:
 

@@ -22,7 +22,8 @@ MOVED: dict[str, tuple[str, ...]] = {
     "ellm_core.llm_llamacpp": ("ellm_core.lm.llamacpp",),
     "ellm_core.llm_http": ("ellm_core.lm.openai_http",),
     "ellm_core.background": ("ellm_core.goals.background",),
-    "ellm_core.lora": ("ellm_core.lm.lora",),
+    "ellm_core.lora": ("ellm_core.run.lora",),
+    "ellm_core.lm.lora": ("ellm_core.run.lora",),
     "ellm_core.sweep": ("ellm_core.experiments.sweep", "ellm_core.experiments.spec", "ellm_core.experiments.local"),
     "ellm_core.sweep_local": ("ellm_core.experiments.local",),
     "ellm_core.sweep_ray": ("ellm_core.experiments.ray_runner",),
@@ -33,7 +34,17 @@ MOVED: dict[str, tuple[str, ...]] = {
     "ellm_core.distilled": ("ellm_core.goals.distilled",),
     "ellm_core.labels": ("ellm_core.goals.labels",),
     "ellm_core.goal_chain": ("ellm_core.goals.chain",),
-    "ellm_core.cache_cli": ("ellm_core.cache_files",),
+    "ellm_core.cache_cli": ("ellm_core.cache.files",),
+    # the second step of the house: the run loop in run/, text embedding in text/, the caches in cache/, the prompts
+    # and the goal-quality measure with the goals
+    **{f"ellm_core.{name}": (f"ellm_core.run.{name}",)
+       for name in ("train", "rollout", "evaluate", "assembly", "checkpoint", "runlog", "faults", "demo_summary")},
+    "ellm_core.train_config": ("ellm_core.run.config",),
+    "ellm_core.train_cli": ("ellm_core.run.cli",),
+    **{f"ellm_core.{name}": (f"ellm_core.text.{name}",) for name in ("embed", "static_embed", "similarity")},
+    "ellm_core.prompts": ("ellm_core.goals.prompts",),
+    "ellm_core.goal_quality": ("ellm_core.goals.quality",),
+    "ellm_core.cache_files": ("ellm_core.cache.files",),
     **{f"ellm_core.crafter.{name}": (f"ellm_core.crafter.analysis.{name}",)
        for name in ("chain_levers", "compare", "distill_quality", "goal_sources", "goal_table", "goals_cli")},
 }

@@ -8,39 +8,22 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 
 from ellm_core.cache import open_cache
 from ellm_core.config import add_dataclass_arguments, dataclass_from_args
 from ellm_core.lm.base import LMConfig
+from ellm_core.lm.shipped import ShippedModelError  # a light module: no backend is imported
+from ellm_core.logs import setup_logging
 from ellm_core.reward import DEFAULT_THRESHOLD
-from ellm_core.train_cli import add_train_arguments, train_config_from_args
+from ellm_core.run.cli import add_train_arguments, train_config_from_args
+from ellm_core.run.faults import TrainingStopped, WriteFailedError
 
 logger = logging.getLogger("ellm_core")
 
 DEMO_SITUATIONS = 4  # situations shown by `ellm demo`
 
 
-def setup_logging(verbose: int = 0) -> None:
-    """One logging configuration for all commands (``-v`` for debug)."""
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if verbose == 0:
-        for package in ("ellm_core", "recrl"):
-            logging.getLogger(package).setLevel(logging.INFO)
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:  # transformers' download/loading bars are noise in a CLI
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
-    except ImportError:
-        pass
-
-
-from ellm_core.faults import TrainingStopped, WriteFailedError  # noqa: E402
-from ellm_core.lm.shipped import ShippedModelError  # noqa: E402  (a light module: no backend is imported)
 
 #: Errors that mean "the input is wrong", not "the program is wrong": printed as one line naming the input.
 USER_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, ValueError,
@@ -82,8 +65,8 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
 
 def _goal_generator(args: argparse.Namespace, cache, mode: str, candidates: list[str] | None = None):
     from ellm_core.goals import ClosedFormGoals, OpenEndedGoals, RankedGoals
+    from ellm_core.goals.prompts import PromptConfig
     from ellm_core.lm.registry import for_ranking, make_language_model
-    from ellm_core.prompts import PromptConfig
 
     prompts = PromptConfig.load(args.prompts)
     if args.no_few_shot:
@@ -125,7 +108,7 @@ def demo_situations(count: int = DEMO_SITUATIONS):
     view, of different kinds."""
     from ellm_core.crafter.analysis.goals_cli import situations_path
     from ellm_core.crafter.situations import collect_situations
-    from ellm_core.goal_quality import load_situations
+    from ellm_core.goals.quality import load_situations
 
     path = situations_path(1, 40)
     situations = load_situations(path) if path.is_file() else collect_situations(40, seed=1)
@@ -143,9 +126,9 @@ def demo_situations(count: int = DEMO_SITUATIONS):
 def cmd_demo(args: argparse.Namespace) -> int:
     """Goals from the real LM for real Crafter situations, beside what is achievable there, and the ELLM reward the
     agent would earn by achieving each of those things."""
-    from ellm_core.embed import CachedEmbedder, make_embedder
     from ellm_core.resources import data_resource
     from ellm_core.reward import EpisodeReward
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     args.prompts = args.prompts or data_resource("crafter/prompts.yaml")
     cache = open_cache(args.cache)
@@ -175,7 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train DQN with the chosen intrinsic reward on a text environment; writes the run directory."""
-    from ellm_core.train import train
+    from ellm_core.run.train import train
 
     summary = train(train_config_from_args(args))
     print(json.dumps(summary["final_eval"], indent=2))
@@ -187,7 +170,8 @@ def build_parser(train_defaults=None, crafter_defaults=None, suggester_defaults=
     """The ``ellm`` argument parser; ``train_defaults`` / ``crafter_defaults`` (TrainConfigs) and
     ``suggester_defaults`` (a SuggesterConfig) set the defaults of ``ellm train`` / ``ellm crafter train`` /
     ``ellm crafter suggester``."""
-    from ellm_core.cache_files import add_cache_command
+    import ellm_core.goals.labels  # noqa: F401  (registers label files with `ellm cache import`)
+    from ellm_core.cache.files import add_cache_command
     from ellm_core.crafter.analysis.goals_cli import add_goal_eval_arguments, cmd_goals_eval
     from ellm_core.crafter.cli import add_crafter_command
     from ellm_core.experiments.cli import add_sweep_command
@@ -242,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     train_defaults = crafter_defaults = suggester_defaults = None
     if argv[:1] == ["train"]:  # parse twice: the preset's values become the defaults, explicit flags win
-        from ellm_core.train_config import TrainConfig, apply_preset
+        from ellm_core.run.config import TrainConfig, apply_preset
 
         first, _ = build_parser().parse_known_args(argv)
         train_defaults = apply_preset(TrainConfig(), first.preset)

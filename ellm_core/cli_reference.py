@@ -1,7 +1,8 @@
 """The command-line reference as Markdown, written from the argparse parsers themselves (so it cannot drift).
 
-``python -m ellm_core.cli_reference`` prints it; the documentation site builds its CLI page with it
-(``docs/gen_pages.py``). One section per command and subcommand, with its description and a table of every option.
+The documentation site builds its CLI page with it (``docs/gen_pages.py`` passes the ``ellm`` and ``recrl``
+parsers; nothing in ``ellm_core`` imports the CLI module). One section per command and subcommand, with its
+description and a table of every option.
 """
 
 from __future__ import annotations
@@ -39,12 +40,8 @@ def options(parser: argparse.ArgumentParser) -> list[tuple[str, str, str]]:
     return rows
 
 
-def cli_markdown(programs: Sequence[tuple[str, Callable[[], argparse.ArgumentParser]]] | None = None) -> str:
-    """The reference page of ``programs`` (name, parser builder): by default the ``ellm`` command; the documentation
-    passes ``recrl``'s too (``ellm_core`` imports nothing from ``recrl``)."""
-    from ellm_core.cli import build_parser as ellm_parser
-
-    programs = programs or [("ellm", ellm_parser)]
+def cli_markdown(programs: Sequence[tuple[str, Callable[[], argparse.ArgumentParser]]]) -> str:
+    """The reference page of ``programs`` (name, parser builder), e.g. ``[("ellm", ellm_core.cli.build_parser)]``."""
     names = " and ".join(f"`{name}`" for name, _ in programs)
     lines = ["# Command-line reference", "",
              f"Generated from the argparse parsers of {names} (`ellm_core/cli_reference.py`); every command "
@@ -61,7 +58,3 @@ def cli_markdown(programs: Sequence[tuple[str, Callable[[], argparse.ArgumentPar
                 lines += [f"| {_cell(flags)} | {_cell(default)} | {_cell(text)} |" for flags, default, text in rows]
                 lines.append("")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    print(cli_markdown())

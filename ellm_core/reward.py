@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ellm_core.embed import Embedder
-from ellm_core.similarity import similarity
+from ellm_core.text.embed import Embedder
+from ellm_core.text.similarity import similarity
 
 #: Default similarity threshold of the core (presets may override it, e.g. the paper's 0.99 for Crafter).
 DEFAULT_THRESHOLD = 0.5
@@ -88,7 +88,7 @@ class EpisodeReward:
     """The ELLM reward for one environment's episode: filter + embed + max-similarity reward.
 
     Example:
-        >>> from ellm_core.embed import HashingEmbedder
+        >>> from ellm_core.text.embed import HashingEmbedder
         >>> episode = EpisodeReward(HashingEmbedder(), threshold=0.5)
         >>> episode.step(["collect wood", "drink water"], "collect wood")[:2]
         (1.0, 'collect wood')

@@ -16,9 +16,9 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
-from ellm_core.embed import Embedder
 from ellm_core.goals import GoalGenerator
 from ellm_core.reward import DEFAULT_THRESHOLD, EpisodeReward
+from ellm_core.text.embed import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class ELLMReward(gym.Wrapper):
         goal_generator: suggests goals for ``(observation_text, valid_actions)``.
         embedder: embeds goals and captions (wrap it in ``CachedEmbedder`` to embed each text once).
         threshold: similarity above which a goal counts as achieved.
-        metric: similarity name (see :mod:`ellm_core.similarity`).
+        metric: similarity name (see :mod:`ellm_core.text.similarity`).
         scale: multiplier of the intrinsic reward.
         keep_extrinsic: keep the environment's own reward in the total (else only the intrinsic reward).
         filter_achieved: remove goals achieved earlier in the episode (turn off for the ablation).

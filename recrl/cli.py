@@ -7,7 +7,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from ellm_core.cli import run_handler, setup_logging
+from ellm_core.cli import run_handler
+from ellm_core.logs import setup_logging
 from recrl.browse.cli import add_browse_command
 from recrl.data.cli import add_data_command
 from recrl.rationale.cli import add_rationale_command

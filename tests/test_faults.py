@@ -11,12 +11,12 @@ import sqlite3
 import pytest
 import torch
 
-import ellm_core.checkpoint
 import ellm_core.crafter.stats
+import ellm_core.run.checkpoint
 from ellm_core.cache import SQLiteCache, pack_json
-from ellm_core.checkpoint import checkpoints, verify_checkpoint
 from ellm_core.cli import main
 from ellm_core.lm.base import CachedLM, ScriptedLM
+from ellm_core.run.checkpoint import checkpoints, verify_checkpoint
 
 SMOKE = ["crafter", "train", "--preset", "smoke", "--reward", "none", "--length", "60", "--checkpoint-every", "200",
          "--embedder", "hashing:32", "--cache", "none", "--no-tensorboard", "--eval-episodes", "1"]
@@ -68,7 +68,7 @@ def test_a_truncated_newest_checkpoint_resumes_from_the_one_before(run, caplog):
     newest = run / "checkpoints" / "step_0000000600.pt"
     newest.write_bytes(newest.read_bytes()[:1000])
     kept = [line for line in stats_lines(run) if json.loads(line)["step"] <= 400]
-    with caplog.at_level(logging.INFO, logger="ellm_core.checkpoint"):
+    with caplog.at_level(logging.INFO, logger="ellm_core.run.checkpoint"):
         assert train(run, 800, "--resume") == 0
     assert "skipping checkpoint" in caplog.text and "cut short" in caplog.text
     assert "resuming from" in caplog.text and "step_0000000400.pt" in caplog.text
@@ -107,14 +107,14 @@ def test_a_full_disk_during_a_checkpoint_stops_with_one_line_and_the_previous_on
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_save(obj, handle, *args, **kwargs)
 
-    monkeypatch.setattr(ellm_core.checkpoint.torch, "save", save_until_full)
+    monkeypatch.setattr(ellm_core.run.checkpoint.torch, "save", save_until_full)
     assert train(run, 1200, "--resume") == 2  # the checkpoint at 800 fits, the one at 1000 does not
     line = one_line(capsys)
     assert "step_0000001000.pt" in line and "the disk is full" in line and "step_0000000800.pt is intact" in line
     assert verify_checkpoint(run / "checkpoints" / "step_0000000800.pt") is None
     assert not (run / "checkpoints" / "step_0000001000.pt").exists()
     assert not list((run / "checkpoints").glob("*.tmp"))
-    monkeypatch.setattr(ellm_core.checkpoint.torch, "save", real_save)
+    monkeypatch.setattr(ellm_core.run.checkpoint.torch, "save", real_save)
     assert train(run, 1200, "--resume") == 0
     assert json.loads((run / "summary.json").read_text())["step"] == 1200
 

@@ -77,6 +77,55 @@ def test_recrls_top_folder_holds_only_its_cli_and_each_part_is_a_package():
         "browse", "data", "rationale", "validation"}
 
 
+def test_ellm_cores_top_folder_shows_its_parts():
+    top = sorted(path.name for path in (ROOT / "ellm_core").glob("*.py"))
+    assert len(top) <= 12, top
+    assert {path.parent.name for path in (ROOT / "ellm_core").glob("*/*.py")} == {
+        "agents", "cache", "crafter", "envs", "experiments", "goals", "lm", "run", "text"}
+    assert {"train.py", "config.py", "cli.py", "rollout.py", "assembly.py", "checkpoint.py"} <= {
+        path.name for path in (ROOT / "ellm_core" / "run").glob("*.py")}
+
+
+def _layer(name: str) -> str:
+    """A module's room on the floor plan: its package below ``ellm_core`` (``ellm_core.run``), or itself at the top."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if len(parts) > 2 or (ROOT / Path(*parts) / "__init__.py").is_file() else name
+
+
+def test_no_import_circles_between_packages():
+    edges: dict[str, set[str]] = {}
+    for name, targets in graph().items():
+        if name in PACKAGES:  # a package's own __init__ (it registers the envs) is the door, not a room
+            continue
+        edges.setdefault(_layer(name), set()).update(_layer(t) for t in targets if t not in PACKAGES)
+    edges = {room: targets - {room} for room, targets in edges.items()}
+    try:
+        tuple(graphlib.TopologicalSorter(edges).static_order())
+    except graphlib.CycleError as error:
+        pytest.fail(f"import circle between packages: {' -> '.join(error.args[1])}")
+
+
+METHOD = ("ellm_core.reward", "ellm_core.wrappers", "ellm_core.goals", "ellm_core.agents", "ellm_core.text")
+ENVIRONMENTS = ("ellm_core.crafter", "ellm_core.envs")
+UTILITIES = ("ellm_core.cache", "ellm_core.config", "ellm_core.resources", "ellm_core.hardware", "ellm_core.logs",
+             "ellm_core.text")
+
+
+def _offenders(sources: tuple[str, ...], forbidden: tuple[str, ...]) -> dict[str, list[str]]:
+    found = {name: sorted(m for m in targets if m.startswith(forbidden))
+             for name, targets in graph().items() if name.startswith(sources)}
+    return {name: targets for name, targets in found.items() if targets}
+
+
+def test_each_layer_knows_only_the_layers_below_it():
+    assert _offenders(METHOD, ENVIRONMENTS) == {}  # the method imports no environment
+    assert _offenders(UTILITIES, ("ellm_core.reward", "ellm_core.wrappers", "ellm_core.goals", "ellm_core.agents",
+                                  "ellm_core.run", "ellm_core.lm", *ENVIRONMENTS)) == {}  # utilities, no method
+    assert _offenders(("ellm_core.lm",), ("ellm_core.goals",)) == {}  # the LM protocol knows no goal module
+    users = {name for name, targets in graph().items() if "ellm_core.cli" in targets and name.startswith("ellm_core")}
+    assert users == set()  # nothing in ellm_core imports its command line
+
+
 def test_the_lm_protocol_imports_no_backend():
     assert imports("ellm_core.lm.base") & BACKENDS == set()
     assert imports("ellm_core.lm.registry") & BACKENDS == set()  # by name, imported on demand
@@ -124,17 +173,27 @@ def test_old_module_paths_still_import_with_a_deprecation_warning():
 
 
 def test_language_models_do_not_reach_up_into_goals_or_the_loop():
-    upward = ("ellm_core.goals", "ellm_core.assembly", "ellm_core.rollout", "ellm_core.train")
+    upward = ("ellm_core.goals", "ellm_core.run.assembly", "ellm_core.run.rollout", "ellm_core.run.train")
     offenders = {name: sorted(m for m in targets if m.startswith(upward))
                  for name, targets in graph().items() if name.startswith("ellm_core.lm")}
     assert {name: found for name, found in offenders.items() if found} == {}
 
 
 def test_the_rollout_only_steps_and_the_assembly_is_where_goal_sources_are_built():
-    assert not {m for m in imports("ellm_core.rollout") if m.startswith(("ellm_core.lm", "ellm_core.goals",
-                                                                         "ellm_core.cache", "ellm_core.train"))}
+    assert not {m for m in imports("ellm_core.run.rollout") if m.startswith(("ellm_core.lm", "ellm_core.goals",
+                                                                         "ellm_core.cache", "ellm_core.run.train"))}
     builders = {name for name, path in MODULES.items() if name.startswith("ellm_core")
                 and "make_language_model(lm_config(" in path.read_text(encoding="utf-8")}
-    assert builders == {"ellm_core.assembly"}
+    assert builders == {"ellm_core.run.assembly"}
     assert not any(m.startswith("ellm_core.goals") for m in imports("ellm_core.goals.config")
                    if m != "ellm_core.goals.config")  # the config stands alone
+
+
+def test_the_run_config_walks_to_its_parts_with_few_returns(tmp_path):
+    """``train``'s config reaches its parts from the assembly: 10 returns to a module already left before the run
+    loop moved into ``run/`` (c29087c), 8 now (the env asked once for its goal candidates and aliases)."""
+    from tests.config_walk import smoke_argv, summary, walk
+
+    result = summary(walk(smoke_argv(tmp_path / "run")))
+    assert result["returns"] <= 8, result
+    assert result["entered"]["ellm_core.run.train"] == 1

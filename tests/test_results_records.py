@@ -36,8 +36,8 @@ def test_every_run_of_a_committed_comparison_exists_in_the_repository():
                                     "results/recrl/browse-20k/runs/ellm-seed0/config.yaml"])
 def test_a_committed_config_rebuilds_its_run_from_another_directory(tmp_path, monkeypatch, config):
     from ellm_core.config import load_config
-    from ellm_core.prompts import PromptConfig
-    from ellm_core.train_config import TrainConfig, check_config
+    from ellm_core.goals.prompts import PromptConfig
+    from ellm_core.run.config import TrainConfig, check_config
 
     monkeypatch.chdir(tmp_path)  # not the repository
     loaded = load_config(TrainConfig, ROOT / config)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from ellm_core.embed import Embedder
+from ellm_core.text.embed import Embedder
 
 
 def goal_sentence(goals: Sequence[str]) -> str:

@@ -25,7 +25,7 @@ def crafter_train_defaults(preset: str | None, profile: str | None = None):
     """The TrainConfig defaults of ``ellm crafter train`` under ``preset`` (budgets) and ``profile`` (reward
     values, :mod:`ellm_core.crafter.profiles`)."""
     from ellm_core.crafter.profiles import apply_profile
-    from ellm_core.train_config import TrainConfig, apply_preset, updated
+    from ellm_core.run.config import TrainConfig, apply_preset, updated
 
     defaults = updated(TrainConfig(), **CRAFTER_DEFAULTS, prompts=data_resource("crafter/prompts.yaml"))
     return apply_profile(apply_preset(defaults, preset), profile)
@@ -46,7 +46,7 @@ def add_crafter_command(commands: argparse._SubParsersAction, train_defaults=Non
     """Add ``crafter train``, ``crafter eval`` and ``crafter suggester`` to the ``ellm`` subcommands."""
     from ellm_core.config import add_dataclass_arguments
     from ellm_core.crafter.suggester import PRESETS, SuggesterConfig
-    from ellm_core.train_cli import add_train_arguments
+    from ellm_core.run.cli import add_train_arguments
 
     crafter = commands.add_parser("crafter", help="the Crafter reproduction: train and evaluate",
                                   description=__doc__.splitlines()[0])
@@ -136,12 +136,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train DQN on Crafter with the chosen intrinsic reward; stats.jsonl, curves and the eval table land in --out."""
 
     import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
-    from ellm_core.checkpoint import resume_checkpoint
     from ellm_core.crafter.stats import StatsWriter
     from ellm_core.crafter.video import periodic_videos
-    from ellm_core.train import train
-    from ellm_core.train_cli import train_config_from_args
-    from ellm_core.train_config import check_config
+    from ellm_core.run.checkpoint import resume_checkpoint
+    from ellm_core.run.cli import train_config_from_args
+    from ellm_core.run.config import check_config
+    from ellm_core.run.train import train
 
     config = train_config_from_args(args)
     check_config(config)
@@ -166,7 +166,7 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
     the training run (the same flags give the same cache keys); prints the coverage on a held-out play."""
 
     from ellm_core.crafter.prewarm import format_report, prewarm
-    from ellm_core.train_cli import train_config_from_args
+    from ellm_core.run.cli import train_config_from_args
 
     config = train_config_from_args(args)
     config = dataclasses.replace(config, env_kwargs=json.dumps({**config.env_arguments(), "length": args.length}))
@@ -180,8 +180,8 @@ def cmd_prewarm(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     """Record episodes as MP4 (GIF fallback): the frame, the caption, the goals, what each step achieved, the
     reward when a goal fires, the intrinsic return and the achievements so far."""
-    from ellm_core.assembly import load_train_config
     from ellm_core.crafter.video import record_episodes, write_video
+    from ellm_core.run.assembly import load_train_config
 
     policy = args.policy or ("agent" if args.run else "random")
     if args.run:

@@ -4,7 +4,7 @@ A training run asks the LM about each new observation caption as it meets it, on
 repeats its situations a lot, so most of those questions can be asked before training, by playing cheap steps
 (random or scripted, with the text fast path), collecting the unique captions and answering them in large
 batches. The goals go into the same SQLite cache, under the same keys, because the goal generator is built by the
-same function as in training (:func:`ellm_core.assembly.make_goal_source`) from the same flags.
+same function as in training (:func:`ellm_core.run.assembly.make_goal_source`) from the same flags.
 
 Coverage is measured, not assumed: a second, held-out play (another seed) counts the share of its situations
 whose goals the cache holds before and after pre-warming; that is the LLM hit rate a training run can expect.
@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ellm_core.assembly import CANDIDATE_MODES, make_goal_source
 from ellm_core.cache import open_cache
 from ellm_core.crafter.env import CrafterEnv
 from ellm_core.crafter.situations import scripted_action
 from ellm_core.goals.labels import write_labels
-from ellm_core.train_config import TrainConfig, updated
+from ellm_core.run.assembly import CANDIDATE_MODES, make_goal_source
+from ellm_core.run.config import TrainConfig, updated
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ def agent_situations(run_dirs: Sequence[str | Path], steps: int, seed: int = 0, 
                      length: int = 400) -> dict[Situation, int]:
     """The unique situations that the agents of ``run_dirs`` meet in ``steps`` steps each (ε-greedy, each with its
     own config's embedder and network), with their visit counts, in order of first visit."""
-    from ellm_core.assembly import build_rollout, load_agent, make_envs
-    from ellm_core.embed import make_embedder
+    from ellm_core.run.assembly import build_rollout, load_agent, make_envs
+    from ellm_core.text.embed import make_embedder
 
     seen: dict[Situation, int] = {}
     embedders: dict[str, object] = {}

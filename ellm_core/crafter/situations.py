@@ -13,7 +13,7 @@ import numpy as np
 from crafter import constants
 
 from ellm_core.crafter.env import CrafterEnv
-from ellm_core.goal_quality import Situation
+from ellm_core.goals.quality import Situation
 
 ACTION = {name: index for index, name in enumerate(constants.actions)}
 TAGS = ("early game", "has wood", "water in view", "night", "table in view", "cow in view", "low vitals",

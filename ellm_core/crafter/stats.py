@@ -7,13 +7,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ellm_core.faults import write_failed
+from ellm_core.run.faults import write_failed
 
 logger = logging.getLogger(__name__)
 
 
 class StatsWriter:
-    """An ``episode_hook`` for :func:`ellm_core.train.train` that appends each episode's ``episode_stats``.
+    """An ``episode_hook`` for :func:`ellm_core.run.train.train` that appends each episode's ``episode_stats``.
 
     Lines carry crafter's keys (``length``, ``reward``, ``achievement_*``) plus ``step``, the training step at
     which the episode ended, so that a resumed run can drop the episodes after its checkpoint.

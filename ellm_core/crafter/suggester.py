@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ellm_core.config import option, save_config
-from ellm_core.goal_quality import Situation, load_situations
+from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
+from ellm_core.goals.quality import Situation, load_situations
 from ellm_core.lm import lora
-from ellm_core.prompts import PromptConfig, open_ended_prompt
 from ellm_core.resources import data_dir
 
 logger = logging.getLogger(__name__)

@@ -105,11 +105,11 @@ def record_episodes(config, episodes: int = 1, seed: int = 0, policy: str = "age
     (the purposeful hand-written policy of :mod:`ellm_core.crafter.situations`) need none. Goals and rewards are
     those of ``config.reward`` (ellm: the configured LM; oracle: crafter's rules).
     """
-    from ellm_core.assembly import CANDIDATE_MODES, build_rollout, load_agent, make_envs, make_goal_source
     from ellm_core.cache import open_cache
     from ellm_core.crafter.situations import scripted_action
-    from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.train_config import updated
+    from ellm_core.run.assembly import CANDIDATE_MODES, build_rollout, load_agent, make_envs, make_goal_source
+    from ellm_core.run.config import updated
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")

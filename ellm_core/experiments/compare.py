@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ellm_core.checkpoint import NETWORK_FILE, latest_checkpoint, load_network, save_network
+from ellm_core.run.checkpoint import NETWORK_FILE, latest_checkpoint, load_network, save_network
 
 logger = logging.getLogger(__name__)
 

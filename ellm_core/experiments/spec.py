@@ -18,8 +18,8 @@ from typing import Any
 
 import yaml
 
-from ellm_core.checkpoint import NETWORK_FILE, checkpoints, latest_checkpoint
 from ellm_core.config import from_dict
+from ellm_core.run.checkpoint import NETWORK_FILE, checkpoints, latest_checkpoint
 
 #: Programs run as ``python -m MODULE`` of this interpreter, so cells use the same environment.
 PROGRAMS = {"ellm": "ellm_core.cli", "recrl": "recrl.cli"}

@@ -8,9 +8,9 @@
 - :mod:`~ellm_core.goals.labels`: label files of ranked goals (the LM's answers kept as data; ``python -m
   ellm_core.goals.labels``).
 - :mod:`~ellm_core.goals.chain`: ``GoalChain``, the LM's prerequisites (and materials) put before each goal
-  (``python -m ellm_core.goals.chain``).
+  (``python -m ellm_core.crafter.analysis.prerequisites``).
 
-Which source a run uses is assembled from its config in :mod:`ellm_core.assembly`. Optional methods a source may
+Which source a run uses is assembled from its config in :mod:`ellm_core.run.assembly`. Optional methods a source may
 have, read by the training loop without naming its type: ``stats() -> dict`` (for the progress log),
 ``state_dict()``/``load_state_dict()`` (kept in checkpoints) and ``close()``.
 """

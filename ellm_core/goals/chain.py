@@ -9,12 +9,11 @@ log-probability of answering with them; the best one is G's prerequisite. (The f
 against the same question about no goal in particular; that question is itself answered with the crafting chain,
 so subtracting it removes what the LM knows: ``--prerequisites`` reads the raw choice.) :class:`GoalChain` puts each suggested goal's prerequisites (to ``depth``) before it;
 with ELLM's filter of achieved goals and ``active_goals`` kept, an agent meets them in order. Nothing here knows
-Crafter's recipes: the chain is what the LM answers, committed as a file (``python -m ellm_core.goals.chain``).
+Crafter's recipes: the chain is what the LM answers, committed as a file (``python -m ellm_core.crafter.analysis.prerequisites``).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from collections.abc import Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ellm_core.prompts import PromptConfig, open_ended_prompt
+from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ class GoalChain:
 
     @classmethod
     def load(cls, path: str | Path, depth: int = 2, calibrated: bool = False, materials: bool = False) -> GoalChain:
-        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.goals.chain``):
+        """The chain of a prerequisite file written by :func:`ask_prerequisites` (``python -m ellm_core.crafter.analysis.prerequisites``):
         the LM's raw choices, or its calibrated ones; with ``materials``, also the LM's answers about what to collect
         first (files of format 2)."""
         key = "prerequisite_calibrated" if calibrated else "prerequisite"
@@ -103,10 +102,10 @@ class GoalChain:
             mapping = {goal: row["goal"] for goal, row in content[key].items()}
             if materials and "material" not in content:
                 raise ValueError(f"--prerequisites {path}: no material answers (written before they were asked: run "
-                                 "python -m ellm_core.goals.chain again)")
+                                 "python -m ellm_core.crafter.analysis.prerequisites again)")
             collect = {goal: row["goal"] for goal, row in content["material"].items()} if materials else None
         except FileNotFoundError:
-            raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.goals.chain writes "
+            raise FileNotFoundError(f"--prerequisites {path}: no such file (python -m ellm_core.crafter.analysis.prerequisites writes "
                                     "one)") from None
         except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"--prerequisites {path}: not a prerequisite file ({error})") from None
@@ -137,33 +136,3 @@ class GoalChain:
                 if step not in expanded:
                     expanded.append(step)
         return expanded
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Ask an LM for the prerequisites of Crafter's 22 caption texts; print them and write the file."""
-    from ellm_core.config import add_dataclass_arguments, dataclass_from_args
-    from ellm_core.crafter.caption import crafter_text
-    from ellm_core.lm.base import LMConfig
-    from ellm_core.lm.registry import for_ranking, make_language_model
-
-    parser = argparse.ArgumentParser(prog="python -m ellm_core.goals.chain", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True, help="the prerequisite file to write (JSON)")
-    parser.add_argument("--prompts", default="data:crafter/prompts.yaml", help="prompt YAML (the goal source's)")
-    add_dataclass_arguments(parser, LMConfig, prefix="lm-")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    text = crafter_text()
-    lm = make_language_model(for_ranking(dataclass_from_args(LMConfig, args, prefix="lm-")))
-    result = ask_prerequisites(lm, list(text["achievements"].values()), list(text["actions"].values()),
-                               PromptConfig.load(args.prompts))
-    calibrated, material = result["prerequisite_calibrated"], result.get("material", {})
-    print(f"{'goal':<24} {'prerequisite (raw)':<24} {'prerequisite (calibrated)':<26} {'material':<24}")
-    for goal, row in result["prerequisite"].items():
-        print(f"{goal:<24} {row['goal']:<24} {calibrated[goal]['goal']:<26} {material.get(goal, {}).get('goal', '-')}")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -2,7 +2,7 @@
 
 Its fields are flags of every ``… train`` command under their old names (``--goals``, ``--goal-source``,
 ``--rank-k``, ...), and a run's ``config.yaml`` keeps them under ``goal:`` (older flat files still load, see
-:func:`ellm_core.train_config.upgrade_flat_config`).
+:func:`ellm_core.run.config.upgrade_flat_config`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class GoalConfig:
                             "background worker batches the LM calls of new situations (ellm)")
     lm_async_miss: str = option("previous", "with --lm-async, the goals of a situation not answered yet: the env's "
                                 "previous goals, or none", choices=("previous", "none"))
-    prerequisites: str | None = option(None, "ELLM goals: a prerequisite file (python -m ellm_core.goals.chain): "
+    prerequisites: str | None = option(None, "ELLM goals: a prerequisite file (python -m ellm_core.crafter.analysis.prerequisites): "
                                        "each suggested goal's prerequisites, as the LM named them, come before it")
     prerequisite_depth: int = option(2, "with --prerequisites: steps back along the LM's chain")
     materials: bool = option(False, "with --prerequisites: each goal of the chain comes after what the LM says must "

@@ -22,13 +22,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from ellm_core.embed import Embedder
 from ellm_core.goals.background import BackgroundGoals
 from ellm_core.goals.generators import GoalGenerator, lm_stats
+from ellm_core.text.embed import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -197,21 +196,3 @@ class FrozenLabels:
         """The nearest labelled situation's goals for each observation, ``[]`` below the floor."""
         vectors = self.embedder.encode(list(observations))
         return [goals or [] for goals in self.model.predict(list(observations), vectors)]
-
-
-def run_labels(*run_dirs: str | Path) -> list[tuple[str, tuple[str, ...]]]:
-    """The situations distilled training runs labelled, from their latest checkpoints: in order, run after run,
-    each once."""
-    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
-
-    labelled: dict[tuple[str, tuple[str, ...]], None] = {}
-    for run_dir in run_dirs:
-        path = latest_checkpoint(run_dir)
-        if path is None:
-            raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
-        state = load_checkpoint(path).get("goal_source") or {}
-        if not state.get("labelled"):
-            raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source "
-                             "distilled")
-        labelled.update(((str(observation), tuple(actions)), None) for observation, actions in state["labelled"])
-    return list(labelled)

@@ -26,8 +26,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ellm_core.goals.prompts import PromptConfig, closed_form_prompt, open_ended_prompt, parse_goals
 from ellm_core.lm.base import LanguageModel
-from ellm_core.prompts import PromptConfig, closed_form_prompt, open_ended_prompt, parse_goals
 
 logger = logging.getLogger(__name__)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.cache import make_key
+from ellm_core.cache.files import register_entry_file
 from ellm_core.goals.generators import RANK_CONTENT_FREE
 
 logger = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ def label_entries(path: str | Path, identity: str | None = None) -> Iterator[tup
     """The ``(namespace, key, value)`` cache entries that a label file stands for: each situation's raw scores
     (calibrated + the header's baseline) under the key its ranked goal generator reads, and each baseline.
     ``identity``: key them for this LM instead of the file's (the same model at another precision)."""
-    from ellm_core.prompts import PromptConfig, open_ended_prompt
+    from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
 
     header, lines = read_labels(path)
     prompts = PromptConfig.load(header["prompts"])
@@ -285,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     return 0
 
+
+register_entry_file(is_label_file, label_entries)  # `ellm cache import LABELS CACHE` reads label files
 
 if __name__ == "__main__":
     raise SystemExit(main())

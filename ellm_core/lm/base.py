@@ -24,10 +24,12 @@ import numpy as np
 
 from ellm_core.cache import SQLiteCache, make_key, pack_json, unpack_json
 from ellm_core.config import option
-from ellm_core.prompts import Chat
 
 logger = logging.getLogger(__name__)
 
+#: A chat: ``[{"role": "system" | "user" | "assistant", "content": ...}, ...]`` (the LM protocol's input; the goal
+#: prompts of :mod:`ellm_core.goals.prompts` build them).
+Chat = list[dict[str, str]]
 Prompt = Chat | str
 
 #: LM backends by name (``--lm-backend``); :data:`ellm_core.lm.registry.BACKENDS` says where each one lives.

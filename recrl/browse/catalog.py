@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ellm_core.cache import open_cache
-from ellm_core.embed import CachedEmbedder, make_embedder
+from ellm_core.text.embed import CachedEmbedder, make_embedder
 from recrl.data.prepared import PreparedData, load_prepared
 from recrl.rationale.examples import user_histories
 

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 def add_browse_command(commands: argparse._SubParsersAction) -> None:
     """Add ``browse`` with its ``train`` and ``eval`` subcommands to the ``recrl`` parser."""
-    from ellm_core.train_cli import add_train_arguments, train_flag_defaults
+    from ellm_core.run.cli import add_train_arguments, train_flag_defaults
 
     browse = commands.add_parser("browse", help="DQN on ProductBrowse-v0 with rationale goals (ELLM) or baselines",
                                  description="Train and evaluate browsing agents on a prepared data directory.")
@@ -49,8 +49,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train DQN on ProductBrowse-v0 (ELLM with the user's rationales as goals, or a baseline reward), then
     evaluate it on held-out test sessions against the random and popularity policies."""
     import recrl.browse  # noqa: F401  (registers the environment)
-    from ellm_core.train import train
-    from ellm_core.train_cli import train_config_from_args
+    from ellm_core.run.cli import train_config_from_args
+    from ellm_core.run.train import train
     from recrl.browse.train import configure
 
     options = dataclass_from_args(BrowseOptions, args)

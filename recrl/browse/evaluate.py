@@ -63,9 +63,9 @@ def agent_policy(run_dir: str | Path, device: str = "cpu") -> Policy:
     """The greedy policy of a trained run (its ``qnet.pt``, else its last checkpoint's network), acting on the
     embedded observation text."""
     from ellm_core.agents.state import StateEncoder
-    from ellm_core.assembly import load_agent
     from ellm_core.cache import open_cache
-    from ellm_core.embed import CachedEmbedder, make_embedder
+    from ellm_core.run.assembly import load_agent
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     loaded = load_agent(run_dir, device)
     config, agent = loaded.config, loaded.agent

@@ -1,5 +1,5 @@
 """What a browsing run simulates (:class:`BrowseOptions`, saved as ``browse.yaml`` in its run directory), and the
-``recrl browse train`` defaults of the core's :class:`~ellm_core.train_config.TrainConfig`.
+``recrl browse train`` defaults of the core's :class:`~ellm_core.run.config.TrainConfig`.
 
 Training (:mod:`recrl.browse.train`), evaluation (:mod:`recrl.browse.evaluate`) and traces
 (:mod:`recrl.browse.trace`) read the options from here.
@@ -15,7 +15,7 @@ import yaml
 
 from ellm_core.config import option
 from ellm_core.resources import data_resource
-from ellm_core.train_config import TrainConfig, apply_preset, updated
+from ellm_core.run.config import TrainConfig, apply_preset, updated
 
 BROWSE_REWARDS = ("ellm", "none", "novelty", "rnd", "apt")
 #: TrainConfig values that differ for browsing (before a preset).

@@ -24,10 +24,10 @@ from recrl.browse.options import load_options
 
 def trace_sessions(run_dir: str | Path, episodes: int = 3, seed: int = 0) -> list[dict[str, Any]]:
     """The step-by-step traces of the first ``episodes`` test sessions browsed by ``run_dir``'s agent."""
-    from ellm_core.assembly import load_train_config
     from ellm_core.cache import open_cache
-    from ellm_core.embed import CachedEmbedder, make_embedder
     from ellm_core.reward import EpisodeReward
+    from ellm_core.run.assembly import load_train_config
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     config = load_train_config(run_dir)
     rationales = json.loads(config.env_kwargs).get("rationales")

@@ -1,6 +1,6 @@
 """Training on ProductBrowse-v0 with the core's DQN and rewards: the browse options' goals.
 
-The core :func:`ellm_core.train.train` runs unchanged; this module only turns
+The core :func:`ellm_core.run.train.train` runs unchanged; this module only turns
 :class:`~recrl.browse.options.BrowseOptions` into the environment's keyword arguments and the ELLM goal source:
 
 - ``rationale_mode=precomputed`` (default): the rationale adapter writes K rationales per simulated user once
@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from ellm_core.cache import open_cache
-from ellm_core.train_config import TrainConfig, updated
+from ellm_core.run.config import TrainConfig, updated
 from recrl.browse.catalog import load_catalog
 from recrl.browse.options import BROWSE_REWARDS, BrowseOptions
 

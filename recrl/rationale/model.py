@@ -1,6 +1,6 @@
 """The rationale model: base causal LM + peft LoRA, tokenised examples with the loss on the target only, and
 the adapter directory (peft's files plus ``manifest.json``) saved atomically and loaded back with checks.
-The generic LoRA pieces live in :mod:`ellm_core.lm.lora`; this module adds what is specific to rationales.
+The generic LoRA pieces live in :mod:`ellm_core.run.lora`; this module adds what is specific to rationales.
 
 An adapter directory holds ``adapter_config.json`` and ``adapter_model.safetensors`` (written by
 ``PeftModel.save_pretrained``) and ``manifest.json``: the base model identity, the prompt template, the
@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ellm_core.lm.lora import (  # noqa: F401  (re-exported: the rationale model's LoRA pieces)
+from ellm_core.run.lora import (  # noqa: F401  (re-exported: the rationale model's LoRA pieces)
     MANIFEST,
     add_lora,
     base_identity,

@@ -1,7 +1,7 @@
 """LoRA fine-tuning of the rationale generator: one config dataclass, one readable training loop.
 
 ``train_rationale(config)`` builds the examples (:mod:`recrl.rationale.examples`), measures the held-out
-target loss of the base model, trains the LoRA adapter (:func:`ellm_core.lm.lora.train_steps`: AdamW, seeded
+target loss of the base model, trains the LoRA adapter (:func:`ellm_core.run.lora.train_steps`: AdamW, seeded
 shuffling, loss on the target tokens only, tqdm progress, atomic checkpoints every ``checkpoint_every`` steps so a
 killed run resumes), measures the
 held-out loss again, and writes ``RUN/adapter`` (peft files + manifest), ``metrics.json``, ``train.csv`` and

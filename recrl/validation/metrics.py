@@ -73,7 +73,7 @@ class EmbeddingCosine:
 
     def __init__(self, embedder_name: str = "default", cache: str | None = None) -> None:
         from ellm_core.cache import open_cache
-        from ellm_core.embed import CachedEmbedder, make_embedder
+        from ellm_core.text.embed import CachedEmbedder, make_embedder
 
         self.embedder = CachedEmbedder(make_embedder(embedder_name), open_cache(cache))
 

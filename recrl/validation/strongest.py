@@ -98,7 +98,7 @@ def candidate_scores(history: pd.DataFrame, pairs: pd.DataFrame, vectors: dict[s
 
 def item_vectors(texts: dict[str, str], embedder_name: str) -> dict[str, np.ndarray]:
     """item_id -> unit vector of its description."""
-    from ellm_core.embed import make_embedder
+    from ellm_core.text.embed import make_embedder
 
     ids = list(texts)
     vectors = make_embedder(embedder_name).encode([texts[i] for i in ids])
@@ -173,8 +173,8 @@ STAT_HEADERS = {"spearman": "Spearman ρ", "user_spearman": "mean per-user ρ", 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m recrl.validation.strongest``: run the selection and print its table."""
-    from ellm_core.cli import setup_logging
     from ellm_core.config import add_dataclass_arguments, dataclass_from_args
+    from ellm_core.logs import setup_logging
 
     parser = argparse.ArgumentParser(prog="python -m recrl.validation.strongest", description=__doc__.splitlines()[0])
     add_dataclass_arguments(parser, StrongestConfig)

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from ellm_core.assembly import assemble, load_agent, load_train_config, loop_threads
 from ellm_core.config import save_config
-from ellm_core.embed import HashingEmbedder
 from ellm_core.goals import DistilledGoals, OracleGoals
-from ellm_core.train_cli import add_train_arguments, train_config_from_args
-from ellm_core.train_config import TrainConfig, apply_preset, updated
+from ellm_core.run.assembly import assemble, load_agent, load_train_config, loop_threads
+from ellm_core.run.cli import add_train_arguments, train_config_from_args
+from ellm_core.run.config import TrainConfig, apply_preset, updated
+from ellm_core.text.embed import HashingEmbedder
 
 ROOT = Path(__file__).resolve().parents[2]
 #: committed run folders written before the goal fields were nested (flat config.yaml): Crafter and browsing
@@ -91,7 +91,7 @@ def test_a_background_lm_and_the_loop_split_the_cores(monkeypatch):
 
 
 def test_the_embedder_gets_the_loops_threads(monkeypatch):
-    import ellm_core.embed as embed
+    import ellm_core.text.embed as embed
 
     built = []
     monkeypatch.setattr(embed, "CTranslate2Embedder", lambda **kwargs: built.append(kwargs) or HashingEmbedder(8))
@@ -103,7 +103,7 @@ def test_the_embedder_gets_the_loops_threads(monkeypatch):
 
 def test_load_agent_reads_a_fresh_run_and_says_what_is_missing(tmp_path):
     import ellm_core.envs  # noqa: F401  (registers ellm/TextChain-v0)
-    from ellm_core.train import train
+    from ellm_core.run.train import train
 
     config = apply_preset(TrainConfig(embedder="hashing", cache="none", tensorboard=False, reward="none",
                                       out=str(tmp_path / "run")), "smoke")

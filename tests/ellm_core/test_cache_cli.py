@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ellm_core.cache import SQLiteCache, pack_array, pack_json, unpack_json
-from ellm_core.cache_files import export_cache, import_cache
+from ellm_core.cache.files import export_cache, import_cache
 from ellm_core.cli import main
 
 

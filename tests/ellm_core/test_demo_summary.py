@@ -1,6 +1,6 @@
 import json
 
-from ellm_core.demo_summary import main, summary_lines
+from ellm_core.run.demo_summary import main, summary_lines
 
 
 def test_summary_names_the_numbers_and_files(tmp_path, capsys):

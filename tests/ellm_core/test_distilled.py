@@ -115,9 +115,9 @@ def test_a_resumed_source_reads_its_labels_from_the_lm_cache(tmp_path):
 
 
 def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(tmp_path):
-    from ellm_core.embed import HashingEmbedder
-    from ellm_core.train import train
-    from ellm_core.train_config import TrainConfig, apply_preset, updated
+    from ellm_core.run.config import TrainConfig, apply_preset, updated
+    from ellm_core.run.train import train
+    from ellm_core.text.embed import HashingEmbedder
 
     config = apply_preset(updated(TrainConfig(), reward="ellm", goal_source="distilled", distill_floor=0.5, steps=300,
                                   cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"), tensorboard=False,
@@ -131,7 +131,7 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
     assert sum(shares) == pytest.approx(1.0, abs=1e-3) and shares[0] > 0
     assert summary["labels"] >= 1 and summary["step"] == 300
 
-    from ellm_core.goals.distilled import run_labels  # the run's labels feed the quality measurement
+    from ellm_core.run.checkpoint import run_labels  # the run's labels feed the quality measurement
 
     labelled = run_labels(tmp_path / "run")
     assert len(labelled) >= 1 and all(isinstance(actions, tuple) for _, actions in labelled)
@@ -143,8 +143,8 @@ def test_a_distilled_training_run_logs_who_answered_and_resumes_with_its_labels(
 def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(tmp_path):
     from ellm_core.crafter.analysis.distill_quality import format_markdown, measure
     from ellm_core.crafter.cli import crafter_train_defaults
-    from ellm_core.embed import HashingEmbedder
-    from ellm_core.train_config import updated
+    from ellm_core.run.config import updated
+    from ellm_core.text.embed import HashingEmbedder
 
     def lm_answer(text):  # what the scripted LM says depends on what is in view
         observation = text.splitlines()[1]
@@ -165,9 +165,9 @@ def test_the_quality_measurement_compares_both_goal_models_with_the_lms_answers(
 def test_the_quality_measurement_asks_the_lm_itself_under_crafters_distilled_default():
     from ellm_core.crafter.analysis.distill_quality import measure
     from ellm_core.crafter.cli import crafter_train_defaults
-    from ellm_core.embed import HashingEmbedder
     from ellm_core.lm.base import LMConfig
-    from ellm_core.train_config import updated
+    from ellm_core.run.config import updated
+    from ellm_core.text.embed import HashingEmbedder
 
     config = updated(crafter_train_defaults("demo"), reward="ellm", cache="none",
                                  lm=LMConfig(backend="scripted"))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.embed import CachedEmbedder, Embedder, HashingEmbedder, make_embedder
+from ellm_core.text.embed import CachedEmbedder, Embedder, HashingEmbedder, make_embedder
 
 
 class CountingEmbedder:
@@ -60,7 +60,7 @@ def test_real_embedder_ranks_wood_caption_closer_to_chopping_than_drinking():
 
 @pytest.mark.real_model
 def test_the_ctranslate2_embedder_gives_the_sentence_transformers_vectors():
-    from ellm_core.embed import CTranslate2Embedder, SentenceTransformerEmbedder
+    from ellm_core.text.embed import CTranslate2Embedder, SentenceTransformerEmbedder
 
     texts = ["You see a tree nearby to the west, water to the north-east. You face grass. You have 2 wood.",
              "collect wood", "You see only grass around you. You face grass. You have nothing. You are thirsty."]
@@ -75,7 +75,7 @@ def test_the_ctranslate2_embedder_gives_the_sentence_transformers_vectors():
 def test_mpnet_without_its_extra_names_the_extra(monkeypatch):
     import importlib.metadata
 
-    from ellm_core.embed import make_embedder
+    from ellm_core.text.embed import make_embedder
 
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)

@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from ellm_core.embed import HashingEmbedder
 from ellm_core.goals.chain import CONTENT_FREE_GOAL, GoalChain, ask_prerequisites
+from ellm_core.goals.prompts import PromptConfig
 from ellm_core.lm.base import ScriptedLM
-from ellm_core.prompts import PromptConfig
 from ellm_core.reward import VectorGoalReward
+from ellm_core.text.embed import HashingEmbedder
 
 CANDIDATES = ["collect wood", "place crafting table", "make wood pickaxe", "drink water"]
 KNOWS = {"make wood pickaxe": "place crafting table", "place crafting table": "collect wood"}
@@ -55,7 +55,7 @@ def test_a_chain_puts_prerequisites_first_each_goal_once_and_stops_at_cycles_and
 
 
 def test_a_bad_prerequisite_file_is_one_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m ellm_core.goals.chain"):
+    with pytest.raises(FileNotFoundError, match="python -m ellm_core.crafter.analysis.prerequisites"):
         GoalChain.load(tmp_path / "missing.json")
     (tmp_path / "bad.json").write_text('{"prerequisite": [1]}')
     with pytest.raises(ValueError, match="not a prerequisite file"):
@@ -86,9 +86,9 @@ def test_the_reward_meets_the_chain_in_order_as_each_step_is_achieved():
 def test_a_training_run_takes_the_prerequisite_file_and_tallies_the_prerequisites_as_goals(tmp_path):
     import csv
 
-    from ellm_core.embed import HashingEmbedder
-    from ellm_core.train import train
-    from ellm_core.train_config import check_config
+    from ellm_core.run.config import check_config
+    from ellm_core.run.train import train
+    from ellm_core.text.embed import HashingEmbedder
     from tests.ellm_core.test_train import config, scripted_goals
 
     path = tmp_path / "prerequisites.json"

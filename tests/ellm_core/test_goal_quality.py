@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ellm_core.crafter.situations import collect_situations
-from ellm_core.embed import HashingEmbedder
-from ellm_core.goal_quality import (
+from ellm_core.goals import OpenEndedGoals
+from ellm_core.goals.quality import (
     RandomGoals,
     Situation,
     SituationOracle,
@@ -15,8 +15,8 @@ from ellm_core.goal_quality import (
     save_situations,
     score_suggestions,
 )
-from ellm_core.goals import OpenEndedGoals
 from ellm_core.lm.base import ScriptedLM
+from ellm_core.text.embed import HashingEmbedder
 
 SITUATIONS = [
     Situation("You see a tree nearby to the west.", ["do"], ["collect wood", "drink water"]),
@@ -108,8 +108,8 @@ def test_new_situation_sets_stay_out_of_the_source_tree(tmp_path, monkeypatch):
 def test_cli_eval_of_a_distilled_runs_goal_model_gives_the_lms_answers_on_its_labels(tmp_path):
     import json
 
-    from ellm_core.checkpoint import save_checkpoint
     from ellm_core.cli import main
+    from ellm_core.run.checkpoint import save_checkpoint
 
     situations = save_situations(SITUATIONS, tmp_path / "situations.jsonl")
     common = ["goals", "eval", "--situations-file", str(situations), "--embedder", "hashing:64",

@@ -66,7 +66,7 @@ def test_calibration_removes_the_prior_of_a_model_that_always_says_yes():
 
 
 def test_prompt_ablations_drop_few_shot_examples_or_system_message():
-    from ellm_core.prompts import PromptConfig, open_ended_prompt
+    from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
 
     config = PromptConfig.load()
     full = open_ended_prompt("You see a tree.", ["do"], config)

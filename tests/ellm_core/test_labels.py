@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ellm_core.cache import SQLiteCache
-from ellm_core.cache_files import import_cache
+from ellm_core.cache.files import import_cache
 from ellm_core.cli import main
 from ellm_core.goals import RankedGoals
 from ellm_core.goals.labels import (
@@ -20,8 +20,8 @@ from ellm_core.goals.labels import (
     write_labels,
 )
 from ellm_core.goals.labels import main as labels_main
+from ellm_core.goals.prompts import PromptConfig
 from ellm_core.lm.base import CachedLM, ScriptedLM
-from ellm_core.prompts import PromptConfig
 
 CANDIDATES = ["collect wood", "drink water", "eat cow"]
 ACTIONS = ("move left", "do", "noop")
@@ -123,7 +123,7 @@ def test_an_export_is_not_taken_for_a_label_file(tmp_path):
 
 def test_the_goal_models_are_measured_against_another_label_file_without_an_lm(tmp_path):
     from ellm_core.crafter.analysis.distill_quality import measure_label_files
-    from ellm_core.embed import make_embedder
+    from ellm_core.text.embed import make_embedder
 
     generator = ranked(SQLiteCache(":memory:"))
     labels, heldout = tmp_path / "labels.jsonl", tmp_path / "heldout.jsonl"

@@ -1,6 +1,6 @@
 import pytest
 
-from ellm_core.prompts import PromptConfig, closed_form_prompt, open_ended_prompt, parse_goals
+from ellm_core.goals.prompts import PromptConfig, closed_form_prompt, open_ended_prompt, parse_goals
 
 
 @pytest.mark.parametrize(

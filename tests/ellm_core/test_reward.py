@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from ellm_core.embed import HashingEmbedder
 from ellm_core.reward import AchievedGoalFilter, EpisodeReward, ellm_reward
+from ellm_core.text.embed import HashingEmbedder
 
 E = np.eye(3, dtype=np.float32)
 

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 
 import ellm_core.crafter  # noqa: F401  (registers ellm/Crafter-v0)
-from ellm_core.rollout import unbatch_info
+from ellm_core.run.rollout import unbatch_info
 
 
 def test_unbatch_info_leaves_out_what_an_env_did_not_report():

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ellm_core.similarity import available_similarities, register_similarity, similarity
+from ellm_core.text.similarity import available_similarities, register_similarity, similarity
 
 
 def test_known_similarities_shapes_and_values():

@@ -13,12 +13,12 @@ import time
 import pytest
 import torch
 
-from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from ellm_core.embed import HashingEmbedder
 from ellm_core.goals import OpenEndedGoals
 from ellm_core.lm.base import ScriptedLM
-from ellm_core.train import train
-from ellm_core.train_config import REWARDS, TrainConfig, apply_preset, updated
+from ellm_core.run.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ellm_core.run.config import REWARDS, TrainConfig, apply_preset, updated
+from ellm_core.run.train import train
+from ellm_core.text.embed import HashingEmbedder
 
 
 def scripted_goals() -> OpenEndedGoals:

@@ -3,10 +3,10 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import ellm_core.envs  # noqa: F401  (registers ellm/TextChain-v0)
-from ellm_core.embed import CachedEmbedder, HashingEmbedder
 from ellm_core.envs.text_chain import TextChainEnv
 from ellm_core.goals import OpenEndedGoals, OracleGoals
 from ellm_core.lm.base import ScriptedLM
+from ellm_core.text.embed import CachedEmbedder, HashingEmbedder
 from ellm_core.wrappers import ELLMReward
 
 RIGHT, DO = 1, 2

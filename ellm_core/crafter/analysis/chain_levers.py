@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--goal", default="place crafting table", help="the goal to look for")
     parser.add_argument("--having", default="wood", help="situations whose inventory names this item ('' for all)")
     parser.add_argument("--prerequisites", default=None, help="also rank with the LM's prerequisites (a file of "
-                        "python -m ellm_core.goals.chain)")
+                        "python -m ellm_core.crafter.analysis.prerequisites)")
     parser.add_argument("--out", default=None, help="write FILE.json and FILE.md (a path without suffix)")
     args = parser.parse_args(argv)
     try:

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 def agreement(predicted: list[list[str] | None], truth: list[list[str]], embedder, threshold: float) -> dict:
     """Precision and recall of ``predicted`` against ``truth`` (the LM's answers) where a prediction exists."""
-    from ellm_core.goal_quality import Situation, score_suggestions
+    from ellm_core.goals.quality import Situation, score_suggestions
 
     pairs = [(p, t) for p, t in zip(predicted, truth) if p is not None and t]
     if not pairs:
@@ -67,11 +67,11 @@ def measure(config, labels: list[int], heldout: int, thresholds: list[float], ba
     """Label, learn and compare (see the module docstring); ``config`` is the training run's TrainConfig
     (``generator``/``embedder`` replace its LM goals and embedder: tests pass fakes); ``pool``: the labelled
     situations to use instead of a random play's (``run_labels``)."""
-    from ellm_core.assembly import make_goal_source
     from ellm_core.cache import open_cache
     from ellm_core.crafter.prewarm import play_situations
-    from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.train_config import updated
+    from ellm_core.run.assembly import make_goal_source
+    from ellm_core.run.config import updated
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     cache = open_cache(config.cache)
     generator = generator or make_goal_source(updated(config, goal_source="lm"), cache)  # the LM
@@ -154,8 +154,8 @@ def format_markdown(result: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the measurement and write its table."""
-    from ellm_core.cli import setup_logging
     from ellm_core.crafter.cli import crafter_train_defaults
+    from ellm_core.logs import setup_logging
 
     parser = argparse.ArgumentParser(prog="python -m ellm_core.crafter.analysis.distill_quality",
                                      description=__doc__.splitlines()[0])
@@ -175,20 +175,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="results/goal_quality/distilled", help="output folder")
     args = parser.parse_args(argv)
     setup_logging(0)
-    from ellm_core.train_config import updated
+    from ellm_core.run.config import updated
 
     if bool(args.labels_file) != bool(args.heldout_file):
         parser.exit(2, "error: --labels-file and --heldout-file go together\n")
     if args.labels_file:
         from ellm_core.cache import open_cache
-        from ellm_core.embed import CachedEmbedder, make_embedder
+        from ellm_core.text.embed import CachedEmbedder, make_embedder
 
         embedder = CachedEmbedder(make_embedder("default"), open_cache(args.cache))
         result = measure_label_files(args.labels_file, args.heldout_file, args.labels, args.threshold, args.floor,
                                      embedder)
         return _write(result, Path(args.out))
 
-    from ellm_core.goals.distilled import run_labels
+    from ellm_core.run.checkpoint import run_labels
 
     pool = None
     if args.labels_from:

@@ -61,8 +61,9 @@ def situations_path(seed: int, count: int, out: str | None = None, prefix: str =
 
 def distilled_goal_model(args: argparse.Namespace, lm_goals, cache):
     """The goal model of a distilled run, learned from the run's labels and the LM's cached answers to them."""
-    from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.goals.distilled import FrozenLabels, run_labels
+    from ellm_core.goals.distilled import FrozenLabels
+    from ellm_core.run.checkpoint import run_labels
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     if not args.labels_from:
         raise ValueError("--generator distilled needs --labels-from RUN, a --goal-source distilled training run")
@@ -89,8 +90,7 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     from ellm_core.crafter.caption import crafter_text
     from ellm_core.crafter.profiles import PAPER_THRESHOLD
     from ellm_core.crafter.situations import collect_situations
-    from ellm_core.embed import CachedEmbedder, make_embedder
-    from ellm_core.goal_quality import (
+    from ellm_core.goals.quality import (
         RandomGoals,
         ReplayedGoals,
         SituationOracle,
@@ -102,6 +102,7 @@ def cmd_goals_eval(args: argparse.Namespace, make_generator) -> int:
     from ellm_core.lm.base import LMConfig
     from ellm_core.resources import cpu_threads
     from ellm_core.reward import DEFAULT_THRESHOLD
+    from ellm_core.text.embed import CachedEmbedder, make_embedder
 
     paper = args.env == "crafter-paper"
     prefix = f"crafter_paper_{args.goal_vocabulary}" if paper else "crafter"

@@ -50,7 +50,7 @@ def test_crafter_resume_drops_episodes_after_the_checkpoint(tmp_path, capsys):
 def test_the_paper_profile_sets_the_official_values_and_explicit_flags_win(tmp_path):
     from ellm_core.cli import build_parser
     from ellm_core.crafter.cli import crafter_train_defaults
-    from ellm_core.train_cli import train_config_from_args
+    from ellm_core.run.cli import train_config_from_args
 
     paper = crafter_train_defaults("demo", "paper")
     assert (paper.threshold, paper.filter_achieved, paper.keep_extrinsic, paper.lm.temperature) == (0.99, True, False, 0.1)
@@ -75,7 +75,7 @@ def test_ranked_goals_without_a_named_backend_rank_on_one_that_scores():
     that scores."""
     from ellm_core.cli import build_parser
     from ellm_core.crafter.cli import crafter_train_defaults
-    from ellm_core.train_cli import train_config_from_args
+    from ellm_core.run.cli import train_config_from_args
 
     def lm(*flags):
         argv = ["crafter", "train", *flags]

@@ -7,14 +7,14 @@ import json
 
 import pytest
 
-import ellm_core.assembly
+import ellm_core.run.assembly
 from ellm_core.cache import SQLiteCache
 from ellm_core.cli import main
 from ellm_core.crafter.cli import crafter_train_defaults
 from ellm_core.crafter.prewarm import play_situations, prewarm
 from ellm_core.lm.base import CachedLM, ScriptedLM, last_user_message
-from ellm_core.train import train
-from ellm_core.train_config import updated
+from ellm_core.run.config import updated
+from ellm_core.run.train import train
 
 
 def test_play_collects_unique_situations_reproducibly():
@@ -32,7 +32,7 @@ def test_a_run_after_prewarm_hits_the_cache_on_every_situation_prewarm_saw(tmp_p
         made.append(CachedLM(inner, cache))
         return made[-1]
 
-    monkeypatch.setattr(ellm_core.assembly, "make_language_model", recording_lm)
+    monkeypatch.setattr(ellm_core.run.assembly, "make_language_model", recording_lm)
     config = updated(crafter_train_defaults("smoke"), reward="ellm", goal_source="lm", steps=400, seed=3,
                                  env_kwargs=json.dumps({"length": 100, "pixels": False}), embedder="hashing:64",
                                  cache=str(tmp_path / "cache.sqlite"), out=str(tmp_path / "run"), tensorboard=False,
@@ -42,7 +42,7 @@ def test_a_run_after_prewarm_hits_the_cache_on_every_situation_prewarm_saw(tmp_p
     assert report["unique_situations"] == report["generated"] == len(seen)
     assert report["check_hit_rate_after"] > report["check_hit_rate_before"] == 0.0
 
-    again = ellm_core.assembly.make_goal_source(config, SQLiteCache(config.cache))
+    again = ellm_core.run.assembly.make_goal_source(config, SQLiteCache(config.cache))
     again.suggest_batch(sorted(seen), [list(actions) for _, actions in play_situations(400, 3, "random", 100)][:1]
                         * len(seen))
     assert made[-1].hits == len(seen) and made[-1].misses == 0  # same keys as training's generator
@@ -75,7 +75,7 @@ def test_a_distilled_run_with_the_imported_labels_asks_the_lm_about_none_of_them
         made.append(CachedLM(inner, cache))
         return made[-1]
 
-    monkeypatch.setattr(ellm_core.assembly, "make_language_model", recording_lm)
+    monkeypatch.setattr(ellm_core.run.assembly, "make_language_model", recording_lm)
     base = updated(crafter_train_defaults("smoke"), reward="ellm", goals="ranked", calibrate=True,
                                goal_source="lm", steps=400, seed=3, embedder="hashing:64", tensorboard=False,
                                env_kwargs=json.dumps({"length": 100, "pixels": False}), eval_episodes=1,
@@ -125,9 +125,9 @@ def test_another_lm_labels_the_same_situations_from_a_label_file(tmp_path, monke
                                goal_source="lm", steps=200, seed=5, embedder="hashing:32", tensorboard=False,
                                env_kwargs=json.dumps({"length": 50, "pixels": False}),
                                cache=str(tmp_path / "a.sqlite"))
-    monkeypatch.setattr(ellm_core.assembly, "make_language_model", scripted("wood"))
+    monkeypatch.setattr(ellm_core.run.assembly, "make_language_model", scripted("wood"))
     prewarm(base, policy="random", check_steps=0, labels_out=str(tmp_path / "a.jsonl"))
-    monkeypatch.setattr(ellm_core.assembly, "make_language_model", scripted("water"))
+    monkeypatch.setattr(ellm_core.run.assembly, "make_language_model", scripted("water"))
     report = prewarm(dataclasses.replace(base, cache=str(tmp_path / "b.sqlite")), policy="labels", check_steps=0,
                      situations_from=str(tmp_path / "a.jsonl"), labels_out=str(tmp_path / "b.jsonl"))
     first, second = (list(read_labels(tmp_path / name)[1]) for name in ("a.jsonl", "b.jsonl"))

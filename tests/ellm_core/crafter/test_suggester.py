@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ellm_core.crafter.suggester import SuggesterConfig, target_text, train_suggester, training_situations
-from ellm_core.goal_quality import Situation, save_situations
+from ellm_core.goals.quality import Situation, save_situations
 
 
 def test_target_lists_the_chosen_truth_capped():
@@ -32,8 +32,8 @@ def test_training_situations_never_contain_an_excluded_observation(tmp_path):
 @pytest.mark.real_model
 def test_a_few_lora_steps_fit_the_held_out_goals_and_the_adapter_serves_goals(tmp_path):
     from ellm_core.goals import OpenEndedGoals
+    from ellm_core.goals.prompts import PromptConfig
     from ellm_core.lm.hf import TransformersLM
-    from ellm_core.prompts import PromptConfig
     from ellm_core.resources import data_dir
 
     config = SuggesterConfig(out=str(tmp_path / "run"), situations=12, eval_situations=6, steps=3, batch_size=4,

@@ -18,7 +18,7 @@ from ellm_core.crafter.video import (
     record_episodes,
     write_video,
 )
-from ellm_core.train_config import updated
+from ellm_core.run.config import updated
 
 FRAME = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
 

@@ -268,7 +268,7 @@ def test_a_sweep_stopped_by_sigterm_leaves_its_cell_checkpointed_at_the_step_rea
 
     import torch
 
-    from ellm_core.checkpoint import latest_checkpoint, load_checkpoint
+    from ellm_core.run.checkpoint import latest_checkpoint, load_checkpoint
 
     args = {"preset": "smoke", "steps": 1200, "embedder": "hashing", "cache": "none", "tensorboard": False,
             "checkpoint-every": 100_000, "log-every": 50}

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from ellm_core.goals.prompts import PromptConfig, closed_form_prompt, open_ended_prompt
 from ellm_core.lm.base import CachedLM, LMConfig
 from ellm_core.lm.ct2 import CTranslate2LM, SharedPrefix, common_prefix_length
 from ellm_core.lm.registry import make_language_model
-from ellm_core.prompts import PromptConfig, closed_form_prompt, open_ended_prompt
 from ellm_core.resources import data_dir
 
 CRAFTER_PROMPTS = PromptConfig.load(data_dir() / "crafter" / "prompts.yaml")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ellm_core.goals import OpenEndedGoals
-from ellm_core.prompts import PromptConfig, closed_form_prompt
+from ellm_core.goals.prompts import PromptConfig, closed_form_prompt
 
 pytestmark = pytest.mark.real_model
 
@@ -59,7 +59,7 @@ def test_ranked_goals_on_the_real_model_are_repeatable_and_stable(lm):
 
     from ellm_core.crafter.caption import crafter_text
     from ellm_core.goals import RankedGoals
-    from ellm_core.prompts import open_ended_prompt
+    from ellm_core.goals.prompts import open_ended_prompt
 
     prompts = PromptConfig.load("data:crafter/prompts.yaml")
     candidates = list(crafter_text()["achievements"].values())
@@ -81,8 +81,8 @@ def test_ranked_goals_on_the_real_model_are_repeatable_and_stable(lm):
 
 def test_constrained_generation_writes_only_lines_of_the_vocabulary():
     from ellm_core.crafter.caption import crafter_text
+    from ellm_core.goals.prompts import open_ended_prompt
     from ellm_core.lm.hf import TransformersLM
-    from ellm_core.prompts import open_ended_prompt
 
     vocabulary = list(crafter_text()["achievements"].values())
     lm = TransformersLM(batch_size=2, vocabulary=vocabulary)

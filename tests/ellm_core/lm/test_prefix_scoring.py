@@ -31,7 +31,7 @@ def test_common_prefix_length():
 
 
 def _situations(count: int):
-    from ellm_core.goal_quality import load_situations
+    from ellm_core.goals.quality import load_situations
     from ellm_core.resources import data_dir
 
     return load_situations(data_dir().parent / "results" / "goal_quality" / "crafter_situations_seed1_n40.jsonl")[:count]
@@ -40,7 +40,7 @@ def _situations(count: int):
 def _fast_equals_separate(lm, count: int, situations_per_pass: int) -> None:
     from ellm_core.crafter.caption import crafter_text
     from ellm_core.goals import RANK_CONTENT_FREE
-    from ellm_core.prompts import PromptConfig, open_ended_prompt
+    from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
 
     prompts = PromptConfig.load("data:crafter/prompts.yaml")
     candidates = [" " + text for text in crafter_text()["achievements"].values()]

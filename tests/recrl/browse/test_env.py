@@ -9,8 +9,8 @@ from gymnasium.utils.env_checker import check_env
 from sklearn.metrics import ndcg_score
 
 import recrl.browse  # noqa: F401
-from ellm_core.embed import HashingEmbedder
 from ellm_core.goals import OracleGoals
+from ellm_core.text.embed import HashingEmbedder
 from ellm_core.wrappers import ELLMReward
 from recrl.browse.catalog import build_catalog
 from recrl.browse.env import SHOW_OTHERS, ProductBrowseEnv, parse_mix

@@ -32,9 +32,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ellm_core.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from ellm_core.config import option
 from ellm_core.lm.weights import adapter_fingerprint, resolve_model_location
+from ellm_core.run.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ellm_core.faults import NoCheckpointError, write_failed
+from ellm_core.run.faults import NoCheckpointError, write_failed
 
 logger = logging.getLogger(__name__)
 
@@ -210,3 +210,19 @@ def clear_run(run_dir: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Read a checkpoint safely (``weights_only=True``)."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def run_labels(*run_dirs: str | Path) -> list[tuple[str, tuple[str, ...]]]:
+    """The situations distilled training runs labelled, from their latest checkpoints: in order, run after run,
+    each once."""
+    labelled: dict[tuple[str, tuple[str, ...]], None] = {}
+    for run_dir in run_dirs:
+        path = latest_checkpoint(run_dir)
+        if path is None:
+            raise ValueError(f"{run_dir} has no checkpoint: pass a distilled training run's directory to --labels-from")
+        state = load_checkpoint(path).get("goal_source") or {}
+        if not state.get("labelled"):
+            raise ValueError(f"{path} holds no labelled situations: --labels-from needs a run with --goal-source "
+                             "distilled")
+        labelled.update(((str(observation), tuple(actions)), None) for observation, actions in state["labelled"])
+    return list(labelled)

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ellm_core.faults import write_failed
+from ellm_core.run.faults import write_failed
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class RunLog:
 
     def write(self, table: str, row: dict[str, Any]) -> None:
         """Append ``row`` to the table; a row with new columns widens the header (older rows get blanks). A failed
-        write (a full disk) is a :class:`~ellm_core.faults.WriteFailedError` naming the table."""
+        write (a full disk) is a :class:`~ellm_core.run.faults.WriteFailedError` naming the table."""
         try:
             self._write(table, row)
         except OSError as error:

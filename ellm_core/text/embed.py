@@ -274,7 +274,7 @@ def make_embedder(name: str = "default", device: str = "cpu", threads: int = 0) 
     if name == "minilm-int8":
         return CTranslate2Embedder(device=device, threads=threads, compute_type="int8_float32")
     if name == "minilm-static":
-        from ellm_core.static_embed import StaticEmbedder
+        from ellm_core.text.static_embed import StaticEmbedder
 
         return StaticEmbedder()
     if name in ("minilm", "all-MiniLM-L6-v2", "sbert"):

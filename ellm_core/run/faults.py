@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ellm_core.cache.store import CacheDamagedError, cache_damaged  # noqa: F401  (the cache's own error)
+
 
 class WriteFailedError(OSError):
     """A run could not write its checkpoint or its stats (a full disk, a read-only folder); what was written before
@@ -23,10 +25,6 @@ class NoCheckpointError(FileExistsError):
     """``--resume`` found steps in a run folder but no checkpoint that loads; the message names the choices."""
 
 
-class CacheDamagedError(ValueError):
-    """A cache file is not a readable SQLite database; the message names the file and the ways out."""
-
-
 def write_failed(what: str | Path, error: OSError, intact: str) -> WriteFailedError:
     """The one-line error of a failed write of ``what``: the cause, what is ``intact``, and the way on."""
     cause = "the disk is full" if error.errno == errno.ENOSPC else (error.strerror or str(error))
@@ -34,14 +32,6 @@ def write_failed(what: str | Path, error: OSError, intact: str) -> WriteFailedEr
                                "permissions) and run the same command with --resume")
     failure.errno = error.errno
     return failure
-
-
-def cache_damaged(path: str | Path, error: Exception) -> CacheDamagedError:
-    """The one-line error of a cache file that SQLite cannot read, with the three ways out."""
-    return CacheDamagedError(f"the cache {path} is damaged ({error}): run with --cache none, move it aside "
-                             f"(mv {path} {path}.damaged) and let the run start a new one, or rebuild it from a "
-                             f"committed export (ellm cache import EXPORT.jsonl.gz {path}); `ellm cache check {path}` "
-                             "tells what SQLite finds")
 
 
 class TrainingStopped(Exception):

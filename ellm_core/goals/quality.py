@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ellm_core.embed import Embedder
 from ellm_core.goals import GoalGenerator, suggest_batch
-from ellm_core.similarity import similarity
+from ellm_core.text.embed import Embedder
+from ellm_core.text.similarity import similarity
 
 
 @dataclass

@@ -7,22 +7,22 @@ from typing import Any
 import numpy as np
 
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.assembly import build_rollout, make_envs
-from ellm_core.embed import Embedder
 from ellm_core.goals import GoalGenerator
-from ellm_core.train_config import TrainConfig
+from ellm_core.run.assembly import build_rollout, make_envs
+from ellm_core.run.config import TrainConfig
+from ellm_core.text.embed import Embedder
 
 
 def evaluate(agent: DQNAgent, config: TrainConfig, embedder: Embedder, goal_generator: GoalGenerator | None,
-             step: int, episode_hook=None) -> dict[str, Any]:
+             step: int, episode_hook=None, aliases: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``config.eval_episodes`` episodes with ε = ``config.eval_epsilon``; mean/std of their returns.
 
     Uses its own random generator and environment, so evaluating never changes the training run.
     Intrinsic baselines are not trained here; the ELLM/oracle goal reward is measured (and conditions the
-    goal-conditioned agent) as in training.
+    goal-conditioned agent) as in training. ``aliases``: the env's goal aliases, as the run's assembly asked them.
     """
     envs = make_envs(config, num_envs=1)
-    rollout = build_rollout(config, envs, embedder, goal_generator)
+    rollout = build_rollout(config, envs, embedder, goal_generator, aliases)
     rollout.intrinsic = None
     rng = np.random.default_rng([config.seed, step, 7])
     states, masks, _ = rollout.reset(seed=config.seed + 1_000_000 + step)

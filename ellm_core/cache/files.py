@@ -9,8 +9,10 @@ machine or another, start with those answers (``ellm sweep`` imports it as a set
 
 The file is gzip-compressed when its name ends in ``.gz``. Import never replaces an entry the cache already has;
 export never drops an entry of the file it replaces (answers exported on another machine stay).
-Import also reads a label file of ranked goals (:mod:`ellm_core.goals.labels`, written by ``ellm crafter prewarm
---labels-out``): each of its situations becomes the cache entry that a run with the same LM reads.
+Import also reads other files that stand for cache entries, once their module registers a reader
+(:func:`register_entry_file`): the label files of ranked goals (:mod:`ellm_core.goals.labels`, written by ``ellm
+crafter prewarm --labels-out``) do, so each of their situations becomes the cache entry that a run with the same LM
+reads. (The store knows no file format of the method's; the method tells it.)
 """
 
 from __future__ import annotations
@@ -21,12 +23,23 @@ import io
 import json
 import logging
 import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ellm_core.cache import SQLiteCache, pack_json, unpack_json
-from ellm_core.goals.labels import is_label_file, label_entries
 
 logger = logging.getLogger(__name__)
+
+#: Other files that stand for cache entries: ``(recognises(path), entries(path, identity))``, the entries being
+#: ``(namespace, key, JSON value)``; see :func:`register_entry_file`.
+ENTRY_FILES: list[tuple[Callable[[Path], bool], Callable[[Path, str | None], Iterable[tuple[str, str, object]]]]] = []
+
+
+def register_entry_file(recognises: Callable[[Path], bool],
+                        entries: Callable[[Path, str | None], Iterable[tuple[str, str, object]]]) -> None:
+    """Let ``import``/``check`` read another kind of file as cache entries (a module registers its format once)."""
+    if (recognises, entries) not in ENTRY_FILES:
+        ENTRY_FILES.append((recognises, entries))
 
 
 def _open(path: Path, mode: str):
@@ -85,12 +98,13 @@ def _export_entries(path: Path):
 def read_entries(path: str | Path, identity: str | None = None) -> dict[tuple[str, str], bytes]:
     """Every entry of an export or a label file, read to its end before anything is imported: a file cut short (a
     truncated ``.gz``) or garbled is one error naming the file and the last line read whole. ``identity``: a label
-    file's entries keyed for this LM (see :func:`~ellm_core.goals.labels.label_entries`)."""
+    file's entries keyed for this LM (see :func:`~ellm_core.goals.labels.label_entries`), for a registered kind of
+    file (:func:`register_entry_file`)."""
     path = Path(path)
     entries: dict[tuple[str, str], bytes] = {}
     number = 0
-    rows = ((n, *entry) for n, entry in enumerate(label_entries(path, identity), 1)) if is_label_file(path) \
-        else _export_entries(path)
+    reader = next((entries for recognises, entries in ENTRY_FILES if recognises(path)), None)
+    rows = ((n, *entry) for n, entry in enumerate(reader(path, identity), 1)) if reader else _export_entries(path)
     try:
         for row in rows:
             number, namespace, key, value = row  # ``number``: the last line read whole, for the error below

@@ -1,6 +1,6 @@
 """Stepping a vector of text environments: state vectors for the agent, rewards, and one-step transitions.
 
-Used by training and evaluation alike; :mod:`ellm_core.assembly` builds it from a config. The environments speak
+Used by training and evaluation alike; :mod:`ellm_core.run.assembly` builds it from a config. The environments speak
 the text interface of :mod:`ellm_core.wrappers` and run with gymnasium's same-step autoreset, so a finished
 episode's last transition is read from ``info["final_info"]`` while the returned observation already starts the
 next one.

@@ -22,9 +22,8 @@ from typing import Any
 
 import yaml
 
+from ellm_core.lm.base import Chat
 from ellm_core.resources import load_yaml, resolve_resource
-
-Chat = list[dict[str, str]]
 
 _REQUIRED_KEYS = ("system", "open_ended", "closed_form_system", "closed_form")
 

@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from ellm_core.faults import cache_damaged
-
 logger = logging.getLogger(__name__)
 
 _SQLITE_MAX_PARAMS = 500
@@ -64,6 +62,18 @@ def pack_json(value: Any) -> bytes:
 def unpack_json(blob: bytes) -> Any:
     """Inverse of :func:`pack_json`."""
     return json.loads(blob.decode("utf-8"))
+
+
+class CacheDamagedError(ValueError):
+    """A cache file is not a readable SQLite database; the message names the file and the ways out."""
+
+
+def cache_damaged(path: str | Path, error: Exception) -> CacheDamagedError:
+    """The one-line error of a cache file that SQLite cannot read, with the three ways out."""
+    return CacheDamagedError(f"the cache {path} is damaged ({error}): run with --cache none, move it aside "
+                             f"(mv {path} {path}.damaged) and let the run start a new one, or rebuild it from a "
+                             f"committed export (ellm cache import EXPORT.jsonl.gz {path}); `ellm cache check {path}` "
+                             "tells what SQLite finds")
 
 
 class SQLiteCache:
@@ -129,7 +139,7 @@ class SQLiteCache:
 
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, bytes]:
         """Values found for ``keys`` (missing keys are absent); updates the hit/miss counters. A damaged page met
-        here is a :class:`~ellm_core.faults.CacheDamagedError` naming the file."""
+        here is a :class:`CacheDamagedError` naming the file."""
         wanted = list(dict.fromkeys(keys))
         found: dict[str, bytes] = {}
         connection = self._connection()

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -25,36 +24,19 @@ from tqdm.auto import tqdm
 import ellm_core.envs  # noqa: F401  (registers the example environments)
 from ellm_core.agents.buffer import NStepCollector, ReplayBuffer
 from ellm_core.agents.dqn import DQNAgent
-from ellm_core.assembly import assemble, env_goal_candidates, load_agent
-from ellm_core.checkpoint import load_checkpoint, resume_checkpoint, save_checkpoint, save_network
 from ellm_core.config import save_config
-from ellm_core.embed import Embedder
-from ellm_core.evaluate import evaluate
-from ellm_core.faults import TrainingStopped, stop_signals
 from ellm_core.goals import GoalGenerator
 from ellm_core.reward import false_pay
-from ellm_core.runlog import RunLog, plot_curves, write_csv
-from ellm_core.train_config import TrainConfig, check_config
+from ellm_core.run.assembly import assemble, load_agent
+from ellm_core.run.checkpoint import load_checkpoint, resume_checkpoint, save_checkpoint, save_network
+from ellm_core.run.config import TrainConfig, check_config
+from ellm_core.run.evaluate import evaluate
+from ellm_core.run.faults import TrainingStopped, stop_signals
+from ellm_core.run.runlog import RunLog, plot_curves, write_csv
+from ellm_core.run.state import RunState
+from ellm_core.text.embed import Embedder
 
 logger = logging.getLogger(__name__)
-
-
-def _env_states(envs) -> list[Any] | None:
-    try:
-        return [{"env": env.unwrapped.get_state(), "elapsed": getattr(env, "_elapsed_steps", None)}
-                for env in envs.envs]
-    except AttributeError:
-        return None
-
-
-def _restore_env_states(envs, states: list[Any]) -> None:
-    for env, state in zip(envs.envs, states):
-        env.unwrapped.set_state(state["env"])
-        wrapper = env
-        while wrapper is not env.unwrapped:  # the TimeLimit wrapper's step count
-            if hasattr(wrapper, "_elapsed_steps"):
-                wrapper._elapsed_steps = state["elapsed"]
-            wrapper = wrapper.env
 
 
 def goal_stats(goal_source) -> dict[str, float]:
@@ -104,7 +86,7 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     if given, is called as ``episode_hook(final_info, step)`` for each finished training episode
     (e.g. crafter's ``stats.jsonl`` writer); ``step_hook(step, agent)`` after every vector step (e.g. crafter's
     periodic videos). ``start_from`` is the checkpoint a caller already chose with
-    :func:`~ellm_core.checkpoint.resume_checkpoint` (``None``: a fresh start); by default ``train`` chooses it.
+    :func:`~ellm_core.run.checkpoint.resume_checkpoint` (``None``: a fresh start); by default ``train`` chooses it.
     """
     check_config(config)
     run_dir = Path(config.out)
@@ -130,32 +112,19 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     n = envs.num_envs
     episode = {"extrinsic": np.zeros(n), "intrinsic": np.zeros(n), "length": np.zeros(n, dtype=np.int64),
                "achieved": np.zeros(n, dtype=np.int64)}
-    step, episodes_done, losses = 0, 0, []
+    run = RunState(agent, buffer, collector, rollout.encoder, rollout.goal_reward, rollout.intrinsic, goal_generator,
+                   envs, rng, episode)
+    losses = []
     if checkpoint_path is not None:
-        state = load_checkpoint(checkpoint_path)
-        step, episodes_done = int(state["step"]), int(state["episodes_done"])
-        agent.load_state_dict(state["agent"])
-        buffer.load_state_dict(state["buffer"])
-        collector.load_state_dict(state["collector"])
-        rollout.encoder.load_state_dict(state["encoder"])
-        for name, part in (("goal_reward", rollout.goal_reward), ("intrinsic", rollout.intrinsic)):
-            if part is not None:
-                part.load_state_dict(state[name])
-        if state.get("goal_source") and hasattr(goal_generator, "load_state_dict"):
-            goal_generator.load_state_dict(state["goal_source"])  # e.g. the distilled labels, read again from the cache
-        episode = {key: value.numpy() for key, value in state["episode"].items()}
-        rng.bit_generator.state = state["rng"]["numpy"]
-        torch.set_rng_state(state["rng"]["torch"])
-        states, masks = state["states"].numpy(), state["masks"].numpy()
-        if state["env_states"] is not None and isinstance(envs, gym.vector.SyncVectorEnv):
-            envs.reset(seed=config.seed)
-            _restore_env_states(envs, state["env_states"])
-        else:
+        run.load_state_dict(load_checkpoint(checkpoint_path), config.seed)
+        step, episodes_done, episode, states, masks = run.step, run.episodes_done, run.episode, run.states, run.masks
+        if not run.restored_envs:
             logger.warning("environments cannot restore their state: resuming with fresh episodes")
             states, masks, _ = rollout.reset(seed=config.seed + step)
         log.truncate_after(step)
         logger.info("resumed %s at step %d", run_dir, step)
     else:
+        step, episodes_done = 0, 0
         if config.init_from:
             logger.info("initialised the Q-network from %s", init_from_run(agent, config.init_from))
         states, masks, _ = rollout.reset(seed=config.seed)
@@ -167,18 +136,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
     next_log, next_eval, next_checkpoint = schedule(config.log_every), schedule(config.eval_every), schedule(config.checkpoint_every)
 
     def checkpoint() -> None:
-        save_checkpoint(run_dir, step, {
-            "step": step, "episodes_done": episodes_done, "agent": agent.state_dict(),
-            "buffer": buffer.state_dict(), "collector": collector.state_dict(),
-            "encoder": rollout.encoder.state_dict(),
-            "goal_reward": rollout.goal_reward.state_dict() if rollout.goal_reward else None,
-            "intrinsic": rollout.intrinsic.state_dict() if rollout.intrinsic else None,
-            "goal_source": goal_generator.state_dict() if hasattr(goal_generator, "state_dict") else None,
-            "episode": {key: torch.from_numpy(value.copy()) for key, value in episode.items()},
-            "rng": {"numpy": rng.bit_generator.state, "torch": torch.get_rng_state()},
-            "states": torch.from_numpy(states), "masks": torch.from_numpy(masks),
-            "env_states": _env_states(envs) if isinstance(envs, gym.vector.SyncVectorEnv) else None,
-        })
+        run.step, run.episodes_done, run.episode, run.states, run.masks = step, episodes_done, episode, states, masks
+        save_checkpoint(run_dir, step, run.state_dict())
 
     started, start_step = time.perf_counter(), step
     with stop_signals() as stop, tqdm(total=config.steps, initial=step, desc=f"{config.reward} {config.env_id}",
@@ -224,7 +183,8 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
                 losses.clear()
                 next_log += config.log_every
             if step >= next_eval:
-                log.write("eval", {"step": step, **evaluate(agent, config, embedder, goal_generator, step)})
+                scores = evaluate(agent, config, embedder, goal_generator, step, aliases=parts.aliases)
+                log.write("eval", {"step": step, **scores})
                 next_eval += config.eval_every
             if step >= next_checkpoint:
                 checkpoint()
@@ -240,13 +200,13 @@ def train(config: TrainConfig, goal_generator: GoalGenerator | None = None, embe
             raise TrainingStopped(stop.signum, step, run_dir)
     checkpoint()
     save_network(run_dir, agent.q.state_dict())
-    final = evaluate(agent, config, embedder, goal_generator, step)
+    final = evaluate(agent, config, embedder, goal_generator, step, aliases=parts.aliases)
     log.write("eval", {"step": step, **final})
     log.close()
     pay_stats = {}
     if rollout.goal_reward is not None:  # which goals were active, and which paid for what, over the whole run
         write_csv(run_dir / "goals.csv", rollout.goal_reward.goal_counts())
-        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), env_goal_candidates(config), embedder)
+        pay_stats = write_pays(run_dir, rollout.goal_reward.pay_counts(), parts.candidates, embedder)
     close(goal_generator)
     summary = {"step": step, "episodes": episodes_done, "reward": config.reward, "env_id": config.env_id,
                "seed": config.seed, "final_eval": final, "embedding_hit_rate": embedder.hit_rate,

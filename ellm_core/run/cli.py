@@ -1,5 +1,5 @@
 """Training flags shared by every ``… train`` command (``ellm train``, ``ellm crafter train``, ``recrl browse
-train``): the :class:`~ellm_core.train_config.TrainConfig` fields, its goal fields under their own names (``--goals``,
+train``): the :class:`~ellm_core.run.config.TrainConfig` fields, its goal fields under their own names (``--goals``,
 ``--goal-source``, ...), ``--dqn-*`` and ``--lm-*`` as flags, and back."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ def add_train_arguments(parser: argparse.ArgumentParser, defaults=None) -> None:
 
     from ellm_core.agents.dqn import DQNConfig
     from ellm_core.goals.config import GoalConfig
-    from ellm_core.train_config import PRESETS, TrainConfig
+    from ellm_core.run.config import PRESETS, TrainConfig
 
     parser.add_argument("--preset", choices=tuple(PRESETS), default=None,
                         help="budget preset; explicit flags override it")
@@ -49,7 +49,7 @@ def train_config_from_args(args: argparse.Namespace):
     from ellm_core.agents.dqn import DQNConfig
     from ellm_core.goals.config import GoalConfig
     from ellm_core.lm.registry import for_ranking
-    from ellm_core.train_config import TrainConfig
+    from ellm_core.run.config import TrainConfig
 
     config = dataclass_from_args(TrainConfig, args)
     goal = dataclass_from_args(GoalConfig, args)

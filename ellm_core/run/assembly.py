@@ -1,4 +1,4 @@
-"""Turning a :class:`~ellm_core.train_config.TrainConfig` into the parts of a run, and a trained run back into an agent.
+"""Turning a :class:`~ellm_core.run.config.TrainConfig` into the parts of a run, and a trained run back into an agent.
 
 :func:`assemble` builds, in order: the vector env, the embedder (over the cache), the goal source the config names
 (:mod:`ellm_core.goals`: the LM's goals, in the background or distilled, the label file preloaded; the oracle; or
@@ -23,7 +23,6 @@ from ellm_core.agents.dqn import DQNAgent
 from ellm_core.agents.intrinsic import make_intrinsic
 from ellm_core.agents.state import StateEncoder
 from ellm_core.cache import SQLiteCache, open_cache
-from ellm_core.embed import CachedEmbedder, Embedder, make_embedder
 from ellm_core.goals import (
     BackgroundGoals,
     ClosedFormGoals,
@@ -34,13 +33,14 @@ from ellm_core.goals import (
     OracleGoals,
     RankedGoals,
 )
+from ellm_core.goals.prompts import PromptConfig
 from ellm_core.lm.base import LMConfig
 from ellm_core.lm.registry import make_language_model
-from ellm_core.prompts import PromptConfig
 from ellm_core.resources import cpu_threads
 from ellm_core.reward import VectorGoalReward
-from ellm_core.rollout import TextRollout
-from ellm_core.train_config import TrainConfig
+from ellm_core.run.config import TrainConfig
+from ellm_core.run.rollout import TextRollout
+from ellm_core.text.embed import CachedEmbedder, Embedder, make_embedder
 
 logger = logging.getLogger(__name__)
 
@@ -56,25 +56,27 @@ def make_envs(config: TrainConfig, num_envs: int | None = None) -> gym.vector.Ve
     return vector(factories, autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
 
 
-def _ask_env(config: TrainConfig, name: str, default):
-    """What the env's method ``name`` returns, asked of a local instance (a method missing from the env of an
-    AsyncVectorEnv would shut its worker down); ``default`` when the env has none."""
+def env_answers(config: TrainConfig) -> tuple[list[str], dict[str, str]]:
+    """The env's ``goal_candidates()`` (every text a caption can say) and ``goal_aliases()`` (goal text -> the text
+    that is the same goal), each empty when the env has none: asked once of one local instance (a method missing
+    from the env of an AsyncVectorEnv would shut its worker down)."""
     env = gym.make(config.env_id, **config.env_arguments())
     try:
-        method = getattr(env.unwrapped, name, None)
-        return method() if callable(method) else default
+        answers = [getattr(env.unwrapped, name, None) for name in ("goal_candidates", "goal_aliases")]
+        candidates, aliases = (method() if callable(method) else None for method in answers)
+        return list(candidates or []), dict(aliases or {})
     finally:
         env.close()
 
 
 def env_goal_candidates(config: TrainConfig) -> list[str]:
     """The env's ``goal_candidates()`` (every text a caption can say); empty when the env has none."""
-    return list(_ask_env(config, "goal_candidates", []))
+    return env_answers(config)[0]
 
 
 def env_goal_aliases(config: TrainConfig) -> dict[str, str]:
     """The env's ``goal_aliases()`` (goal text -> the text that is the same goal); empty when the env has none."""
-    return dict(_ask_env(config, "goal_aliases", {}))
+    return env_answers(config)[1]
 
 
 def uses_lm(config: TrainConfig) -> bool:
@@ -134,7 +136,7 @@ def make_goal_source(config: TrainConfig, cache: SQLiteCache | None, candidates:
 
 def preload_labels(distilled: DistilledGoals, config: TrainConfig, cache: SQLiteCache | None) -> None:
     """Import ``goal.labels`` into ``cache`` (the exact answers) and teach the distilled goal model its situations."""
-    from ellm_core.cache_files import import_cache
+    from ellm_core.cache.files import import_cache
     from ellm_core.goals.labels import label_goals
     from ellm_core.lm.shipped import same_model
 
@@ -157,9 +159,11 @@ def preload_labels(distilled: DistilledGoals, config: TrainConfig, cache: SQLite
     logger.info("the goal model learned %d labelled situations before the run", len(situations))
 
 
-def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_source: GoalGenerator | None) -> TextRollout:
+def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_source: GoalGenerator | None,
+                  aliases: dict[str, str] | None = None) -> TextRollout:
     """The rollout for ``config.reward``: the goal reward for ellm (``goal_source``, with the LM's chain when the
-    config names one) and the oracle (the envs' own goals), a baseline bonus, or nothing."""
+    config names one) and the oracle (the envs' own goals), a baseline bonus, or nothing. ``aliases``: the env's
+    goal aliases, when the caller has asked them already (:func:`env_answers`)."""
     goal = config.goal
     conditioned = config.goal_conditioned and config.reward in ("ellm", "oracle")
     encoder = StateEncoder(embedder, envs.num_envs, config.frame_stack, conditioned)
@@ -174,7 +178,7 @@ def build_rollout(config: TrainConfig, envs, embedder: Embedder, goal_source: Go
             chain = GoalChain.load(goal.prerequisites, goal.prerequisite_depth, materials=goal.materials)
         goal_reward = VectorGoalReward(goal_source, embedder, envs.num_envs, config.threshold, config.metric,
                                        config.filter_achieved, chain, goal.active_goals, config.pay_limit,
-                                       env_goal_aliases(config))
+                                       env_goal_aliases(config) if aliases is None else aliases)
     elif config.reward != "none":
         intrinsic = make_intrinsic(config.reward, encoder.dim, config.seed)
     return TextRollout(envs, encoder, goal_reward, intrinsic)
@@ -189,6 +193,8 @@ class Assembly:
     cache: SQLiteCache | None
     goal_source: GoalGenerator | None
     rollout: TextRollout
+    candidates: list[str]  # the env's goal candidates and aliases, asked once (:func:`env_answers`)
+    aliases: dict[str, str]
 
 
 def assemble(config: TrainConfig, goal_source: GoalGenerator | None = None,
@@ -202,12 +208,14 @@ def assemble(config: TrainConfig, goal_source: GoalGenerator | None = None,
     threads = loop_threads(config) if goal_source is None else 0  # the LM and the loop share the cores
     embedder = CachedEmbedder(embedder or make_embedder(config.embedder, config.device, threads), cache)
     envs = make_envs(config)
+    candidates, aliases = env_answers(config)
     if goal_source is None and uses_lm(config):
-        candidates = envs.call("goal_candidates")[0] if config.goal.mode in CANDIDATE_MODES else None
-        goal_source = make_goal_source(config, cache, candidates, embedder)
+        goal_source = make_goal_source(config, cache, candidates if config.goal.mode in CANDIDATE_MODES else None,
+                                       embedder)
     if threads:
         torch.set_num_threads(threads)
-    return Assembly(envs, embedder, cache, goal_source, build_rollout(config, envs, embedder, goal_source))
+    rollout = build_rollout(config, envs, embedder, goal_source, aliases)
+    return Assembly(envs, embedder, cache, goal_source, rollout, candidates, aliases)
 
 
 @dataclass
@@ -234,7 +242,7 @@ def load_agent(run_dir: str | Path, device: str = "cpu") -> LoadedAgent:
     """The agent of a run folder: its ``qnet.pt``, else its newest checkpoint's network, in a :class:`DQNAgent`
     built from the weights' shapes (observation size and actions) and the run's DQN config; online and target
     networks both hold the weights."""
-    from ellm_core.checkpoint import load_network
+    from ellm_core.run.checkpoint import load_network
 
     config = load_train_config(run_dir)
     try:

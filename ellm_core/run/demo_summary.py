@@ -1,7 +1,7 @@
 """What ``make demo`` ran, its key numbers, and where each table, picture and video was written.
 
 Reads the demo's run directories (files only: it imports nothing of ``recrl``) and prints one short block per
-part. Usage: ``python -m ellm_core.demo_summary [--runs runs]``.
+part. Usage: ``python -m ellm_core.run.demo_summary [--runs runs]``.
 """
 
 from __future__ import annotations
