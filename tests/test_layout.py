@@ -197,3 +197,19 @@ def test_the_run_config_walks_to_its_parts_with_few_returns(tmp_path):
     result = summary(walk(smoke_argv(tmp_path / "run")))
     assert result["returns"] <= 8, result
     assert result["entered"]["ellm_core.run.train"] == 1
+
+
+def test_no_module_imports_an_old_path():
+    """Every module of both packages imports with the moved paths' DeprecationWarning as an error (a fresh process:
+    this one has imported them already)."""
+    import subprocess
+    import sys
+
+    script = ("import importlib, pkgutil, warnings\nwarnings.simplefilter('error', DeprecationWarning)\n"
+              "import ellm_core, recrl\nbad = []\nfor package in (ellm_core, recrl):\n"
+              "    for info in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+              "        try:\n            importlib.import_module(info.name)\n"
+              "        except DeprecationWarning as error:\n            bad.append(f'{info.name}: {error}')\n"
+              "print('\\n'.join(bad))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

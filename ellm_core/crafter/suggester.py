@@ -25,8 +25,8 @@ from typing import Any
 from ellm_core.config import option, save_config
 from ellm_core.goals.prompts import PromptConfig, open_ended_prompt
 from ellm_core.goals.quality import Situation, load_situations
-from ellm_core.lm import lora
 from ellm_core.resources import data_dir
+from ellm_core.run import lora
 
 logger = logging.getLogger(__name__)
 

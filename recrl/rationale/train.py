@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ellm_core.config import option, save_config
-from ellm_core.lm import lora
+from ellm_core.run import lora
 from recrl.data.prepared import load_prepared
 from recrl.rationale import model as rm
 from recrl.rationale.examples import RationaleExample, build_examples
