@@ -82,6 +82,33 @@ def _start_line(tune: Crafter, name: str) -> str:
     return f"; {name.upper()}'s {'does too' if p < 0.05 else 'does not'} ({tune.mean_std(f'from-{name}')}, {p_value(p)})"
 
 
+def verdict(diffs_and_ps: list[tuple[float, float]]) -> str:
+    """**Yes** when every difference is positive at p < 0.05, **No** when none is, **Not on every metric** else."""
+    ahead = [diff > 0 and p < 0.05 for diff, p in diffs_and_ps]
+    return "**Yes**" if all(ahead) else "**No**" if not any(ahead) else "**On one metric**"
+
+
+def paper_game_row() -> tuple[str, str, str]:
+    """The paper's own game (``ellm/CrafterPaper-v0``): the LM's goals against novelty, at the largest budget with 3
+    seeds of each row (1M once its cells are in, else 100k), with crafter's game beside it."""
+    lm, budgets = "qwen-ranked-ach", {"1m": "1M", "100k": "100k"}
+    budget = next(b for b in budgets if all(Crafter(f"paper-{b}").seeds(m) >= 3 for m in ("none", "novelty", lm)))
+    game, crafter_game = Crafter(f"paper-{budget}"), Crafter(budget)
+    crafter_lm = "qwen-ranked"
+    tests = [game.test("novelty", lm, metric) for metric in ("achievements", "score")]
+    million = Crafter("paper-1m")
+    done = ", ".join(f"{million.seeds(m)} of 3 seeds of {m}" for m in ("none", "novelty", lm))
+    later = "" if budget == "1m" else f" (1M so far: {done})"
+    answer = (f"{verdict(tests)} at {budgets[budget]} steps{later}: with Qwen2.5-Coder-1.5B ranking the achievement "
+              f"texts at 0.99, paid on action success, {game.mean(lm)} achievements per episode against novelty's "
+              f"{game.mean('novelty')} ({game.versus('novelty', lm)}) and no bonus's {game.mean('none')} "
+              f"({game.versus('none', lm)}); score {game.mean_std(lm)} against {game.mean_std('novelty')} "
+              f"({game.versus('novelty', lm, 'score')}); the oracle {game.mean_std('oracle')}. In crafter's game at "
+              f"the same budget: {crafter_game.mean_std(crafter_lm)} against novelty's "
+              f"{crafter_game.mean_std('novelty')}")
+    return ("In the paper's own game, does ELLM beat novelty?", answer, "crafter.md")
+
+
 def crafter_rows() -> list[tuple[str, str, str]]:
     """The Crafter questions: the paper's threshold, the default threshold, 1M against every baseline, fine-tuning."""
     k100, m1, tune = Crafter("100k"), Crafter("1m"), Crafter("finetune-1m")

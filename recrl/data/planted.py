@@ -87,12 +87,12 @@ def _meta(item: int, values: np.ndarray, picks: int, rng: np.random.Generator) -
             "details": {"Department": "Unisex"}, "parent_asin": f"P{item:07d}"}
 
 
-def write_category(folder: str | Path, reviews: int = 100_000, seed: int = 0,
-                   name: str = "Planted") -> tuple[Path, Category]:
-    """Write about ``reviews`` reviews (users: ``reviews // 10``; items: ``reviews // 15``) and their items'
-    metadata into ``folder``; return the reviews file and the planted facts."""
+def write_category(folder: str | Path, reviews: int = 100_000, seed: int = 0, name: str = "Planted",
+                   reviews_per_item: int = 15) -> tuple[Path, Category]:
+    """Write about ``reviews`` reviews (users: ``reviews // 10``; items: ``reviews // reviews_per_item``) and their
+    items' metadata into ``folder``; return the reviews file and the planted facts."""
     rng = np.random.default_rng(seed)
-    n_users, n_items = max(reviews // 10, 2), max(reviews // 15, 8)
+    n_users, n_items = max(reviews // 10, 2), max(reviews // reviews_per_item, 8)
     sizes = np.array([len(FACETS[f]) for f in NAMES])
     items = rng.integers(0, sizes, size=(n_items, len(NAMES)))
     user_facets = np.stack([rng.choice(len(NAMES), size=2, replace=False) for _ in range(n_users)])
