@@ -8,18 +8,12 @@ import pytest
 from recrl.browse.catalog import build_catalog
 from recrl.browse.env import ProductBrowseEnv
 from recrl.browse.evaluate import content_policy, popularity_policy, random_policy
-from recrl.cli import main
-from recrl.data.planted import write_category
 from recrl.data.prepared import load_prepared
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("planted")
-    reviews, _ = write_category(folder / "raw", reviews=3000, seed=2)
-    assert main(["data", "prepare", "--source", "amazon2023", "--input", str(reviews), "--out",
-                 str(folder / "prepared")]) == 0
-    return build_catalog(load_prepared(folder / "prepared"), "hashing", cache="none")
+def catalog(planted):
+    return build_catalog(load_prepared(planted[2]), "hashing", cache="none")
 
 
 def test_each_slate_holds_one_held_out_item_among_negatives_never_rated(catalog):

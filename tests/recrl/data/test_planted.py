@@ -6,25 +6,15 @@ import gzip
 import json
 
 import numpy as np
-import pytest
 from scipy.stats import spearmanr
 
 from recrl.cli import main
-from recrl.data.planted import matches, write_category
+from recrl.data.planted import matches
 from recrl.data.prepared import load_prepared
 
 
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("planted")
-    reviews, category = write_category(folder / "raw", reviews=4000, seed=1)
-    assert main(["data", "prepare", "--source", "amazon2023", "--input", str(reviews), "--out",
-                 str(folder / "prepared")]) == 0
-    return folder, reviews, category
-
-
 def test_ratings_follow_the_planted_taste_and_popularity_does_not(planted):
-    _, reviews, category = planted
+    reviews, category, _ = planted
     rows = [json.loads(line) for line in gzip.open(reviews, "rt", encoding="utf-8")]
     users = np.array([int(row["user_id"][1:]) for row in rows])
     items = np.array([int(row["parent_asin"][1:]) for row in rows])
@@ -40,14 +30,14 @@ def test_ratings_follow_the_planted_taste_and_popularity_does_not(planted):
 
 
 def test_validate_on_a_seeded_sample_finds_the_taste_in_own_liked_reviews(planted, tmp_path):
-    folder, _, _ = planted
-    data = load_prepared(folder / "prepared")
+    prepared = planted[2]
+    data = load_prepared(prepared)
     everyone = data.test_users()
     sample = data.test_users(100, seed=3)
     assert len(sample) == 100 and set(sample) < set(everyone) and sample == data.test_users(100, seed=3)
     assert sample != everyone[:100] and sample != data.test_users(100, seed=4)
     out = tmp_path / "validate"
-    assert main(["validate", "--data", str(folder / "prepared"), "--sample-users", "100", "--seed", "3",
+    assert main(["validate", "--data", str(prepared), "--sample-users", "100", "--seed", "3",
                  "--metric", "tfidf-cosine", "--bootstrap", "50", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["users"] == 100 and report["test_users"] == len(everyone)
