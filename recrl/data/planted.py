@@ -1,7 +1,10 @@
 """A synthetic product category in the Amazon Reviews 2023 format whose answer is known: a planted taste.
 
 Every item is a garment with one value in each of four facets (colour, material, cut, feature), written into its
-title, description and features. Every user cares about two facets and has a preferred value in each. A rating
+title, description and features. Every user cares about two facets and has a preferred value in each; users share
+their tastes (20 tastes by default), so that co-ratings carry them too and collaborative filtering can learn them
+(with a taste per user, MF fitted on ~7 train ratings a user ranks held-out ratings at Spearman 0.00; with 16
+shared tastes at 0.23, on 30k reviews). A rating
 depends only on how many of the user's two preferences the item meets (0, 1 or 2), plus noise; an item's
 popularity (how often it is picked) is a Zipf weight over a random order of the items, drawn independently of its
 facets, so popularity alone cannot predict a rating. A liked review says what the user liked about the item (its
@@ -88,15 +91,20 @@ def _meta(item: int, values: np.ndarray, picks: int, rng: np.random.Generator) -
 
 
 def write_category(folder: str | Path, reviews: int = 100_000, seed: int = 0, name: str = "Planted",
-                   reviews_per_item: int = 15) -> tuple[Path, Category]:
+                   reviews_per_item: int = 15, tastes: int = 20) -> tuple[Path, Category]:
     """Write about ``reviews`` reviews (users: ``reviews // 10``; items: ``reviews // reviews_per_item``) and their
-    items' metadata into ``folder``; return the reviews file and the planted facts."""
+    items' metadata into ``folder``; return the reviews file and the planted facts. ``tastes``: each user takes one
+    of this many tastes (shared by many users, as real tastes are), 0: each user's own draw."""
     rng = np.random.default_rng(seed)
     n_users, n_items = max(reviews // 10, 2), max(reviews // reviews_per_item, 8)
     sizes = np.array([len(FACETS[f]) for f in NAMES])
     items = rng.integers(0, sizes, size=(n_items, len(NAMES)))
-    user_facets = np.stack([rng.choice(len(NAMES), size=2, replace=False) for _ in range(n_users)])
+    pool = tastes or n_users
+    user_facets = np.stack([rng.choice(len(NAMES), size=2, replace=False) for _ in range(pool)])
     user_values = rng.integers(0, sizes[user_facets])
+    if tastes:
+        which = rng.integers(0, tastes, size=n_users)
+        user_facets, user_values = user_facets[which], user_values[which]
     category = Category(items, user_facets, user_values)
     popularity = 1.0 / (rng.permutation(n_items) + 10.0) ** 0.9  # independent of the facets
     # half of a user's picks are among items meeting a preference (search by taste), the rest by popularity alone
